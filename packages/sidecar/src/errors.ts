@@ -1,0 +1,179 @@
+/**
+ * The sidecar's only error catalogue.
+ *
+ * Every error the sidecar raises is an {@link SsoError} (or a subclass that fixes the code).
+ * Codes are public API: they are documented in the README and never renamed.
+ * HTTP errors are built with `@fastify/error` and never carry IdP bodies or token material.
+ *
+ * @module
+ */
+import createError from '@fastify/error';
+
+/** Every stable error code of the sidecar (`ERR_<AREA>_<DETAIL>`). */
+export const ERROR_CODES = {
+  ERR_CONFIG_INVALID: 'The configuration is invalid; the message lists every problem.',
+  ERR_OIDC_DISCOVERY_FAILED: 'OpenID Provider discovery or JWKS loading failed (IdP unreachable or metadata invalid).',
+  ERR_OIDC_IDP_UNAVAILABLE: 'The OpenID Provider is not (yet) available; sign-in is refused until discovery succeeds.',
+  ERR_OIDC_TRANSACTION_INVALID: 'The login transaction cookie is missing, expired, tampered with or already used.',
+  ERR_OIDC_STATE_MISMATCH: 'The `state` returned by the IdP does not match the login transaction.',
+  ERR_OIDC_CALLBACK_ERROR: 'The IdP answered the authorization request with an error.',
+  ERR_OIDC_CODE_EXCHANGE_FAILED: 'The authorization code could not be exchanged at the token endpoint.',
+  ERR_OIDC_ID_TOKEN_INVALID: 'The ID token failed validation (signature, alg, iss, aud, azp, exp, iat or sub).',
+  ERR_OIDC_NONCE_MISMATCH: 'The ID token `nonce` does not match the login transaction.',
+  ERR_OIDC_USERINFO_INVALID: 'The UserInfo response failed (request error or `sub` differs from the ID token).',
+  ERR_OIDC_ACCESS_DENIED: 'The access policy (groups, roles, e-mail domains) denied this user.',
+  ERR_OIDC_EMAIL_NOT_VERIFIED: 'The access policy uses e-mail but the IdP did not mark the e-mail as verified.',
+  ERR_OIDC_REFRESH_FAILED: 'The liveness refresh at the IdP failed (invalid_grant or changed iss/sub).',
+  ERR_TOKEN_INVALID: 'A JWT (bearer or logout token) failed validation.',
+  ERR_TOKEN_EXPIRED: 'A JWT is expired or not yet valid.',
+  ERR_TOKEN_ALG_NOT_ALLOWED: 'A JWT uses an algorithm outside the allowlist (including `none` and HS*).',
+  ERR_TOKEN_HEADER_FORBIDDEN: 'A JWT header carries `jku`, `x5u`, `x5c` or an embedded `jwk`.',
+  ERR_TOKEN_ISSUER: 'A JWT `iss` is not exactly the configured issuer.',
+  ERR_TOKEN_AUDIENCE: 'A JWT `aud` does not contain a required audience.',
+  ERR_TOKEN_SCOPE: 'A bearer token lacks a required scope.',
+  ERR_TOKEN_REPLAYED: 'A logout token `jti` was already used.',
+  ERR_TOKEN_NOT_CONFIGURED: 'Bearer verification is not configured (no audience).',
+  ERR_SESSION_STORE_UNAVAILABLE: 'The session store (Redis) could not be reached.',
+  ERR_SESSION_INVALID: 'The session cookie or record is malformed.',
+} as const;
+
+/** Literal union of every sidecar error code. */
+export type SsoErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * Short reason codes put on the sign-in page (`?message=<reason>`) and in audit events.
+ * They never contain IdP text.
+ */
+export type ReasonCode =
+  | 'invalid_state'
+  | 'login_expired'
+  | 'idp_error'
+  | 'idp_unavailable'
+  | 'token_exchange_failed'
+  | 'invalid_id_token'
+  | 'nonce_mismatch'
+  | 'userinfo_invalid'
+  | 'access_denied'
+  | 'email_not_verified'
+  | 'session_error'
+  | 'internal_error'
+  | (string & {});
+
+/** Options accepted by {@link SsoError}. */
+export interface SsoErrorOptions {
+  /** Underlying error, always passed on. */
+  cause?: unknown;
+  /** Reason code for the sign-in page / audit log. */
+  reason?: ReasonCode;
+}
+
+/**
+ * Base class of every sidecar error: a literal `code`, `name` from the constructor and `cause`.
+ *
+ * @example
+ * ```ts
+ * throw new SsoError('ERR_OIDC_ACCESS_DENIED', 'not in an allowed group', { reason: 'access_denied' });
+ * ```
+ */
+export class SsoError extends Error {
+  /** Stable error code. */
+  readonly code: SsoErrorCode;
+  /** Short reason code suitable for `?message=` and audit events. */
+  readonly reason: ReasonCode;
+
+  constructor(code: SsoErrorCode, message: string, options: SsoErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.reason = options.reason ?? 'internal_error';
+  }
+}
+
+/** One configuration problem, with its own stable code. */
+export interface ConfigProblem {
+  /** Stable problem code, e.g. `ERR_CONFIG_REQUIRED`. */
+  code: ConfigProblemCode;
+  /** Config path, e.g. `oidc.issuer`. */
+  path: string;
+  /** Environment variable, e.g. `DIFY_SSO_OIDC_ISSUER`. */
+  env: string;
+  /** Human message naming the path and the expected form. */
+  message: string;
+}
+
+/** Stable codes of individual configuration problems (listed inside `ERR_CONFIG_INVALID`). */
+export const CONFIG_PROBLEM_CODES = {
+  ERR_CONFIG_REQUIRED: 'A required value is missing.',
+  ERR_CONFIG_TYPE: 'A value has the wrong type (number, boolean, list).',
+  ERR_CONFIG_ENUM: 'A value is not one of the allowed choices.',
+  ERR_CONFIG_RANGE: 'A number or length is outside its allowed range.',
+  ERR_CONFIG_FORMAT: 'A value does not have the expected form (URL, path, host:port, domain).',
+  ERR_CONFIG_INSECURE: 'A plain-http URL was given without DIFY_SSO_ALLOW_INSECURE_HTTP, or not on loopback.',
+  ERR_CONFIG_FILE: 'A `…_FILE` could not be read, or both the value and its `…_FILE` were given.',
+  ERR_CONFIG_CONFLICT: 'Two settings contradict each other.',
+} as const;
+
+/** Literal union of configuration problem codes. */
+export type ConfigProblemCode = keyof typeof CONFIG_PROBLEM_CODES;
+
+/**
+ * Thrown by `loadConfig` with every problem found at once.
+ *
+ * @example
+ * ```ts
+ * try { loadConfig(env) } catch (e) { if (e instanceof ConfigError) for (const p of e.problems) log(p.code) }
+ * ```
+ */
+export class ConfigError extends SsoError {
+  /** Every problem found, in schema order. */
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    super(
+      'ERR_CONFIG_INVALID',
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - [${p.code}] ${p.message}`).join('\n'),
+      { reason: 'internal_error' },
+    );
+    this.problems = Object.freeze([...problems]);
+  }
+}
+
+/**
+ * A JWT failed verification. `code` is one of the `ERR_TOKEN_*` codes.
+ *
+ * @example
+ * ```ts
+ * try { await app.sso.verifyBearer(t) } catch (e) { if (e instanceof TokenError) reply.code(401) }
+ * ```
+ */
+export class TokenError extends SsoError {}
+
+/**
+ * An OpenID Connect login step failed; `reason` goes to the sign-in page.
+ *
+ * @example
+ * ```ts
+ * throw new OidcError('ERR_OIDC_NONCE_MISMATCH', 'nonce mismatch', { reason: 'nonce_mismatch' });
+ * ```
+ */
+export class OidcError extends SsoError {}
+
+/**
+ * The session store failed.
+ *
+ * @example
+ * ```ts
+ * throw new SessionStoreError('ERR_SESSION_STORE_UNAVAILABLE', 'redis down', { cause });
+ * ```
+ */
+export class SessionStoreError extends SsoError {}
+
+/** HTTP 400 for an invalid back-channel logout request (never explains why to the caller). */
+export const BackchannelLogoutInvalidError = createError('ERR_TOKEN_INVALID', 'invalid logout token', 400);
+
+/** HTTP 401 for a rejected bearer token. */
+export const BearerRejectedError = createError('ERR_TOKEN_INVALID', 'invalid bearer token', 401);
+
+/** HTTP 503 when the store is unreachable. */
+export const StoreUnavailableHttpError = createError('ERR_SESSION_STORE_UNAVAILABLE', 'session store unavailable', 503);

@@ -1,0 +1,157 @@
+/**
+ * Redis session store (many replicas; works with Dify's Redis thanks to the key prefix).
+ *
+ * Keys (all under `keyPrefix`): `session:<id>` (JSON record, TTL = absolute expiry + grace),
+ * `sid:<hash(iss,sid)>` and `sub:<hash(iss,sub)>` (sets of session ids), `kv:<key>`.
+ *
+ * @module
+ */
+import { Redis } from 'ioredis';
+import { SessionStoreError } from '../errors.js';
+import { sha256 } from '../lib/crypto.js';
+import { STORE_GRACE_SECONDS, type KvStore, type SessionPatch, type SessionRecord, type SessionStore } from './types.js';
+
+/** Options of {@link createRedisStore}. */
+export interface RedisStoreOptions {
+  /** `redis://` or `rediss://` URL (ignored when `client` is given). */
+  url?: string;
+  /** An existing ioredis client (not closed by the store). */
+  client?: Redis;
+  /** Prefix of every key (e.g. `dify-sso:`). */
+  keyPrefix: string;
+  /** Injectable clock (epoch ms). */
+  now?: () => number;
+}
+
+async function wrap<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (cause) {
+    throw new SessionStoreError('ERR_SESSION_STORE_UNAVAILABLE', 'session store operation failed', { cause, reason: 'session_error' });
+  }
+}
+
+/**
+ * Creates a Redis-backed {@link SessionStore}.
+ *
+ * @example
+ * ```ts
+ * const store = createRedisStore({ url: 'redis://127.0.0.1:6379', keyPrefix: 'dify-sso:' })
+ * ```
+ */
+export function createRedisStore(options: RedisStoreOptions): SessionStore {
+  const now = options.now ?? Date.now;
+  const owned = !options.client;
+  const redis =
+    options.client ??
+    new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+      maxRetriesPerRequest: 1,
+      commandTimeout: 3000,
+      connectTimeout: 3000,
+      enableReadyCheck: true,
+      lazyConnect: false,
+    });
+  if (owned) redis.on('error', () => {}); // surfaced through command failures / readiness
+  const p = options.keyPrefix;
+  const sessionKey = (id: string) => `${p}session:${id}`;
+  const sidKey = (iss: string, sid: string) => `${p}sid:${sha256(`${iss}\u0000${sid}`)}`;
+  const subKey = (iss: string, sub: string) => `${p}sub:${sha256(`${iss}\u0000${sub}`)}`;
+  const kvKey = (k: string) => `${p}kv:${k}`;
+
+  const parse = (json: string | null): SessionRecord | null => (json ? (JSON.parse(json) as SessionRecord) : null);
+
+  const remove = async (id: string): Promise<SessionRecord | null> => {
+    const json = await redis.getdel(sessionKey(id));
+    const r = parse(json);
+    if (r) {
+      const m = redis.multi();
+      if (r.sid) m.srem(sidKey(r.iss, r.sid), id);
+      m.srem(subKey(r.iss, r.sub), id);
+      await m.exec();
+    }
+    return r;
+  };
+  const removeIndex = async (key: string): Promise<SessionRecord[]> => {
+    const ids = await redis.smembers(key);
+    const out: SessionRecord[] = [];
+    for (const id of ids) {
+      const r = await remove(id);
+      if (r) out.push(r);
+    }
+    await redis.del(key);
+    return out;
+  };
+
+  const kv: KvStore = {
+    get: (key) => wrap(() => redis.get(kvKey(key))),
+    set: (key, value, ttl) =>
+      wrap(async () => {
+        if (ttl > 0) await redis.set(kvKey(key), value, 'EX', ttl);
+        else await redis.set(kvKey(key), value);
+      }),
+    del: (key) =>
+      wrap(async () => {
+        await redis.del(kvKey(key));
+      }),
+    setIfAbsent: (key, value, ttl) =>
+      wrap(async () => {
+        const res = ttl > 0 ? await redis.set(kvKey(key), value, 'EX', ttl, 'NX') : await redis.set(kvKey(key), value, 'NX');
+        return res === 'OK';
+      }),
+    getDel: (key) => wrap(() => redis.getdel(kvKey(key))),
+  };
+
+  return {
+    kind: 'redis',
+    kv,
+    get: (id) => wrap(async () => parse(await redis.get(sessionKey(id)))),
+    create: (record) =>
+      wrap(async () => {
+        const ttlMs = Math.max(1000, record.absoluteExpiresAt - now() + STORE_GRACE_SECONDS * 1000);
+        const m = redis.multi();
+        m.set(sessionKey(record.id), JSON.stringify(record), 'PX', ttlMs);
+        if (record.sid) {
+          m.sadd(sidKey(record.iss, record.sid), record.id);
+          m.pexpire(sidKey(record.iss, record.sid), ttlMs);
+        }
+        m.sadd(subKey(record.iss, record.sub), record.id);
+        m.pexpire(subKey(record.iss, record.sub), ttlMs);
+        const res = await m.exec();
+        const failed = res?.find(([err]) => err);
+        if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
+      }),
+    update: (id, patch: SessionPatch) =>
+      wrap(async () => {
+        const current = parse(await redis.get(sessionKey(id)));
+        if (!current) return null;
+        const next = { ...current, ...patch };
+        const ok = await redis.set(sessionKey(id), JSON.stringify(next), 'KEEPTTL', 'XX');
+        return ok === 'OK' ? next : null;
+      }),
+    delete: (id) => wrap(() => remove(id)),
+    deleteBySid: (iss, sid) => wrap(() => removeIndex(sidKey(iss, sid))),
+    deleteBySub: (iss, sub) => wrap(() => removeIndex(subKey(iss, sub))),
+    listBySub: (iss, sub) =>
+      wrap(async () => {
+        const ids = await redis.smembers(subKey(iss, sub));
+        if (ids.length === 0) return [];
+        const values = await redis.mget(ids.map(sessionKey));
+        const out: SessionRecord[] = [];
+        const stale: string[] = [];
+        values.forEach((v, i) => {
+          const r = parse(v);
+          if (r) out.push(r);
+          else stale.push(ids[i]!);
+        });
+        if (stale.length > 0) await redis.srem(subKey(iss, sub), ...stale);
+        return out;
+      }),
+    ping: () =>
+      wrap(async () => {
+        await redis.ping();
+      }),
+    close: async () => {
+      if (owned) redis.disconnect();
+    },
+  };
+}
