@@ -4,7 +4,7 @@
  * turn environment problems into errors that name the problem and the fix.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, existsSync, writeFileSync, rmSync } from 'node:fs';
+import { openSync, closeSync, mkdirSync, readFileSync, existsSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -140,15 +140,14 @@ export function logFileFor(name: string): string {
 /** Starts a service in its own process group with output in the logs folder. */
 export function startService(spec: ServiceSpec): Service {
   const logFile = logFileFor(spec.name);
-  const out = createWriteStream(logFile, { flags: 'w' });
+  const fd = openSync(logFile, 'w');
   const child: ChildProcess = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
     env: { ...process.env, ...spec.env },
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fd, fd],
   });
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
+  closeSync(fd);
   if (child.pid === undefined) {
     throw new EnvError('ERR_ENV_START_FAILED', `${spec.name} could not be started (${spec.command})`, `check that ${spec.command} is installed`);
   }
@@ -170,8 +169,6 @@ export function startService(spec: ServiceSpec): Service {
   };
   if (spec.daemon) {
     child.unref();
-    child.stdout?.unref?.();
-    child.stderr?.unref?.();
     writePidFile(spec.name, pid);
   } else {
     installExitHooks();
