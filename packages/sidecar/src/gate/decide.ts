@@ -1,0 +1,171 @@
+import { accessTokenUserId, difyCookieName, readCookie, type DifyCookieSettings } from '../dify/cookies.js'
+import { canonicalisePath } from './canonical-path.js'
+import {
+  LOCKED_ROUTES,
+  PUBLIC_CONSOLE_ROUTES,
+  REFRESH_ROUTE,
+  SETUP_WRITE_ROUTES,
+  classifyPath,
+  hasFileSignature,
+  matchesRule,
+  type LockFamily,
+  type RouteRule,
+} from './policy.js'
+
+/** The parts of a request the gate decides on. In auth_request mode they come from nginx's `X-Original-*` headers. */
+export interface GateRequest {
+  readonly method: string
+  /** Raw request URI (path + query) as the client sent it (`$request_uri`). */
+  readonly rawUri: string
+  readonly cookie: string | string[] | undefined
+  readonly authorization: string | undefined
+  readonly clientIp: string | undefined
+}
+
+/** Minimal view of a kit session result (`app.sso.checkSession`). */
+export type SessionCheck =
+  | { ok: true; session: { difyAccountId?: string | undefined } }
+  | { ok: false; reason: string }
+
+export interface GateContext {
+  readonly cookies: DifyCookieSettings
+  /** `app.sso.checkSession` bound to this request (called at most once). */
+  checkSession(): Promise<SessionCheck>
+  /** Verifies an IdP bearer JWT; throws an error with a `code` (`ERR_TOKEN_*`). */
+  verifyBearer?: ((token: string) => Promise<unknown>) | undefined
+  /** Account id Dify's Redis holds for a refresh token (`refresh_token:<t>`), or null. */
+  refreshTokenAccount(token: string): Promise<string | null>
+  /** Whether Dify's first-run setup is finished (GET /console/api/setup). */
+  setupFinished(): Promise<boolean>
+  /** Whether the request carries a valid break-glass cookie for this client. */
+  breakGlassActive(): boolean
+  /** Routes a verified bearer may call; empty disables machine access. */
+  readonly machineRoutes: readonly RouteRule[]
+  /** Upstream credentials for machine requests (admin key + workspace). */
+  readonly machineUpstream?: { readonly authorization: string; readonly workspaceId: string } | undefined
+  /** Require a kit session for the web-app API (`/api/**`). */
+  readonly webApps: boolean
+}
+
+export type GateDecision =
+  | {
+      readonly allow: true
+      /** Why it passed (for debug logs and tests). */
+      readonly via: 'public' | 'session' | 'refresh' | 'machine' | 'break_glass' | 'passthrough' | 'signed_file' | 'setup_open'
+      /** Set only for machine requests: credentials nginx / the proxy puts on the upstream request. */
+      readonly upstream?: { readonly authorization: string; readonly workspaceId: string }
+    }
+  | {
+      readonly allow: false
+      readonly status: 400 | 401 | 403
+      /** Stable code for the JSON body (`sso_required`, `unauthorized`, `invalid_token`, `insufficient_scope`, …). */
+      readonly code: string
+      /** Detail for logs. */
+      readonly detail: string
+      readonly family?: LockFamily
+      /** Clear Dify's console cookies on this answer (a Dify login without a kit session). */
+      readonly clearDifyCookies?: boolean
+    }
+
+const deny = (status: 400 | 401 | 403, code: string, detail: string, extra: { family?: LockFamily; clearDifyCookies?: boolean } = {}): GateDecision => ({
+  allow: false,
+  status,
+  code,
+  detail,
+  ...extra,
+})
+
+/**
+ * The gate's decision for one request (the same in auth_request and reverse-proxy mode).
+ *
+ * Order: canonicalise → lockdown (403 `sso_required`, break-glass reopens password login only)
+ * → setup-after-setup → public console paths → per-class rules. A console request passes only
+ * with a live kit session whose `difyAccountId` equals the `user_id` of Dify's access-token
+ * cookie; without an access cookie, `POST /console/api/refresh-token` passes only when Dify's
+ * Redis maps the refresh cookie to that same account.
+ */
+export async function decide(req: GateRequest, ctx: GateContext): Promise<GateDecision> {
+  const method = req.method.toUpperCase()
+  const canon = canonicalisePath(req.rawUri)
+  if (!canon) return deny(400, 'invalid_path', 'path cannot be canonicalised')
+  const path = canon.path
+
+  for (const r of LOCKED_ROUTES) {
+    if (matchesRule(r, method, path)) {
+      if (r.family === 'password_login' && path === '/console/api/login' && ctx.breakGlassActive()) {
+        return { allow: true, via: 'break_glass' }
+      }
+      return deny(403, 'sso_required', `local login endpoint (${r.family})`, { family: r.family })
+    }
+  }
+  if (SETUP_WRITE_ROUTES.some((r) => matchesRule(r, method, path))) {
+    if (await ctx.setupFinished()) return deny(403, 'sso_required', 'setup already finished', { family: 'setup' })
+    return { allow: true, via: 'setup_open' }
+  }
+
+  const cls = classifyPath(path)
+  if (cls === 'passthrough') return { allow: true, via: 'passthrough' }
+  if (cls === 'files') {
+    if (hasFileSignature(req.rawUri)) return { allow: true, via: 'signed_file' }
+    const s = await ctx.checkSession()
+    return s.ok ? { allow: true, via: 'session' } : deny(401, 'unauthorized', `unsigned file request without session (${s.reason})`)
+  }
+  if (cls === 'webapp') {
+    if (!ctx.webApps) return { allow: true, via: 'passthrough' }
+    const s = await ctx.checkSession()
+    return s.ok ? { allow: true, via: 'session' } : deny(401, 'unauthorized', `web-app API without session (${s.reason})`)
+  }
+
+  // console
+  if (!canon.altered && PUBLIC_CONSOLE_ROUTES.some((r) => matchesRule(r, method, path))) return { allow: true, via: 'public' }
+
+  const accessName = difyCookieName('access_token', ctx.cookies)
+  const refreshName = difyCookieName('refresh_token', ctx.cookies)
+  const access = readCookie(req.cookie, accessName)
+  const refresh = readCookie(req.cookie, refreshName)
+
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.authorization ?? '')?.[1]
+  if (access === undefined && bearer !== undefined) return machine(bearer, method, path, canon.altered, ctx)
+
+  if (ctx.breakGlassActive()) return { allow: true, via: 'break_glass' }
+
+  const s = await ctx.checkSession()
+  if (!s.ok) {
+    return deny(401, 'unauthorized', `no live kit session (${s.reason})`, { clearDifyCookies: access !== undefined || refresh !== undefined })
+  }
+  const accountId = s.session.difyAccountId
+  if (!accountId) return deny(401, 'unauthorized', 'kit session has no Dify account', { clearDifyCookies: true })
+
+  if (access !== undefined) {
+    const userId = accessTokenUserId(access)
+    if (userId === accountId) return { allow: true, via: 'session' }
+    return deny(401, 'unauthorized', 'Dify access cookie does not belong to the kit session', { clearDifyCookies: true })
+  }
+  if (matchesRule(REFRESH_ROUTE, method, path)) {
+    if (refresh === undefined) return deny(401, 'unauthorized', 'refresh without refresh cookie')
+    const owner = await ctx.refreshTokenAccount(refresh)
+    if (owner !== null && owner === accountId) return { allow: true, via: 'refresh' }
+    return deny(401, 'unauthorized', 'refresh token does not belong to the kit session', { clearDifyCookies: true })
+  }
+  // Live kit session but no Dify access cookie yet: dify-api answers 401 itself and the console
+  // refreshes (dify-auth-contract.md §6.6). Nothing reaches Dify with someone else's credentials:
+  // Authorization is never forwarded for cookie requests.
+  return { allow: true, via: 'session' }
+}
+
+async function machine(token: string, method: string, path: string, altered: boolean, ctx: GateContext): Promise<GateDecision> {
+  if (!ctx.verifyBearer || ctx.machineRoutes.length === 0 || !ctx.machineUpstream) {
+    return deny(401, 'invalid_token', 'bearer tokens are not accepted on the console API')
+  }
+  try {
+    await ctx.verifyBearer(token)
+  } catch (e) {
+    const code = (e as { code?: unknown }).code
+    if (code === 'ERR_TOKEN_SCOPE') return deny(403, 'insufficient_scope', 'bearer lacks the required scope')
+    return deny(401, 'invalid_token', `bearer rejected (${typeof code === 'string' ? code : 'error'})`)
+  }
+  if (altered || !ctx.machineRoutes.some((r) => matchesRule(r, method, path))) {
+    return deny(403, 'machine_route_denied', 'route not in gate.machineRoutes')
+  }
+  return { allow: true, via: 'machine', upstream: ctx.machineUpstream }
+}
