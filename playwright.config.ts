@@ -1,0 +1,31 @@
+import { defineConfig } from '@playwright/test';
+import { findChromium, chromiumArgs } from './scripts/lib/chromium.js';
+
+/**
+ * One suite, two targets: the local stack (default; real Keycloak, Redis, nginx, sidecar and
+ * the Dify stand-in) or a running deployment (E2E_BASE_URL; see e2e/README.md).
+ * Browser: Debian's Chromium through `executablePath` (no browser download).
+ */
+const ci = !!process.env.CI;
+
+export default defineConfig({
+  testDir: './e2e',
+  outputDir: './test-results',
+  forbidOnly: ci,
+  retries: ci ? 1 : 0,
+  workers: 1,
+  fullyParallel: false,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  use: {
+    trace: 'on-first-retry',
+    launchOptions: { executablePath: findChromium(), args: chromiumArgs },
+  },
+  projects: [
+    { name: 'setup', testMatch: /setup\/.*\.setup\.ts/, teardown: 'teardown' },
+    { name: 'teardown', testMatch: /setup\/.*\.teardown\.ts/ },
+    { name: 'smoke', testMatch: /smoke\/.*\.spec\.ts/, dependencies: ['setup'] },
+    { name: 'chromium', testMatch: /specs\/.*\.spec\.ts/, dependencies: ['setup', 'smoke'] },
+  ],
+});
