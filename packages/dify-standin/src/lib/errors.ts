@@ -1,0 +1,78 @@
+/**
+ * dify-api's error bodies.
+ *
+ * follows api/libs/exception.py + api/libs/external_api.py (1.12.1–main): a `BaseHTTPException`
+ * or a Werkzeug HTTP error becomes `{"code", "message", "status"}`; a `ValueError` becomes 400
+ * `invalid_param`. Flask-Login's unauthorized handler (api/extensions/ext_login.py) answers
+ * `{"code":"unauthorized","message":"Unauthorized."}` without `status`.
+ */
+
+export class DifyHttpError extends Error {
+  override readonly name = 'DifyHttpError';
+  readonly status: number;
+  readonly code: string;
+  readonly body: Record<string, unknown>;
+
+  constructor(status: number, code: string, message: string, body?: Record<string, unknown>) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.body = body ?? { code, message, status };
+  }
+}
+
+/** Werkzeug default descriptions. */
+const WERKZEUG: Record<number, [string, string]> = {
+  400: ['bad_request', 'The browser (or proxy) sent a request that this server could not understand.'],
+  401: ['unauthorized', 'The server could not verify that you are authorized to access the URL requested. You either supplied the wrong credentials (e.g. a bad password), or your browser doesn\'t understand how to supply the credentials required.'],
+  403: ['forbidden', 'You don\'t have the permission to access the requested resource. It is either read-protected or not readable by the server.'],
+  404: ['not_found', 'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.'],
+  413: ['request_entity_too_large', 'The data value transmitted exceeds the capacity limit.'],
+};
+
+/** `abort(status)` / `raise Forbidden(description)` etc. */
+export function httpError(status: 400 | 401 | 403 | 404 | 413, description?: string): DifyHttpError {
+  const [code, message] = WERKZEUG[status] ?? ['unknown', 'Unknown error.'];
+  return new DifyHttpError(status, code, description ?? message);
+}
+
+/** `raise Unauthorized(description)` (request loader, CSRF check). */
+export function unauthorized(description: string): DifyHttpError {
+  return new DifyHttpError(401, 'unauthorized', description);
+}
+
+/** Flask-Login `unauthorized_handler` for anonymous users on `login_required` views. */
+export function loginRequired(): DifyHttpError {
+  return new DifyHttpError(401, 'unauthorized', 'Unauthorized.', { code: 'unauthorized', message: 'Unauthorized.' });
+}
+
+/** `ValueError(msg)` surfaced by external_api. */
+export function invalidParam(message: string): DifyHttpError {
+  return new DifyHttpError(400, 'invalid_param', message);
+}
+
+/** Named `BaseHTTPException`s used by the endpoints the stand-in serves. */
+export const DifyErrors = {
+  // api/controllers/console/error.py
+  alreadySetup: () =>
+    new DifyHttpError(403, 'already_setup', 'Dify has been successfully installed. Please refresh the page or return to the dashboard homepage.'),
+  notSetup: () =>
+    new DifyHttpError(401, 'not_setup', 'Dify has not been initialized and installed yet. Please proceed with the initialization and installation process first.'),
+  alreadyActivate: () =>
+    new DifyHttpError(403, 'already_activate', 'Auth Token is invalid or account already activated, please check again.'),
+  accountNotFound: () => new DifyHttpError(400, 'account_not_found', 'Account not found.'),
+  accountBanned: () => new DifyHttpError(400, 'account_banned', 'Account is banned.'),
+  notAllowedCreateWorkspace: () =>
+    new DifyHttpError(400, 'not_allowed_create_workspace', 'Workspace not found, please contact system admin to invite you to join in a workspace.'),
+  // api/controllers/console/auth/error.py
+  authenticationFailed: () => new DifyHttpError(401, 'authentication_failed', 'Invalid email or password.'),
+  loginLimit: () => new DifyHttpError(429, 'email_code_login_limit', 'Too many incorrect password attempts. Please try again later.'),
+  invalidEmail: () => new DifyHttpError(400, 'invalid_email', 'The email address is not valid.'),
+  invalidToken: () => new DifyHttpError(400, 'invalid_or_expired_token', 'The token is invalid or has expired.'),
+  emailCode: () => new DifyHttpError(400, 'email_code_error', 'Email code is invalid or expired.'),
+  passwordMismatch: () => new DifyHttpError(400, 'password_mismatch', 'The passwords do not match.'),
+  emailAlreadyInUse: () => new DifyHttpError(400, 'email_already_in_use', 'A user with this email already exists.'),
+  // api/controllers/console/workspace/error.py
+  accountNotInitialized: () =>
+    new DifyHttpError(400, 'account_not_initialized', 'The account has not been initialized yet. Please proceed with the initialization process first.'),
+} as const;

@@ -1,0 +1,2 @@
+export interface StandinWebOptions { x?: string }
+export function buildStandinWeb(): void {}
