@@ -1,0 +1,448 @@
+/**
+ * OpenID Provider client: discovery (retried in the background while the IdP is down), JWKS,
+ * authorization URL, code exchange, ID token validation (jose, alg allowlist), UserInfo,
+ * refresh and RP-initiated logout. openid-client and jose errors are mapped to our codes here,
+ * and only here.
+ *
+ * @module
+ */
+import * as oidc from 'openid-client';
+import {
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  importJWK,
+  importPKCS8,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyOptions,
+} from 'jose';
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import type { SidecarConfig } from '../config/schema.js';
+import { OidcError, TokenError, type ReasonCode, type SsoErrorCode } from '../errors.js';
+
+/** Tokens returned by the token endpoint after validation. */
+export interface IdpTokens {
+  idToken: string;
+  accessToken: string;
+  refreshToken?: string;
+  /** Access token expiry, epoch ms. */
+  expiresAt?: number;
+}
+
+/** Result of a successful code exchange. */
+export interface ExchangeResult {
+  tokens: IdpTokens;
+  /** Validated ID token claims. */
+  idClaims: JWTPayload & Record<string, unknown>;
+  /** UserInfo claims (empty when UserInfo is off or unavailable). */
+  userinfo: Record<string, unknown>;
+}
+
+/** Options of {@link OidcClient}. */
+export interface OidcClientOptions {
+  oidc: SidecarConfig['oidc'];
+  publicUrl: string;
+  allowInsecureHttp: boolean;
+  /** Injectable clock (epoch ms). */
+  now: () => number;
+  /** Called on background discovery failures (logging). */
+  onDiscoveryError?: (err: OidcError) => void;
+  /** Called once discovery succeeds. */
+  onReady?: () => void;
+}
+
+type Jwks = ReturnType<typeof createRemoteJWKSet>;
+
+const FORBIDDEN_HEADERS = ['jku', 'x5u', 'x5c', 'jwk'] as const;
+
+/** Verification options for {@link OidcClient.verifyJwt}. */
+export interface VerifyJwtOptions {
+  algorithms: readonly string[];
+  audience?: string | string[];
+  typ?: string;
+  maxTokenAge?: number;
+  requiredClaims?: string[];
+}
+
+/**
+ * Client for one OpenID Provider. Construct, then `start()`; `ready` turns true when
+ * discovery and the JWKS are loaded.
+ *
+ * @example
+ * ```ts
+ * const op = new OidcClient({ oidc: config.oidc, publicUrl: config.publicUrl, allowInsecureHttp: false, now: Date.now })
+ * await op.start()
+ * ```
+ */
+export class OidcClient {
+  #opts: OidcClientOptions;
+  #config: oidc.Configuration | undefined;
+  #jwks: Jwks | undefined;
+  #pending: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Last discovery error code, for readiness output. */
+  lastErrorCode: string | undefined;
+
+  constructor(opts: OidcClientOptions) {
+    this.#opts = opts;
+  }
+
+  /** Absolute redirect URI (built from the public URL, never from `Host`). */
+  get redirectUri(): string {
+    return new URL('/sso/callback', this.#opts.publicUrl).href;
+  }
+
+  /** True when discovery and the JWKS are loaded. */
+  get ready(): boolean {
+    return this.#config !== undefined && this.#jwks !== undefined;
+  }
+
+  /** The issuer's `end_session_endpoint`, if advertised. */
+  get endSessionEndpoint(): string | undefined {
+    return this.#config?.serverMetadata().end_session_endpoint;
+  }
+
+  /** Tries discovery once now; on failure, keeps retrying in the background. Never throws. */
+  async start(): Promise<void> {
+    try {
+      await this.ensureReady();
+    } catch {
+      this.#schedule();
+    }
+  }
+
+  /** Stops background retries. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+
+  #schedule(): void {
+    if (this.#closed || this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.ensureReady().catch(() => this.#schedule());
+    }, this.#opts.oidc.discoveryRetrySeconds * 1000);
+    this.#timer.unref();
+  }
+
+  /**
+   * Resolves when discovery and JWKS are loaded, attempting discovery now if needed.
+   *
+   * @throws {OidcError} `ERR_OIDC_IDP_UNAVAILABLE` (reason `idp_unavailable`).
+   */
+  async ensureReady(): Promise<void> {
+    if (this.ready) return;
+    this.#pending ??= this.#discover().finally(() => {
+      this.#pending = undefined;
+    });
+    try {
+      await this.#pending;
+    } catch (cause) {
+      throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'identity provider unavailable', { cause, reason: 'idp_unavailable' });
+    }
+  }
+
+  async #discover(): Promise<void> {
+    const o = this.#opts.oidc;
+    try {
+      const auth = await this.#clientAuth();
+      const config = await oidc.discovery(
+        new URL(o.issuer),
+        o.clientId,
+        { redirect_uris: [this.redirectUri], response_types: ['code'] },
+        auth,
+        {
+          execute: this.#opts.allowInsecureHttp ? [oidc.allowInsecureRequests] : [],
+          timeout: o.httpTimeoutSeconds,
+        },
+      );
+      const meta = config.serverMetadata();
+      if (meta.issuer !== o.issuer) throw new Error('issuer mismatch');
+      if (!meta.jwks_uri) throw new Error('no jwks_uri');
+      const jwksUrl = new URL(meta.jwks_uri);
+      if (jwksUrl.protocol !== 'https:' && !this.#opts.allowInsecureHttp) throw new Error('jwks_uri is not https');
+      const jwks = createRemoteJWKSet(jwksUrl, {
+        cooldownDuration: o.jwksCooldownSeconds * 1000,
+        cacheMaxAge: 10 * 60 * 1000,
+        timeoutDuration: o.httpTimeoutSeconds * 1000,
+      });
+      await jwks.reload();
+      this.#config = config;
+      this.#jwks = jwks;
+      this.lastErrorCode = undefined;
+      this.#opts.onReady?.();
+    } catch (cause) {
+      const err = new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'discovery failed', { cause, reason: 'idp_unavailable' });
+      this.lastErrorCode = (cause as { code?: string }).code ?? 'ERR_OIDC_DISCOVERY_FAILED';
+      this.#opts.onDiscoveryError?.(err);
+      throw err;
+    }
+  }
+
+  async #clientAuth(): Promise<oidc.ClientAuth> {
+    const o = this.#opts.oidc;
+    if (o.clientAuthMethod === 'private_key_jwt') {
+      const material = o.privateKey ?? '';
+      const key = material.trim().startsWith('{')
+        ? await importJWK(JSON.parse(material) as Record<string, unknown>, o.privateKeyAlg)
+        : await importPKCS8(material, o.privateKeyAlg);
+      if (!('type' in key) || key.type !== 'private') throw new Error('private_key_jwt needs a private key');
+      return oidc.PrivateKeyJwt(o.privateKeyKid ? { key, kid: o.privateKeyKid } : key);
+    }
+    return oidc.ClientSecretBasic(o.clientSecret);
+  }
+
+  #cfg(): oidc.Configuration {
+    if (!this.#config) throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'identity provider unavailable', { reason: 'idp_unavailable' });
+    return this.#config;
+  }
+
+  /** Builds the authorization request URL (code flow, PKCE S256, state, nonce). */
+  async authorizationUrl(p: { state: string; nonce: string; codeVerifier: string }): Promise<URL> {
+    await this.ensureReady();
+    const scopes = new Set(['openid', ...this.#opts.oidc.scopes]);
+    return oidc.buildAuthorizationUrl(this.#cfg(), {
+      redirect_uri: this.redirectUri,
+      response_type: 'code',
+      scope: [...scopes].join(' '),
+      state: p.state,
+      nonce: p.nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(p.codeVerifier),
+      code_challenge_method: 'S256',
+    });
+  }
+
+  /**
+   * Exchanges the code in `search` (the callback's query string) and validates everything.
+   *
+   * @throws {OidcError} with reasons `idp_error`, `invalid_state`, `token_exchange_failed`,
+   *   `invalid_id_token`, `nonce_mismatch`, `userinfo_invalid`.
+   */
+  async exchange(search: string, checks: { state: string; nonce: string; codeVerifier: string }): Promise<ExchangeResult> {
+    await this.ensureReady();
+    const config = this.#cfg();
+    const currentUrl = new URL(this.redirectUri);
+    currentUrl.search = search;
+    let response: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+    try {
+      response = await oidc.authorizationCodeGrant(config, currentUrl, {
+        pkceCodeVerifier: checks.codeVerifier,
+        expectedState: checks.state,
+        expectedNonce: checks.nonce,
+        idTokenExpected: true,
+      });
+    } catch (cause) {
+      throw mapExchangeError(cause);
+    }
+    const idToken = response.id_token;
+    if (!idToken) throw new OidcError('ERR_OIDC_ID_TOKEN_INVALID', 'no id_token', { reason: 'invalid_id_token' });
+    const idClaims = await this.verifyIdToken(idToken, { nonce: checks.nonce });
+    let userinfo: Record<string, unknown> = {};
+    if (this.#opts.oidc.fetchUserinfo && config.serverMetadata().userinfo_endpoint) {
+      try {
+        userinfo = { ...(await oidc.fetchUserInfo(config, response.access_token, idClaims.sub as string)) };
+      } catch (cause) {
+        throw new OidcError('ERR_OIDC_USERINFO_INVALID', 'userinfo failed', { cause, reason: 'userinfo_invalid' });
+      }
+      if (userinfo.sub !== idClaims.sub) {
+        throw new OidcError('ERR_OIDC_USERINFO_INVALID', 'userinfo sub mismatch', { reason: 'userinfo_invalid' });
+      }
+    }
+    const expiresIn = response.expiresIn();
+    return {
+      tokens: {
+        idToken,
+        accessToken: response.access_token,
+        ...(response.refresh_token ? { refreshToken: response.refresh_token } : {}),
+        ...(expiresIn !== undefined ? { expiresAt: this.#opts.now() + expiresIn * 1000 } : {}),
+      },
+      idClaims,
+      userinfo,
+    };
+  }
+
+  /**
+   * Validates an ID token independently of openid-client: JWKS signature, alg allowlist,
+   * exact `iss`, `aud` contains client id (and `azp` = client id when several audiences),
+   * `exp`, `iat`, `sub`, `nonce` (when given), and optionally the original `iss`/`sub`.
+   */
+  async verifyIdToken(idToken: string, expect: { nonce?: string; sub?: string }): Promise<JWTPayload & Record<string, unknown>> {
+    const o = this.#opts.oidc;
+    let payload: JWTPayload;
+    try {
+      payload = await this.verifyJwt(idToken, {
+        algorithms: o.idTokenAlgs,
+        audience: o.clientId,
+        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+      });
+    } catch (cause) {
+      throw new OidcError('ERR_OIDC_ID_TOKEN_INVALID', 'id token invalid', { cause, reason: 'invalid_id_token' });
+    }
+    const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if ((aud.length > 1 || payload.azp !== undefined) && payload.azp !== o.clientId) {
+      throw new OidcError('ERR_OIDC_ID_TOKEN_INVALID', 'azp mismatch', { reason: 'invalid_id_token' });
+    }
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
+      throw new OidcError('ERR_OIDC_ID_TOKEN_INVALID', 'sub missing', { reason: 'invalid_id_token' });
+    }
+    if (expect.nonce !== undefined && payload.nonce !== expect.nonce) {
+      throw new OidcError('ERR_OIDC_NONCE_MISMATCH', 'nonce mismatch', { reason: 'nonce_mismatch' });
+    }
+    if (expect.sub !== undefined && payload.sub !== expect.sub) {
+      throw new OidcError('ERR_OIDC_REFRESH_FAILED', 'refreshed id token sub changed', { reason: 'invalid_id_token' });
+    }
+    return payload as JWTPayload & Record<string, unknown>;
+  }
+
+  /**
+   * Verifies a JWT against the discovered JWKS: rejects `jku`/`x5u`/`x5c`/`jwk` headers and
+   * algorithms off the allowlist before any key lookup; exact `iss`; bounded clock skew.
+   *
+   * @throws {TokenError} with an `ERR_TOKEN_*` code.
+   */
+  async verifyJwt(token: string, v: VerifyJwtOptions): Promise<JWTPayload> {
+    await this.ensureReady();
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch (cause) {
+      throw new TokenError('ERR_TOKEN_INVALID', 'malformed JWT', { cause, reason: 'malformed' });
+    }
+    if (token.split('.').length !== 3) throw new TokenError('ERR_TOKEN_INVALID', 'not a JWS', { reason: 'malformed' });
+    for (const h of FORBIDDEN_HEADERS) {
+      if (h in header) throw new TokenError('ERR_TOKEN_HEADER_FORBIDDEN', `forbidden header ${h}`, { reason: 'forbidden_header' });
+    }
+    if (typeof header.alg !== 'string' || !v.algorithms.includes(header.alg)) {
+      throw new TokenError('ERR_TOKEN_ALG_NOT_ALLOWED', 'algorithm not allowed', { reason: 'alg_not_allowed' });
+    }
+    const options: JWTVerifyOptions = {
+      issuer: this.#opts.oidc.issuer,
+      algorithms: [...v.algorithms],
+      clockTolerance: this.#opts.oidc.clockToleranceSeconds,
+      currentDate: new Date(this.#opts.now()),
+      ...(v.audience !== undefined ? { audience: v.audience } : {}),
+      ...(v.typ !== undefined ? { typ: v.typ } : {}),
+      ...(v.maxTokenAge !== undefined ? { maxTokenAge: v.maxTokenAge } : {}),
+      ...(v.requiredClaims ? { requiredClaims: v.requiredClaims } : {}),
+    };
+    try {
+      const { payload } = await jwtVerify(token, this.#jwks as Jwks, options);
+      const iat = payload.iat;
+      if (typeof iat === 'number' && iat > this.#opts.now() / 1000 + this.#opts.oidc.clockToleranceSeconds) {
+        throw new TokenError('ERR_TOKEN_EXPIRED', 'iat in the future', { reason: 'iat_future' });
+      }
+      return payload;
+    } catch (cause) {
+      if (cause instanceof TokenError) throw cause;
+      throw mapJoseError(cause);
+    }
+  }
+
+  /**
+   * Refresh grant (liveness). The refreshed ID token, if any, must keep `iss` and `sub`.
+   *
+   * @throws {OidcError} `ERR_OIDC_REFRESH_FAILED` with reason `invalid_grant` when the IdP
+   *   refused the refresh token (session must end), `idp_unavailable` on transport failure.
+   */
+  async refresh(refreshToken: string, expectSub: string): Promise<IdpTokens> {
+    await this.ensureReady();
+    let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
+    try {
+      response = await oidc.refreshTokenGrant(this.#cfg(), refreshToken);
+    } catch (cause) {
+      const body = cause instanceof oidc.ResponseBodyError ? cause.error : undefined;
+      if (body) throw new OidcError('ERR_OIDC_REFRESH_FAILED', 'refresh refused', { cause, reason: body === 'invalid_grant' ? 'invalid_grant' : 'refresh_refused' });
+      if (cause instanceof oidc.ClientError || (cause as { code?: string }).code?.startsWith('OAUTH_')) {
+        throw new OidcError('ERR_OIDC_REFRESH_FAILED', 'refresh response invalid', { cause, reason: 'invalid_id_token' });
+      }
+      throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'refresh transport failure', { cause, reason: 'idp_unavailable' });
+    }
+    let idToken = response.id_token;
+    if (idToken) await this.verifyIdToken(idToken, { sub: expectSub });
+    const expiresIn = response.expiresIn();
+    return {
+      idToken: idToken ?? '',
+      accessToken: response.access_token,
+      ...(response.refresh_token ? { refreshToken: response.refresh_token } : {}),
+      ...(expiresIn !== undefined ? { expiresAt: this.#opts.now() + expiresIn * 1000 } : {}),
+    };
+  }
+
+  /** RP-initiated logout URL, or `undefined` when the IdP has no `end_session_endpoint`. */
+  endSessionUrl(p: { idTokenHint?: string; postLogoutRedirectUri: string }): URL | undefined {
+    if (!this.#config || !this.endSessionEndpoint) return undefined;
+    const params: Record<string, string> = {
+      post_logout_redirect_uri: p.postLogoutRedirectUri,
+      client_id: this.#opts.oidc.clientId,
+    };
+    if (p.idTokenHint) params.id_token_hint = p.idTokenHint;
+    return oidc.buildEndSessionUrl(this.#config, params);
+  }
+}
+
+function mapExchangeError(cause: unknown): OidcError {
+  const code = (cause as { code?: string }).code;
+  const mk = (c: SsoErrorCode, reason: ReasonCode) => new OidcError(c, 'authorization code exchange failed', { cause, reason });
+  if (cause instanceof oidc.AuthorizationResponseError) return mk('ERR_OIDC_CALLBACK_ERROR', 'idp_error');
+  if (cause instanceof oidc.ResponseBodyError) return mk('ERR_OIDC_CODE_EXCHANGE_FAILED', 'token_exchange_failed');
+  if (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' && (cause as { cause?: { claim?: string } }).cause?.claim === 'nonce') {
+    return mk('ERR_OIDC_NONCE_MISMATCH', 'nonce_mismatch');
+  }
+  if (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' || code === 'OAUTH_KEY_SELECTION_FAILED') {
+    return mk('ERR_OIDC_ID_TOKEN_INVALID', 'invalid_id_token');
+  }
+  if (code === 'OAUTH_INVALID_RESPONSE' && /state|iss/i.test(String((cause as { cause?: { parameter?: string } }).cause?.parameter ?? ''))) {
+    return mk('ERR_OIDC_STATE_MISMATCH', 'invalid_state');
+  }
+  if (code?.startsWith('OAUTH_')) {
+    // Remaining oauth4webapi checks concern the token response / ID token structure.
+    return mk('ERR_OIDC_ID_TOKEN_INVALID', 'invalid_id_token');
+  }
+  return mk('ERR_OIDC_CODE_EXCHANGE_FAILED', 'token_exchange_failed');
+}
+
+function mapJoseError(cause: unknown): TokenError {
+  if (cause instanceof joseErrors.JWTExpired) return new TokenError('ERR_TOKEN_EXPIRED', 'token expired', { cause, reason: 'expired' });
+  if (cause instanceof joseErrors.JWTClaimValidationFailed) {
+    const claim = cause.claim;
+    if (claim === 'iss') return new TokenError('ERR_TOKEN_ISSUER', 'issuer mismatch', { cause, reason: 'issuer' });
+    if (claim === 'aud') return new TokenError('ERR_TOKEN_AUDIENCE', 'audience mismatch', { cause, reason: 'audience' });
+    if (claim === 'nbf' || claim === 'iat') return new TokenError('ERR_TOKEN_EXPIRED', 'token not valid now', { cause, reason: 'not_valid_now' });
+    return new TokenError('ERR_TOKEN_INVALID', 'claim validation failed', { cause, reason: `claim_${claim}` });
+  }
+  if (cause instanceof joseErrors.JOSEAlgNotAllowed) return new TokenError('ERR_TOKEN_ALG_NOT_ALLOWED', 'algorithm not allowed', { cause, reason: 'alg_not_allowed' });
+  if (cause instanceof joseErrors.JWSSignatureVerificationFailed) return new TokenError('ERR_TOKEN_INVALID', 'bad signature', { cause, reason: 'signature' });
+  if (cause instanceof joseErrors.JWKSNoMatchingKey) return new TokenError('ERR_TOKEN_INVALID', 'no matching key', { cause, reason: 'no_matching_key' });
+  return new TokenError('ERR_TOKEN_INVALID', 'token invalid', { cause, reason: 'invalid' });
+}
+
+/** Options of the fastify plugin. */
+export interface OidcClientPluginOptions {
+  client: OidcClient;
+}
+
+/**
+ * Fastify plugin: starts discovery when the app is ready and stops retries on close.
+ *
+ * @example
+ * ```ts
+ * await app.register(oidcClientPlugin, { client })
+ * ```
+ */
+export const oidcClientPlugin = fp<OidcClientPluginOptions>(
+  async (app: FastifyInstance, opts) => {
+    app.addHook('onReady', async () => {
+      await opts.client.start();
+    });
+    app.addHook('onClose', async () => {
+      opts.client.close();
+    });
+  },
+  { name: 'dify-sso-oidc-client' },
+);
+
+export default oidcClientPlugin;

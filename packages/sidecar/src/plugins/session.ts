@@ -1,0 +1,315 @@
+/**
+ * Sessions: the opaque session cookie, server-side records (idle/absolute timeouts, liveness
+ * refresh), the sealed login-transaction cookie, and session-end hooks.
+ *
+ * @module
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { SidecarConfig } from '../config/schema.js';
+import { OidcError, SsoError } from '../errors.js';
+import { decryptAtRest, deriveKeys, encryptAtRest, randomToken, seal, sha256, unseal, type DerivedKey } from '../lib/crypto.js';
+import { canonicalRedirect } from '../lib/redirect.js';
+import type { SessionClaims, SessionRecord, SessionStore } from '../store/types.js';
+import type { AuditFn } from './audit.js';
+import type { IdpTokens, OidcClient } from './oidc-client.js';
+import { randomPKCECodeVerifier } from 'openid-client';
+import type {} from '@fastify/cookie';
+
+/** Why a session ended. */
+export type SessionEndCause = 'logout' | 'backchannel' | 'expired' | 'liveness' | 'admin';
+
+/** Result of {@link SessionManager.checkSession}. */
+export type SessionCheck =
+  | { ok: true; session: SessionRecord }
+  | { ok: false; reason: 'missing' | 'invalid' | 'expired' | 'revoked' | 'idp_unavailable' };
+
+/** Runs for every session that ends; errors are logged and do not stop other hooks. */
+export type SessionEndHook = (session: SessionRecord, cause: SessionEndCause) => void | Promise<void>;
+
+/** The decrypted login transaction (sealed in the transaction cookie). */
+export interface LoginTransaction {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  redirect: string;
+  inviteToken?: string;
+}
+
+/** Options of {@link SessionManager.beginLogin}. */
+export interface BeginLoginOptions {
+  /** Requested post-login target; canonicalised (same-origin relative only). */
+  redirect?: string;
+  /** Dify invite token carried through the login (bridge). */
+  inviteToken?: string;
+}
+
+/** Cookie names in use (depend on https vs. the insecure-http development mode). */
+export interface CookieNames {
+  session: string;
+  transaction: string;
+}
+
+/** Dependencies of {@link SessionManager}. */
+export interface SessionManagerDeps {
+  config: SidecarConfig;
+  store: SessionStore;
+  oidc: OidcClient;
+  audit: AuditFn;
+  now: () => number;
+  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+const SESSION_ID_RE = /^[A-Za-z0-9_-]{43}$/;
+const TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * Cookie names for a public URL: `__Host-dify_sso` / `__Host-dify_sso_tx` over https,
+ * `dify_sso` / `dify_sso_tx` on plain http (development only).
+ *
+ * @example
+ * ```ts
+ * cookieNames('https://dify.example.com').session // '__Host-dify_sso'
+ * ```
+ */
+export function cookieNames(publicUrl: string): CookieNames {
+  const secure = new URL(publicUrl).protocol === 'https:';
+  return secure
+    ? { session: '__Host-dify_sso', transaction: '__Host-dify_sso_tx' }
+    : { session: 'dify_sso', transaction: 'dify_sso_tx' };
+}
+
+/**
+ * Owns the session lifecycle. One instance per app (`app.sso`).
+ *
+ * @example
+ * ```ts
+ * const check = await sessions.checkSession(request); if (!check.ok) reply.code(401)
+ * ```
+ */
+export class SessionManager {
+  readonly names: CookieNames;
+  readonly secure: boolean;
+  #d: SessionManagerDeps;
+  #txKeys: DerivedKey[];
+  #atRestKeys: DerivedKey[];
+  #endHooks: SessionEndHook[] = [];
+
+  constructor(deps: SessionManagerDeps) {
+    this.#d = deps;
+    this.names = cookieNames(deps.config.publicUrl);
+    this.secure = new URL(deps.config.publicUrl).protocol === 'https:';
+    const secrets = [deps.config.session.secret, ...deps.config.session.previousSecrets];
+    this.#txKeys = deriveKeys(secrets, 'transaction-cookie');
+    this.#atRestKeys = deriveKeys(secrets, 'token-at-rest');
+  }
+
+  /** Registers a session-end hook. */
+  addSessionEndHook(fn: SessionEndHook): void {
+    this.#endHooks.push(fn);
+  }
+
+  #cookieOptions(maxAgeSeconds: number) {
+    return { path: '/', httpOnly: true, secure: this.secure, sameSite: 'lax' as const, maxAge: maxAgeSeconds };
+  }
+
+  /**
+   * Starts a login: CSPRNG state, nonce and PKCE verifier sealed in the transaction cookie.
+   *
+   * @throws {OidcError} reason `idp_unavailable` when discovery has not succeeded.
+   */
+  async beginLogin(request: FastifyRequest, reply: FastifyReply, opts: BeginLoginOptions = {}): Promise<{ url: string; state: string }> {
+    const c = this.#d.config;
+    const tx: LoginTransaction = {
+      state: randomToken(32),
+      nonce: randomToken(32),
+      codeVerifier: randomPKCECodeVerifier(),
+      redirect: canonicalRedirect(opts.redirect, c.publicUrl, c.homePath),
+    };
+    if (typeof opts.inviteToken === 'string' && /^[A-Za-z0-9._~+/=-]{1,512}$/.test(opts.inviteToken)) tx.inviteToken = opts.inviteToken;
+    const url = await this.#d.oidc.authorizationUrl(tx);
+    const sealed = await seal({ ...tx }, this.#txKeys, c.session.transactionTtlSeconds, new Date(this.#d.now()));
+    reply.setCookie(this.names.transaction, sealed, this.#cookieOptions(c.session.transactionTtlSeconds));
+    this.#d.audit('auth.login.start', { request });
+    return { url: url.href, state: tx.state };
+  }
+
+  /**
+   * Reads, clears and opens the transaction cookie; the state becomes single-use across replicas.
+   *
+   * @throws {OidcError} `ERR_OIDC_TRANSACTION_INVALID` (`login_expired`) or `ERR_OIDC_STATE_MISMATCH` (`invalid_state`).
+   */
+  async consumeTransaction(request: FastifyRequest, reply: FastifyReply, returnedState: unknown): Promise<LoginTransaction> {
+    const sealed = request.cookies[this.names.transaction];
+    reply.clearCookie(this.names.transaction, this.#cookieOptions(0));
+    if (!sealed) throw new OidcError('ERR_OIDC_TRANSACTION_INVALID', 'no login transaction', { reason: 'login_expired' });
+    let tx: LoginTransaction;
+    try {
+      tx = (await unseal(sealed, this.#txKeys, new Date(this.#d.now()))) as unknown as LoginTransaction;
+    } catch (cause) {
+      throw new OidcError('ERR_OIDC_TRANSACTION_INVALID', 'login transaction invalid or expired', { cause, reason: 'login_expired' });
+    }
+    if (typeof tx.state !== 'string' || typeof returnedState !== 'string' || tx.state !== returnedState) {
+      throw new OidcError('ERR_OIDC_STATE_MISMATCH', 'state mismatch', { reason: 'invalid_state' });
+    }
+    const first = await this.#d.store.kv.setIfAbsent(`state:${sha256(tx.state)}`, '1', this.#d.config.session.transactionTtlSeconds + 60);
+    if (!first) throw new OidcError('ERR_OIDC_TRANSACTION_INVALID', 'state already used', { reason: 'invalid_state' });
+    return tx;
+  }
+
+  /** Encrypts IdP tokens for storage. */
+  async sealTokens(tokens: IdpTokens): Promise<string> {
+    return encryptAtRest(JSON.stringify(tokens), this.#atRestKeys);
+  }
+
+  /** Decrypts IdP tokens of a record (undefined when absent or undecryptable). */
+  async openTokens(record: SessionRecord): Promise<IdpTokens | undefined> {
+    if (!record.tokens) return undefined;
+    try {
+      return JSON.parse(await decryptAtRest(record.tokens, this.#atRestKeys)) as IdpTokens;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Creates a fresh session (new CSPRNG id; any session the browser presented is ended first:
+   * no fixation) and sets the session cookie.
+   */
+  async createSession(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    input: { iss: string; sub: string; sid?: string; claims: SessionClaims; tokens: IdpTokens },
+  ): Promise<SessionRecord> {
+    const old = request.cookies[this.names.session];
+    if (old && SESSION_ID_RE.test(old)) {
+      const prev = await this.#d.store.delete(sha256(old));
+      if (prev) await this.runEndHooks(prev, 'logout');
+    }
+    const now = this.#d.now();
+    const value = randomToken(32);
+    const record: SessionRecord = {
+      id: sha256(value),
+      iss: input.iss,
+      sub: input.sub,
+      ...(input.sid ? { sid: input.sid } : {}),
+      claims: input.claims,
+      tokens: await this.sealTokens(input.tokens),
+      createdAt: now,
+      lastSeenAt: now,
+      lastRefreshAt: now,
+      absoluteExpiresAt: now + this.#d.config.session.absoluteTimeoutSeconds * 1000,
+      ext: {},
+    };
+    await this.#d.store.create(record);
+    reply.setCookie(this.names.session, value, this.#cookieOptions(this.#d.config.session.absoluteTimeoutSeconds));
+    return record;
+  }
+
+  /** Clears the session and transaction cookies on `reply`. */
+  clearCookies(reply: FastifyReply): void {
+    reply.clearCookie(this.names.session, this.#cookieOptions(0));
+    reply.clearCookie(this.names.transaction, this.#cookieOptions(0));
+  }
+
+  /** The store id of the session cookie on `request`, if well-formed. */
+  sessionIdOf(request: FastifyRequest): string | undefined {
+    const raw = request.cookies[this.names.session];
+    return raw && SESSION_ID_RE.test(raw) ? sha256(raw) : undefined;
+  }
+
+  /**
+   * Returns the live session of `request` or a typed reason. Enforces idle and absolute
+   * timeouts, touches last-seen (throttled to once a minute) and runs the liveness refresh.
+   *
+   * @throws {SessionStoreError} when the store is unreachable (fail closed: callers deny).
+   */
+  async checkSession(request: FastifyRequest): Promise<SessionCheck> {
+    const raw = request.cookies[this.names.session];
+    if (!raw) return { ok: false, reason: 'missing' };
+    if (!SESSION_ID_RE.test(raw)) return { ok: false, reason: 'invalid' };
+    const store = this.#d.store;
+    const record = await store.get(sha256(raw));
+    if (!record) return { ok: false, reason: 'revoked' };
+    const now = this.#d.now();
+    const s = this.#d.config.session;
+    if (now >= record.absoluteExpiresAt || now - record.lastSeenAt >= s.idleTimeoutSeconds * 1000) {
+      const gone = await store.delete(record.id);
+      if (gone) {
+        this.#d.audit('auth.session.expired', { request, iss: record.iss, sub: record.sub, reason: now >= record.absoluteExpiresAt ? 'absolute_timeout' : 'idle_timeout' });
+        await this.runEndHooks(gone, 'expired');
+      }
+      return { ok: false, reason: 'expired' };
+    }
+    let current = record;
+    if (s.livenessRefreshSeconds > 0 && now - record.lastRefreshAt >= s.livenessRefreshSeconds * 1000) {
+      const outcome = await this.#liveness(request, record);
+      if (outcome !== 'ok' && outcome !== 'skipped') return { ok: false, reason: outcome };
+      if (outcome === 'ok') current = (await store.get(record.id)) ?? current;
+    }
+    if (now - current.lastSeenAt >= TOUCH_INTERVAL_MS) {
+      const updated = await store.update(current.id, { lastSeenAt: now });
+      if (!updated) return { ok: false, reason: 'revoked' };
+      current = updated;
+    }
+    return { ok: true, session: current };
+  }
+
+  async #liveness(request: FastifyRequest, record: SessionRecord): Promise<'ok' | 'skipped' | 'revoked' | 'idp_unavailable'> {
+    const store = this.#d.store;
+    const lockKey = `refresh-lock:${record.id}`;
+    if (!(await store.kv.setIfAbsent(lockKey, '1', 30))) return 'skipped';
+    try {
+      const tokens = await this.openTokens(record);
+      if (!tokens?.refreshToken) {
+        this.#d.log.warn({ code: 'ERR_OIDC_REFRESH_FAILED' }, 'liveness refresh impossible: no refresh token; ending session');
+        await this.#endForLiveness(request, record, 'no_refresh_token');
+        return 'revoked';
+      }
+      let fresh: IdpTokens;
+      try {
+        fresh = await this.#d.oidc.refresh(tokens.refreshToken, record.sub);
+      } catch (err) {
+        if (err instanceof SsoError && err.reason === 'idp_unavailable') return 'idp_unavailable';
+        await this.#endForLiveness(request, record, err instanceof SsoError ? err.reason : 'refresh_failed');
+        return 'revoked';
+      }
+      const merged: IdpTokens = {
+        idToken: fresh.idToken || tokens.idToken,
+        accessToken: fresh.accessToken,
+        ...(fresh.refreshToken ?? tokens.refreshToken ? { refreshToken: fresh.refreshToken ?? tokens.refreshToken } : {}),
+        ...(fresh.expiresAt !== undefined ? { expiresAt: fresh.expiresAt } : {}),
+      };
+      const updated = await store.update(record.id, { tokens: await this.sealTokens(merged), lastRefreshAt: this.#d.now() });
+      if (!updated) return 'revoked';
+      this.#d.audit('auth.session.refreshed', { request, iss: record.iss, sub: record.sub });
+      return 'ok';
+    } finally {
+      await store.kv.del(lockKey);
+    }
+  }
+
+  async #endForLiveness(request: FastifyRequest, record: SessionRecord, reason: string): Promise<void> {
+    const gone = await this.#d.store.delete(record.id);
+    this.#d.audit('auth.session.revoked', { request, iss: record.iss, sub: record.sub, reason });
+    if (gone) await this.runEndHooks(gone, 'liveness');
+  }
+
+  /** Runs every session-end hook for `session`; a failing hook is logged and skipped. */
+  async runEndHooks(session: SessionRecord, cause: SessionEndCause): Promise<void> {
+    for (const hook of this.#endHooks) {
+      try {
+        await hook(session, cause);
+      } catch (err) {
+        this.#d.log.error({ code: (err as { code?: string }).code ?? 'ERR_SESSION_HOOK', cause }, 'session end hook failed');
+      }
+    }
+  }
+
+  /** Ends every session of `(iss, sub)` (admin "log this user out everywhere"); returns how many. */
+  async endUserSessions(sub: string, cause: SessionEndCause = 'admin', iss = this.#d.config.oidc.issuer): Promise<number> {
+    const gone = await this.#d.store.deleteBySub(iss, sub);
+    for (const s of gone) await this.runEndHooks(s, cause);
+    if (gone.length > 0) this.#d.audit('auth.session.revoked', { iss, sub, reason: cause, count: gone.length });
+    return gone.length;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * `POST /sso/backchannel-logout`: OpenID Connect Back-Channel Logout 1.0.
+ *
+ * @module
+ */
+import type { FastifyInstance } from 'fastify';
+import { BackchannelLogoutInvalidError, SsoError, TokenError } from '../errors.js';
+import { sha256 } from '../lib/crypto.js';
+import type { SessionRecord } from '../store/types.js';
+
+/** The `events` member a logout token must carry. */
+export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/**
+ * Registers `POST /sso/backchannel-logout`: verifies the logout token (signature, alg
+ * allowlist, exact `iss`, `aud` = client id, `iat` window, `jti` replay cache, back-channel
+ * `events` member, no `nonce`, `sid` and/or `sub`, `typ=logout+jwt` when configured), ends
+ * every matching session, answers 200 — or 400 for any invalid token.
+ *
+ * @example
+ * ```ts
+ * await app.register(backchannelLogoutRoutes)
+ * ```
+ */
+export async function backchannelLogoutRoutes(app: FastifyInstance): Promise<void> {
+  const sso = app.sso;
+  const o = sso.config.oidc;
+  app.post('/sso/backchannel-logout', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const body = request.body as Record<string, unknown> | undefined;
+    const token = body?.logout_token;
+    let iss: string;
+    let sub: string | undefined;
+    let sid: string | undefined;
+    try {
+      if (typeof token !== 'string') throw new TokenError('ERR_TOKEN_INVALID', 'no logout_token', { reason: 'missing' });
+      const payload = await sso.oidc.verifyJwt(token, {
+        algorithms: o.idTokenAlgs,
+        audience: o.clientId,
+        maxTokenAge: o.logoutTokenMaxAgeSeconds,
+        requiredClaims: ['iss', 'aud', 'iat', 'jti'],
+        ...(o.requireLogoutTokenTyp ? { typ: 'logout+jwt' } : {}),
+      });
+      const events = payload.events;
+      if (!events || typeof events !== 'object' || Array.isArray(events)) throw new TokenError('ERR_TOKEN_INVALID', 'no events', { reason: 'no_event' });
+      const member = (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT];
+      if (!member || typeof member !== 'object' || Array.isArray(member)) throw new TokenError('ERR_TOKEN_INVALID', 'wrong event', { reason: 'wrong_event' });
+      if ('nonce' in payload) throw new TokenError('ERR_TOKEN_INVALID', 'nonce present', { reason: 'nonce_present' });
+      sub = typeof payload.sub === 'string' && payload.sub ? payload.sub : undefined;
+      sid = typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined;
+      if (!sub && !sid) throw new TokenError('ERR_TOKEN_INVALID', 'no sid or sub', { reason: 'no_sid_sub' });
+      if (typeof payload.jti !== 'string' || !payload.jti) throw new TokenError('ERR_TOKEN_INVALID', 'no jti', { reason: 'no_jti' });
+      iss = payload.iss as string;
+      const ttl = o.logoutTokenMaxAgeSeconds + 2 * o.clockToleranceSeconds + 60;
+      const fresh = await sso.store.kv.setIfAbsent(`jti:${sha256(`${iss}\u0000${payload.jti}`)}`, '1', ttl);
+      if (!fresh) throw new TokenError('ERR_TOKEN_REPLAYED', 'jti replayed', { reason: 'replayed' });
+    } catch (err) {
+      const reason = err instanceof SsoError ? err.reason : 'invalid';
+      sso.audit('auth.backchannel.rejected', { request, reason, errorCode: err instanceof SsoError ? err.code : 'ERR_TOKEN_INVALID' });
+      throw new BackchannelLogoutInvalidError();
+    }
+    let ended: SessionRecord[];
+    if (sid) {
+      ended = await sso.store.deleteBySid(iss, sid);
+    } else {
+      ended = await sso.store.deleteBySub(iss, sub as string);
+    }
+    for (const s of ended) await sso.sessions.runEndHooks(s, 'backchannel');
+    sso.audit('auth.backchannel', { request, iss, ...(sub ? { sub } : {}), ...(sid ? { sid } : {}), count: ended.length });
+    return reply.code(200).send();
+  });
+}
+
+export default backchannelLogoutRoutes;

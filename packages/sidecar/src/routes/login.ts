@@ -1,0 +1,35 @@
+/**
+ * `GET /sso/login?redirect=<path>`: starts the authorization code flow.
+ *
+ * @module
+ */
+import type { FastifyInstance } from 'fastify';
+import { SsoError } from '../errors.js';
+
+/**
+ * Registers `GET /sso/login`.
+ *
+ * @example
+ * ```ts
+ * await app.register(loginRoutes)
+ * ```
+ */
+export async function loginRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/sso/login', async (request, reply) => {
+    const q = request.query as Record<string, unknown>;
+    try {
+      const { url } = await app.sso.beginLogin(request, reply, {
+        ...(typeof q.redirect === 'string' ? { redirect: q.redirect } : {}),
+      });
+      return reply.redirect(url, 302);
+    } catch (err) {
+      if (err instanceof SsoError) {
+        app.sso.audit('auth.login.failure', { request, reason: err.reason, errorCode: err.code });
+        return reply.redirect(app.sso.signinUrl(err.reason), 302);
+      }
+      throw err;
+    }
+  });
+}
+
+export default loginRoutes;

@@ -1,0 +1,42 @@
+/**
+ * The sidecar's only entry point: reads `process.env`, validates it (exit 1 listing every
+ * problem once), builds the app and listens on `DIFY_SSO_LISTEN`.
+ *
+ * @module
+ */
+import { buildApp } from './app.js';
+import { loadConfig, maskedConfig } from './config/load.js';
+import { ConfigError } from './errors.js';
+
+/**
+ * Starts the sidecar from an environment; resolves to the running app.
+ *
+ * @example
+ * ```ts
+ * await startServer(process.env)
+ * ```
+ */
+export async function startServer(env: Record<string, string | undefined>): Promise<ReturnType<typeof buildApp>> {
+  const config = loadConfig(env);
+  const app = buildApp(config);
+  app.log.info({ config: maskedConfig(config) }, 'configuration loaded');
+  const idx = config.listen.lastIndexOf(':');
+  const host = config.listen.slice(0, idx).replace(/^\[|\]$/g, '');
+  const port = Number(config.listen.slice(idx + 1));
+  await app.listen({ host, port });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void app.close().then(() => process.exit(0));
+    });
+  }
+  return app;
+}
+
+startServer(process.env).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`dify-sso-sidecar: ${err.message}\n`);
+  } else {
+    process.stderr.write(`dify-sso-sidecar: failed to start: ${(err as { code?: string }).code ?? 'unknown error'}\n`);
+  }
+  process.exit(1);
+});
