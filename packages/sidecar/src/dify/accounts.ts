@@ -1,0 +1,174 @@
+/**
+ * Identity → Dify account, through Dify's public member API only (never its database).
+ *
+ * - A person is `(iss, sub)`; the link to a Dify account id lives in the kit store
+ *   (`dify:link:<sha256(iss, sub)>`).
+ * - The first login links to an existing member by e-mail only when `email_verified` is true
+ *   (security baseline §3 item 7); e-mail comparison is case-insensitive, one `@` exactly.
+ * - Unknown people are provisioned just in time (invite-email with the mapped role, then
+ *   activate) when `jit` is on and the role map gives them a role; otherwise the login is denied.
+ * - The role map is applied on every login (update-role); no mapping → denied (`no_role`);
+ *   `owner` is never granted, changed or removed, and an owner logs in unchanged.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto'
+import { SsoError } from '../errors.js'
+import type { KvStore } from '../store/types.js'
+import type { AssignableRole, DifyAdminClient, DifyMember } from './admin-client.js'
+import { DifyError } from './errors.js'
+import { mapRole, type RoleMap } from './role-map.js'
+
+export interface AccountResolverOptions {
+  readonly admin: Pick<DifyAdminClient, 'listMembers' | 'inviteEmail' | 'activate' | 'updateRole' | 'removeMember'>
+  readonly kv: KvStore
+  readonly roleMap: RoleMap
+  readonly jit: boolean
+  readonly removeUnmapped: boolean
+  readonly audit: (event: string, fields: Record<string, unknown>) => void
+}
+
+export interface LoginIdentity {
+  readonly iss: string
+  readonly sub: string
+  /** Every claim (ID token + UserInfo), for the role map. */
+  readonly claims: Record<string, unknown>
+  readonly email?: string | undefined
+  readonly emailVerified?: boolean | undefined
+  readonly name?: string | undefined
+}
+
+export interface ResolvedAccount {
+  readonly accountId: string
+  readonly role: string
+  readonly provisioned: boolean
+  readonly linked: 'existing_link' | 'email' | 'provisioned'
+}
+
+/** Denies the login; the callback redirects to the sign-in page with `?message=<reason>`. */
+export function denyLogin(reason: string, message: string, cause?: unknown): SsoError {
+  return new SsoError('ERR_OIDC_ACCESS_DENIED', message, { reason, ...(cause === undefined ? {} : { cause }) })
+}
+
+export function linkKey(iss: string, sub: string): string {
+  return 'dify:link:' + createHash('sha256').update(iss).update('\n').update(sub).digest('hex')
+}
+
+/** Strict e-mail check: exactly one `@`, non-empty local part and domain, no whitespace. */
+export function normaliseEmail(email: string | undefined): string | undefined {
+  if (typeof email !== 'string') return undefined
+  const e = email.trim().toLowerCase()
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(e)) return undefined
+  return e
+}
+
+/**
+ * @example
+ * const resolver = new AccountResolver({ admin, kv: store.kv, roleMap, jit: true, removeUnmapped: false, audit })
+ * const { accountId } = await resolver.resolve({ iss, sub, claims, email, emailVerified })
+ */
+export class AccountResolver {
+  readonly #o: AccountResolverOptions
+
+  constructor(options: AccountResolverOptions) {
+    this.#o = options
+  }
+
+  async resolve(id: LoginIdentity): Promise<ResolvedAccount> {
+    const role = mapRole(id.claims, this.#o.roleMap)
+    const email = normaliseEmail(id.email)
+    const verified = id.emailVerified === true
+    const key = linkKey(id.iss, id.sub)
+    let members: DifyMember[]
+    try {
+      members = await this.#o.admin.listMembers()
+    } catch (e) {
+      throw wrapDify(e)
+    }
+
+    let member: DifyMember | undefined
+    let linked: ResolvedAccount['linked'] = 'existing_link'
+    const link = await this.#o.kv.get(key)
+    if (link !== null) {
+      member = members.find((m) => m.id === link)
+      if (!member) await this.#o.kv.del(key) // removed from the workspace since; treated as a first login
+    }
+    if (!member && email && verified) {
+      member = members.find((m) => m.email.trim().toLowerCase() === email)
+      if (member) {
+        // Never take over a member already linked to another identity: check by account id.
+        const owner = await this.#o.kv.get(`dify:account:${member.id}`)
+        if (owner !== null && owner !== key) throw denyLogin('access_denied', 'the Dify account is linked to another identity')
+        linked = 'email'
+      }
+    }
+
+    if (member && member.role === 'owner') {
+      await this.#link(key, member.id)
+      return { accountId: member.id, role: 'owner', provisioned: false, linked }
+    }
+    if (member && member.status === 'banned') throw denyLogin('account_banned', 'the Dify account is banned')
+
+    if (!member) {
+      if (!role) throw denyLogin('no_role', 'no role mapping for this user')
+      if (!this.#o.jit) throw denyLogin('not_provisioned', 'user has no Dify account and JIT provisioning is off')
+      if (!email) throw denyLogin('access_denied', 'the IdP released no usable e-mail address')
+      if (!verified) throw denyLogin('email_not_verified', 'JIT provisioning needs a verified e-mail address')
+      if (members.some((m) => m.email.trim().toLowerCase() === email)) {
+        throw denyLogin('access_denied', 'a Dify member with this e-mail exists but could not be linked')
+      }
+      const accountId = await this.#provision(email, role, id.name ?? email.split('@')[0] ?? email)
+      await this.#link(key, accountId)
+      this.#o.audit('account.provisioned', { iss: id.iss, sub: id.sub, difyAccountId: accountId, role })
+      return { accountId, role, provisioned: true, linked: 'provisioned' }
+    }
+
+    if (!role) {
+      if (this.#o.removeUnmapped) {
+        try {
+          await this.#o.admin.removeMember(member.id)
+        } catch (e) {
+          throw wrapDify(e)
+        }
+        await this.#o.kv.del(key)
+        await this.#o.kv.del(`dify:account:${member.id}`)
+        this.#o.audit('account.removed', { iss: id.iss, sub: id.sub, difyAccountId: member.id, previousRole: member.role })
+      }
+      throw denyLogin('no_role', 'no role mapping for this user')
+    }
+    if (member.role !== role) {
+      try {
+        await this.#o.admin.updateRole(member.id, role)
+      } catch (e) {
+        throw wrapDify(e)
+      }
+      this.#o.audit('account.role_changed', { iss: id.iss, sub: id.sub, difyAccountId: member.id, from: member.role, to: role })
+    }
+    await this.#link(key, member.id)
+    return { accountId: member.id, role, provisioned: false, linked }
+  }
+
+  async #link(key: string, accountId: string): Promise<void> {
+    await this.#o.kv.set(key, accountId, 0)
+    await this.#o.kv.set(`dify:account:${accountId}`, key, 0)
+  }
+
+  async #provision(email: string, role: AssignableRole, name: string): Promise<string> {
+    try {
+      const inv = await this.#o.admin.inviteEmail(email, role)
+      if (inv.status !== 'success') throw new DifyError('ERR_DIFY_ADMIN_API', 'invitation was not accepted by dify-api')
+      const token = inv.url ? new URL(inv.url, 'http://invalid').searchParams.get('token') : null
+      if (token) await this.#o.admin.activate({ email, token, name })
+      const member = (await this.#o.admin.listMembers()).find((m) => m.email.trim().toLowerCase() === email)
+      if (!member) throw new DifyError('ERR_DIFY_ADMIN_API', 'invited member not found in the workspace')
+      return member.id
+    } catch (e) {
+      throw wrapDify(e)
+    }
+  }
+}
+
+function wrapDify(e: unknown): SsoError {
+  if (e instanceof SsoError) return e
+  return denyLogin('dify_unavailable', 'Dify member API call failed', e)
+}

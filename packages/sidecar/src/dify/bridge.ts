@@ -1,0 +1,109 @@
+/**
+ * The Dify bridge's services, built once per app from the configuration: admin API client,
+ * session seeder (Dify's Redis), account resolver, break-glass cookie, setup-status cache.
+ *
+ * @module
+ */
+import { Redis } from 'ioredis'
+import type { SidecarConfig } from '../config/schema.js'
+import { parseCidrList, type CidrList } from '../gate/cidr.js'
+import { parseMachineRoutes, type RouteRule } from '../gate/policy.js'
+import type { KvStore } from '../store/types.js'
+import { AccountResolver } from './accounts.js'
+import { DifyAdminClient } from './admin-client.js'
+import { BreakGlassCookie } from './break-glass.js'
+import type { DifyCookieSettings } from './cookies.js'
+import { parseRoleMap } from './role-map.js'
+import { SessionSeeder } from './session-seed.js'
+
+export interface DifyBridgeServices {
+  readonly apiUrl: string
+  readonly webUrl: string | undefined
+  readonly cookies: DifyCookieSettings
+  readonly admin: DifyAdminClient
+  readonly seeder: SessionSeeder
+  readonly resolver: AccountResolver
+  readonly breakGlassCookie: BreakGlassCookie
+  readonly breakGlassCidrs: CidrList
+  readonly trustedProxies: CidrList
+  readonly machineRoutes: readonly RouteRule[]
+  readonly redis: Redis
+  /** Whether Dify's setup is finished (cached once true: setup never un-finishes). */
+  setupFinished(): Promise<boolean>
+  close(): Promise<void>
+}
+
+export interface DifyBridgeDeps {
+  /** Client of Dify's Redis (not closed by the bridge); default: built from `dify.redisUrl`. */
+  readonly redis?: Redis
+  readonly fetch?: typeof fetch
+  readonly kv: KvStore
+  readonly audit: (event: string, fields: Record<string, unknown>) => void
+}
+
+export function difyCookieSettings(config: SidecarConfig): DifyCookieSettings {
+  return { consoleApiUrl: config.dify.consoleApiUrl, consoleWebUrl: config.dify.consoleWebUrl, cookieDomain: config.dify.cookieDomain }
+}
+
+/** Builds the services; throws a TypeError (`ERR_CONFIG_INVALID`) when the bridge is not configured. */
+export function createDifyBridge(config: SidecarConfig, deps: DifyBridgeDeps): DifyBridgeServices {
+  const d = config.dify
+  if (!d.apiUrl || !d.adminApiKey || !d.workspaceId || (!d.redisUrl && !deps.redis)) {
+    throw Object.assign(new TypeError('"dify.apiUrl", "dify.adminApiKey", "dify.workspaceId" and "dify.redisUrl" must be set for the Dify bridge'), { code: 'ERR_CONFIG_INVALID' })
+  }
+  const apiUrl = d.apiUrl.replace(/\/+$/, '')
+  const ownsRedis = !deps.redis
+  const redis = deps.redis ?? new Redis(d.redisUrl as string, { maxRetriesPerRequest: 2, enableOfflineQueue: true })
+  const admin = new DifyAdminClient({
+    apiUrl,
+    adminApiKey: d.adminApiKey,
+    workspaceId: d.workspaceId,
+    allowNewerVersions: d.allowNewerVersions,
+    timeoutMs: d.timeoutSeconds * 1000,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  })
+  const cookies = difyCookieSettings(config)
+  const seeder = new SessionSeeder({
+    redis,
+    apiUrl,
+    cookies,
+    keyPrefix: d.redisKeyPrefix,
+    refreshTokenExpireDays: d.refreshTokenExpireDays,
+    version: () => admin.version(),
+    observeVersion: (h) => admin.observeVersion(h),
+    timeoutMs: d.timeoutSeconds * 1000,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  })
+  const { map } = parseRoleMap(config.roleMap.join(','), config.roleClaim.join(','))
+  const resolver = new AccountResolver({ admin, kv: deps.kv, roleMap: map, jit: config.jit, removeUnmapped: config.removeUnmapped, audit: deps.audit })
+  const breakGlassCookie = new BreakGlassCookie({ sessionSecret: config.session.secret, secure: new URL(config.publicUrl).protocol === 'https:' })
+  const doFetch = deps.fetch ?? fetch
+  let finished = false
+  return {
+    apiUrl,
+    webUrl: d.webUrl?.replace(/\/+$/, ''),
+    cookies,
+    admin,
+    seeder,
+    resolver,
+    breakGlassCookie,
+    breakGlassCidrs: parseCidrList(config.breakGlass.cidrs, 'breakGlass.cidrs'),
+    trustedProxies: parseCidrList(config.trustProxy, 'trustProxy'),
+    machineRoutes: parseMachineRoutes(config.gate.machineRoutes).rules,
+    redis,
+    async setupFinished() {
+      if (finished) return true
+      try {
+        const res = await doFetch(`${apiUrl}/console/api/setup`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(d.timeoutSeconds * 1000) })
+        const body = (await res.json()) as { step?: unknown }
+        finished = res.ok && body.step === 'finished'
+        return finished
+      } catch {
+        return true // fail closed: treat setup as done (POST /setup stays locked) while dify-api is unreachable
+      }
+    },
+    async close() {
+      if (ownsRedis) await redis.quit().catch(() => undefined)
+    },
+  }
+}

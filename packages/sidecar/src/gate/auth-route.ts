@@ -1,0 +1,74 @@
+/**
+ * `/sso/auth`: the decision endpoint for nginx `auth_request`.
+ *
+ * nginx sends the original request's headers plus `X-Original-URI: $request_uri`,
+ * `X-Original-Method: $request_method` and `X-Real-IP: $remote_addr`; they are read only from
+ * peers in `trustProxy` (oauth2-proxy GHSA-7x63-xv5r-3p2x). Answers:
+ * - **204** pass. For machine requests also `X-Sso-Upstream-Authorization` and
+ *   `X-Sso-Upstream-Workspace-Id`, which nginx puts on the upstream request (it replaces the
+ *   client's `Authorization` and `X-WORKSPACE-ID` on every gated request, so these can only come
+ *   from the gate);
+ * - **401** `{"code":"unauthorized"}`, `Location` and `X-Sso-Signin` = sign-in page,
+ *   `X-Sso-Set-Cookie-0..2` = Set-Cookie values clearing Dify's cookies when a Dify login
+ *   without a kit session was seen;
+ * - **403** `{"code":"sso_required"|"insufficient_scope"|"machine_route_denied"|"invalid_path"|"untrusted_proxy"}`
+ *   with the code also in `X-Sso-Code` (nginx renders it as the JSON body).
+ *
+ * @module
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { DifyBridgeServices } from '../dify/bridge.js'
+import { difyClearCookies } from '../dify/cookies.js'
+import { clientAddress, headerValue, unmapV4 } from './cidr.js'
+import { gateContextFor } from './context.js'
+import { decide, type GateDecision } from './decide.js'
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+
+export function authRoute(app: FastifyInstance, svc: DifyBridgeServices): void {
+  app.route({
+    method: [...METHODS],
+    url: '/sso/auth',
+    logLevel: 'warn',
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const peer = request.socket.remoteAddress
+      if (!svc.trustedProxies.contains(peer ? unmapV4(peer) : undefined)) {
+        return send(reply, { allow: false, status: 403, code: 'untrusted_proxy', detail: 'auth_request from an untrusted peer' }, svc, app)
+      }
+      const h = request.headers
+      const rawUri = headerValue(h['x-original-uri'])
+      if (!rawUri) return send(reply, { allow: false, status: 403, code: 'invalid_path', detail: 'X-Original-URI missing' }, svc, app)
+      const gateReq = {
+        method: headerValue(h['x-original-method']) ?? request.method,
+        rawUri,
+        cookie: h.cookie,
+        authorization: headerValue(h.authorization),
+        clientIp: clientAddress(peer, h, svc.trustedProxies),
+      }
+      const decision = await decide(gateReq, gateContextFor(app, svc, request, gateReq))
+      if (!decision.allow) request.log.debug({ code: decision.code, detail: decision.detail }, 'gate denied')
+      return send(reply, decision, svc, app)
+    },
+  })
+}
+
+function send(reply: FastifyReply, d: GateDecision, svc: DifyBridgeServices, app: FastifyInstance): FastifyReply {
+  reply.header('cache-control', 'no-store')
+  if (d.allow) {
+    if (d.upstream) {
+      reply.header('x-sso-upstream-authorization', d.upstream.authorization)
+      reply.header('x-sso-upstream-workspace-id', d.upstream.workspaceId)
+    }
+    return reply.code(204).send()
+  }
+  // auth_request treats anything but 2xx/401/403 as an error (500): map 400 to 403.
+  const status = d.status === 401 ? 401 : 403
+  reply.header('x-sso-code', d.code)
+  if (status === 401) {
+    const signin = app.sso.signinUrl('session_expired')
+    reply.header('location', signin)
+    reply.header('x-sso-signin', signin)
+    if (d.clearDifyCookies) difyClearCookies(svc.cookies).forEach((c, i) => reply.header(`x-sso-set-cookie-${i}`, c))
+  }
+  return reply.code(status).send({ code: d.code })
+}
