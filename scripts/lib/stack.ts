@@ -1,0 +1,515 @@
+/**
+ * The local stack of the demo and the e2e suite, on fixed loopback ports:
+ *
+ *   browser → nginx (front door, 127.0.0.1:18000)
+ *               ├─ /sso/*, system-features, enterprise SSO compat → sidecar (127.0.0.1:18088)
+ *               ├─ /console/api/* (auth_request /sso/auth)         → Dify stand-in api (127.0.0.1:15001)
+ *               └─ everything else                                 → Dify stand-in web (127.0.0.1:13000)
+ *   IdP: real Keycloak (127.0.0.1:18080) when provisioned, else the embedded demo OP (127.0.0.1:18081)
+ *   Redis (127.0.0.1:16379): the kit's session store and the stand-in's "Dify Redis".
+ *
+ * Redis and the IdP are reused when they already answer; everything this module starts is
+ * listed in `StackInfo.started` (daemon mode: pid files, stop with `stopStackDaemons`) or kept
+ * by the returned handle (foreground mode: `stop()`).
+ */
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { repoRoot, runDir } from './paths.js';
+import { EnvError, assertPortFree, daemonPid, httpOk, startService, stopDaemon, tcpOpen, waitUntil, type Service } from './proc.js';
+import { redisPing, startRedis } from './redis.js';
+import { findJdk, keycloakHome, keycloakReady, startKeycloak } from './keycloak.js';
+import { HOST, ports, urls } from './ports.js';
+
+export type IdpChoice = 'keycloak' | 'embedded' | 'auto';
+export type IdpKind = 'keycloak' | 'embedded';
+
+/** Fixed ids of the stand-in's default seed (packages/dify-standin/src/seed.json). */
+export const STANDIN_WORKSPACE_ID = '0b6e3b8e-5c1d-4f7a-9e2b-6d4c8a1f3e57';
+
+/** What a running stack looks like from the outside; written to e2e/.auth/stack.json by the e2e setup. */
+export interface StackInfo {
+  /** Front door (nginx) = DIFY_SSO_PUBLIC_URL. */
+  publicUrl: string;
+  /** Console sign-in page. */
+  signinUrl: string;
+  idp: IdpKind;
+  /** OIDC issuer the sidecar trusts. */
+  issuer: string;
+  /** Keycloak base URL (admin API), when the IdP is Keycloak. */
+  keycloakUrl?: string;
+  /** Dify's ADMIN_API_KEY shared by the stand-in and the sidecar. */
+  adminApiKey: string;
+  workspaceId: string;
+  standinApiUrl: string;
+  standinWebUrl: string;
+  /** Secret for the stand-in's test-only introspection routes (`x-standin-secret`). */
+  introspectionSecret: string;
+  sidecarUrl: string;
+  redisUrl: string;
+  /** Key prefix of the kit's store in Redis. */
+  sessionKeyPrefix: string;
+  /** Sidecar liveness refresh interval (0 = off). */
+  livenessSeconds: number;
+  /** Log files by service name (the sidecar's holds the audit lines). */
+  logs: Record<string, string>;
+  /** Daemon names started by this stack (pid files in the run folder), in start order. */
+  started: string[];
+}
+
+export interface StackOptions {
+  idp: IdpChoice;
+  /** Keep the services running after this process exits (pid files); else stop them with `stop()`. */
+  daemon: boolean;
+  log: (message: string) => void;
+  /** Sidecar liveness refresh interval in seconds (0 = off). Default 0. */
+  livenessSeconds?: number;
+}
+
+export interface Stack {
+  info: StackInfo;
+  /** Stops every service this call started, newest first. */
+  stop(): Promise<void>;
+}
+
+const secret = (bytes = 24): string => randomBytes(bytes).toString('hex');
+const tsx = ['--import', 'tsx'];
+
+/** Whether Keycloak can be started here: distribution in the cache and a JDK 21+. */
+export function keycloakProvisioned(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (!existsSync(join(keycloakHome(env), 'bin', 'kc.sh'))) return false;
+  try {
+    findJdk(env);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function findNginx(): string {
+  for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx']) if (existsSync(candidate)) return candidate;
+  try {
+    return execFileSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new EnvError('ERR_ENV_NO_NGINX', 'nginx is not installed', "run: npm run provision (installs Debian's nginx)");
+  }
+}
+
+/** A free loopback port (for throwaway stacks next to the fixed one). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function discoveryOk(issuer: string): Promise<boolean> {
+  return httpOk(`${issuer}/.well-known/openid-configuration`);
+}
+
+/** Starts what the stack needs, each awaited until it answers. */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const started: Service[] = [];
+  const names: string[] = [];
+  const logs: Record<string, string> = {};
+  const track = (s: Service): Service => {
+    started.push(s);
+    names.push(s.name);
+    logs[s.name] = s.logFile;
+    return s;
+  };
+  const stop = async (): Promise<void> => {
+    for (const s of [...started].reverse()) await s.stop();
+  };
+  try {
+    // Redis: shared, reused.
+    if (await redisPing(ports.redis)) opts.log(`redis: reusing ${urls.redis}`);
+    else {
+      track(await startRedis({ port: ports.redis, daemon: opts.daemon, name: 'redis' }));
+      opts.log(`redis: started on ${urls.redis}`);
+    }
+
+    // IdP.
+    let idp: IdpKind;
+    if (opts.idp === 'keycloak') idp = 'keycloak';
+    else if (opts.idp === 'embedded') idp = 'embedded';
+    else idp = (await keycloakReady()) || keycloakProvisioned() ? 'keycloak' : 'embedded';
+    let issuer: string;
+    if (idp === 'keycloak') {
+      issuer = urls.keycloakIssuer;
+      if (await keycloakReady()) opts.log(`keycloak: reusing ${urls.keycloak}`);
+      else track(await startKeycloak({ daemon: opts.daemon, log: opts.log }));
+    } else {
+      issuer = urls.demoOpIssuer;
+      if (await discoveryOk(issuer)) opts.log(`embedded OP: reusing ${issuer}`);
+      else {
+        await assertPortFree(ports.demoOp, 'embedded demo OP');
+        const op = track(
+          startService({ name: 'demo-op', command: process.execPath, args: [...tsx, 'scripts/demo-op.ts'], cwd: repoRoot, daemon: opts.daemon }),
+        );
+        await waitUntil(`embedded OP (${issuer})`, () => discoveryOk(issuer), { timeoutMs: 30_000, service: op });
+        opts.log(`embedded OP: started, issuer ${issuer}`);
+      }
+    }
+
+    const adminApiKey = `sk-${secret(20)}`;
+    const introspectionSecret = secret(16);
+    const livenessSeconds = opts.livenessSeconds ?? 0;
+    const standinApiUrl = `http://${HOST}:${ports.standinApi}`;
+    const standinWebUrl = `http://${HOST}:${ports.standinWeb}`;
+    const sidecarUrl = `http://${HOST}:${ports.sidecar}`;
+    const sessionKeyPrefix = 'dify-sso:';
+
+    for (const [port, what] of [
+      [ports.standinApi, 'Dify stand-in api'],
+      [ports.standinWeb, 'Dify stand-in web'],
+      [ports.sidecar, 'sidecar'],
+      [ports.frontDoor, 'nginx front door'],
+    ] as const) {
+      await assertPortFree(port, what);
+    }
+
+    const standin = await startStandin({
+      name: 'standin',
+      apiPort: ports.standinApi,
+      webPort: ports.standinWeb,
+      publicUrl: urls.publicUrl,
+      adminApiKey,
+      introspectionSecret,
+      redisUrl: urls.redis,
+      redisKeyPrefix: '',
+      daemon: opts.daemon,
+    });
+    for (const s of standin) track(s);
+    opts.log(`dify stand-in: api ${standinApiUrl}, web ${standinWebUrl}`);
+
+    const sidecar = track(
+      await startSidecar({
+        name: 'sidecar',
+        port: ports.sidecar,
+        publicUrl: urls.publicUrl,
+        issuer,
+        apiUrl: standinApiUrl,
+        webUrl: standinWebUrl,
+        adminApiKey,
+        workspaceId: STANDIN_WORKSPACE_ID,
+        redisUrl: urls.redis,
+        sessionKeyPrefix,
+        livenessSeconds,
+        daemon: opts.daemon,
+      }),
+    );
+    opts.log(`sidecar: ${sidecarUrl} (issuer ${issuer})`);
+
+    track(
+      await startFrontDoor({
+        name: 'nginx',
+        port: ports.frontDoor,
+        sidecarPort: ports.sidecar,
+        apiPort: ports.standinApi,
+        webPort: ports.standinWeb,
+        daemon: opts.daemon,
+      }),
+    );
+    opts.log(`nginx: front door ${urls.publicUrl}`);
+
+    const info: StackInfo = {
+      publicUrl: urls.publicUrl,
+      signinUrl: `${urls.publicUrl}/signin`,
+      idp,
+      issuer,
+      ...(idp === 'keycloak' ? { keycloakUrl: urls.keycloak } : {}),
+      adminApiKey,
+      workspaceId: STANDIN_WORKSPACE_ID,
+      standinApiUrl,
+      standinWebUrl,
+      introspectionSecret,
+      sidecarUrl,
+      redisUrl: urls.redis,
+      sessionKeyPrefix,
+      livenessSeconds,
+      logs: { ...logs, sidecar: sidecar.logFile },
+      started: opts.daemon ? names : [],
+    };
+    return { info, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Stops the daemons a stack started (names from `StackInfo.started`), newest first. */
+export async function stopStackDaemons(names: readonly string[]): Promise<void> {
+  for (const name of [...names].reverse()) await stopDaemon(name);
+}
+
+/** Whether a daemon of that name (pid file) is alive. */
+export const daemonAlive = (name: string): boolean => daemonPid(name) !== undefined;
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks (also used by specs that need a throwaway second stack, e.g. the IdP outage).
+
+export interface StandinOptions {
+  /** Service name (one process serves the api and the web double). */
+  name: string;
+  apiPort: number;
+  webPort: number;
+  publicUrl: string;
+  adminApiKey: string;
+  introspectionSecret: string;
+  redisUrl: string;
+  redisKeyPrefix: string;
+  daemon: boolean;
+}
+
+const standinEntry = join(repoRoot, 'packages', 'dify-standin', 'src', 'server.ts');
+
+/** The Dify stand-in (api + web double, one process). */
+export async function startStandin(o: StandinOptions): Promise<Service[]> {
+  if (!existsSync(standinEntry)) {
+    throw new EnvError('ERR_ENV_START_FAILED', `the Dify stand-in entry point ${standinEntry} is missing`, 'update the checkout (packages/dify-standin)');
+  }
+  const env = {
+    SECRET_KEY: secret(32),
+    ADMIN_API_KEY: o.adminApiKey,
+    ADMIN_API_KEY_ENABLE: 'true',
+    REDIS_URL: o.redisUrl,
+    REDIS_KEY_PREFIX: o.redisKeyPrefix,
+    CONSOLE_API_URL: o.publicUrl,
+    CONSOLE_WEB_URL: o.publicUrl,
+    ENABLE_EMAIL_PASSWORD_LOGIN: 'true',
+    ALLOW_REGISTER: 'false',
+    DIFY_STANDIN_LISTEN: `${HOST}:${o.apiPort}`,
+    DIFY_STANDIN_WEB_LISTEN: `${HOST}:${o.webPort}`,
+    DIFY_STANDIN_WEB_VARIANT: 'stock',
+    DIFY_STANDIN_INTROSPECTION_SECRET: o.introspectionSecret,
+  };
+  const service = startService({ name: o.name, command: process.execPath, args: [...tsx, standinEntry], cwd: repoRoot, env, daemon: o.daemon });
+  try {
+    await waitUntil(`Dify stand-in api (127.0.0.1:${o.apiPort})`, () => tcpOpen(o.apiPort), { timeoutMs: 30_000, service });
+    await waitUntil(`Dify stand-in web (127.0.0.1:${o.webPort})`, () => tcpOpen(o.webPort), { timeoutMs: 30_000, service });
+  } catch (err) {
+    await service.stop();
+    throw err;
+  }
+  return [service];
+}
+
+export interface SidecarOptions {
+  name: string;
+  port: number;
+  publicUrl: string;
+  issuer: string;
+  apiUrl: string;
+  webUrl: string;
+  adminApiKey: string;
+  workspaceId: string;
+  redisUrl: string;
+  sessionKeyPrefix: string;
+  livenessSeconds: number;
+  daemon: boolean;
+  /** Extra DIFY_SSO_* settings. */
+  env?: Record<string, string>;
+}
+
+/** The sidecar configured for the stack (nginx auth_request mode, Redis store, Dify bridge on). */
+export function sidecarEnv(o: SidecarOptions): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    DIFY_SSO_LISTEN: `${HOST}:${o.port}`,
+    DIFY_SSO_PUBLIC_URL: o.publicUrl,
+    DIFY_SSO_ALLOW_INSECURE_HTTP: 'true',
+    DIFY_SSO_TRUST_PROXY: `${HOST}/32`,
+    DIFY_SSO_OIDC_ISSUER: o.issuer,
+    DIFY_SSO_OIDC_CLIENT_ID: 'dify-console',
+    DIFY_SSO_OIDC_CLIENT_SECRET: 'dify-console-secret',
+    DIFY_SSO_OIDC_SCOPES: 'openid,profile,email',
+    DIFY_SSO_OIDC_PRESET: 'keycloak',
+    DIFY_SSO_SESSION_SECRET: secret(32),
+    DIFY_SSO_SESSION_LIVENESS_REFRESH_SECONDS: String(o.livenessSeconds),
+    DIFY_SSO_STORE: 'redis',
+    DIFY_SSO_REDIS_URL: o.redisUrl,
+    DIFY_SSO_REDIS_KEY_PREFIX: o.sessionKeyPrefix,
+    DIFY_SSO_BEARER_AUDIENCE: 'dify-console-api',
+    DIFY_SSO_BEARER_REQUIRED_SCOPES: 'dify:console',
+    DIFY_SSO_DIFY_API_URL: o.apiUrl,
+    DIFY_SSO_DIFY_WEB_URL: o.webUrl,
+    DIFY_SSO_DIFY_ADMIN_API_KEY: o.adminApiKey,
+    DIFY_SSO_DIFY_WORKSPACE_ID: o.workspaceId,
+    DIFY_SSO_DIFY_REDIS_URL: o.redisUrl,
+    DIFY_SSO_DIFY_CONSOLE_API_URL: o.publicUrl,
+    DIFY_SSO_DIFY_CONSOLE_WEB_URL: o.publicUrl,
+    DIFY_SSO_ROLE_MAP: 'dify-admins=admin,dify-editors=editor',
+    DIFY_SSO_ROLE_CLAIM: 'groups',
+    DIFY_SSO_JIT: 'true',
+    DIFY_SSO_BREAK_GLASS_CIDRS: `${HOST}/32`,
+    DIFY_SSO_GATE_MODE: 'authrequest',
+    DIFY_SSO_GATE_MACHINE_ROUTES: 'GET /console/api/workspaces/current/members*,GET /console/api/apps*',
+    ...o.env,
+  };
+}
+
+const sidecarEntry = join(repoRoot, 'packages', 'sidecar', 'src', 'server.ts');
+
+export async function startSidecar(o: SidecarOptions): Promise<Service> {
+  const service = startService({ name: o.name, command: process.execPath, args: [...tsx, sidecarEntry], cwd: repoRoot, env: sidecarEnv(o), daemon: o.daemon });
+  await waitUntil(`sidecar (127.0.0.1:${o.port}/sso/health/ready)`, () => httpOk(`http://${HOST}:${o.port}/sso/health/ready`), {
+    timeoutMs: 60_000,
+    service,
+  });
+  return service;
+}
+
+export interface FrontDoorOptions {
+  name: string;
+  port: number;
+  sidecarPort: number;
+  apiPort: number;
+  webPort: number;
+  daemon: boolean;
+}
+
+/** The nginx configuration of the front door: the bridge's renderer when present, else our own. */
+export async function frontDoorConf(o: FrontDoorOptions & { prefix: string }): Promise<string> {
+  const modulePath = join(repoRoot, 'packages', 'sidecar', 'src', 'gate', 'nginx.ts');
+  if (existsSync(modulePath)) {
+    const mod = (await import(modulePath)) as { renderLocalNginxConf?: (opts: Record<string, unknown>) => string };
+    if (typeof mod.renderLocalNginxConf === 'function') {
+      return mod.renderLocalNginxConf({
+        prefix: o.prefix,
+        listen: `${HOST}:${o.port}`,
+        sidecar: `${HOST}:${o.sidecarPort}`,
+        api: `${HOST}:${o.apiPort}`,
+        web: `${HOST}:${o.webPort}`,
+      });
+    }
+  }
+  return fallbackNginxConf(o);
+}
+
+/**
+ * Our own rendering of the front door (used only until the bridge's local renderer exists):
+ * the same topology as the generated deployment snippet.
+ */
+export function fallbackNginxConf(o: FrontDoorOptions & { prefix: string }): string {
+  const p = o.prefix;
+  const proxied = `proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $http_host;`;
+  return `# Local front door of the dify-sso-kit stack (generated; do not edit).
+worker_processes 1;
+pid ${p}/nginx.pid;
+error_log ${p}/error.log warn;
+events { worker_connections 512; }
+http {
+  access_log ${p}/access.log;
+  client_body_temp_path ${p}/tmp/body;
+  proxy_temp_path ${p}/tmp/proxy;
+  fastcgi_temp_path ${p}/tmp/fastcgi;
+  uwsgi_temp_path ${p}/tmp/uwsgi;
+  scgi_temp_path ${p}/tmp/scgi;
+  client_max_body_size 100m;
+  upstream dify_sso { server ${HOST}:${o.sidecarPort}; keepalive 16; }
+  upstream dify_api { server ${HOST}:${o.apiPort}; keepalive 16; }
+  upstream dify_web { server ${HOST}:${o.webPort}; keepalive 16; }
+  server {
+    listen ${HOST}:${o.port};
+    location = /sso/auth {
+      internal;
+      proxy_pass http://dify_sso/sso/auth;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URI $request_uri;
+      proxy_set_header X-Original-Method $request_method;
+      ${proxied}
+    }
+    location /sso/ {
+      proxy_pass http://dify_sso;
+      ${proxied}
+    }
+    location = /console/api/system-features {
+      proxy_pass http://dify_sso;
+      ${proxied}
+    }
+    location ^~ /console/api/enterprise/sso/ {
+      proxy_pass http://dify_sso;
+      ${proxied}
+    }
+    location /console/api/ {
+      auth_request /sso/auth;
+      auth_request_set $sso_code $upstream_http_x_sso_code;
+      auth_request_set $sso_authorization $upstream_http_x_sso_upstream_authorization;
+      auth_request_set $sso_workspace $upstream_http_x_sso_upstream_workspace_id;
+      auth_request_set $sso_set_cookie_0 $upstream_http_x_sso_set_cookie_0;
+      auth_request_set $sso_set_cookie_1 $upstream_http_x_sso_set_cookie_1;
+      auth_request_set $sso_set_cookie_2 $upstream_http_x_sso_set_cookie_2;
+      error_page 401 = @sso_401;
+      error_page 403 = @sso_403;
+      proxy_pass http://dify_api;
+      proxy_set_header Authorization $sso_authorization;
+      proxy_set_header X-WORKSPACE-ID $sso_workspace;
+      proxy_buffering off;
+      proxy_read_timeout 3600s;
+      ${proxied}
+    }
+    location @sso_401 {
+      default_type application/json;
+      add_header Set-Cookie $sso_set_cookie_0 always;
+      add_header Set-Cookie $sso_set_cookie_1 always;
+      add_header Set-Cookie $sso_set_cookie_2 always;
+      return 401 '{"code":"$sso_code","status":401}';
+    }
+    location @sso_403 {
+      default_type application/json;
+      return 403 '{"code":"$sso_code","status":403}';
+    }
+    location /api/ {
+      proxy_pass http://dify_api;
+      proxy_buffering off;
+      ${proxied}
+    }
+    location /files/ {
+      proxy_pass http://dify_api;
+      ${proxied}
+    }
+    location / {
+      proxy_pass http://dify_web;
+      ${proxied}
+    }
+  }
+}
+`;
+}
+
+export async function startFrontDoor(o: FrontDoorOptions): Promise<Service> {
+  const nginx = findNginx();
+  const prefix = join(runDir(), o.name);
+  for (const d of ['tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi', 'logs']) mkdirSync(join(prefix, d), { recursive: true });
+  const conf = join(prefix, 'nginx.conf');
+  writeFileSync(conf, await frontDoorConf({ ...o, prefix }));
+  try {
+    execFileSync(nginx, ['-t', '-q', '-p', prefix, '-e', join(prefix, 'error.log'), '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const out = `${(err as { stderr?: Buffer }).stderr?.toString() ?? ''}`.trim();
+    throw new EnvError('ERR_ENV_START_FAILED', `the front door's nginx configuration ${conf} is invalid:\n    ${out}`, 'fix the renderer or the conf');
+  }
+  const service = startService({
+    name: o.name,
+    command: nginx,
+    args: ['-p', prefix, '-e', join(prefix, 'error.log'), '-c', conf, '-g', 'daemon off;'],
+    daemon: o.daemon,
+  });
+  await waitUntil(`nginx front door (127.0.0.1:${o.port})`, () => tcpOpen(o.port), { timeoutMs: 15_000, service });
+  return service;
+}
