@@ -124,7 +124,6 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
   const app = Fastify({
     loggerInstance: logger,
     genReqId: generateRequestId,
-    requestIdLogLabel: 'requestId',
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     bodyLimit: 64 * 1024,
   }) as unknown as FastifyInstance;

@@ -49,8 +49,9 @@ const PUBLIC_CODE = /^(ERR|WARN)_[A-Z0-9_]+$|^FST_[A-Z0-9_]+$/;
  */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value; // requests, errors…: left to serializers
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     if (SENSITIVE_KEY.test(k) && !(k === 'code' && typeof v === 'string' && PUBLIC_CODE.test(v))) out[k] = REDACTED;

@@ -384,12 +384,23 @@ export class OidcClient {
   }
 }
 
+/** The `claim` named anywhere in an oauth4webapi error's cause chain. */
+function causeClaim(err: unknown): string | undefined {
+  let node: unknown = err;
+  for (let i = 0; i < 5 && node && typeof node === 'object'; i++) {
+    const claim = (node as { claim?: unknown }).claim;
+    if (typeof claim === 'string') return claim;
+    node = (node as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 function mapExchangeError(cause: unknown): OidcError {
   const code = (cause as { code?: string }).code;
   const mk = (c: SsoErrorCode, reason: ReasonCode) => new OidcError(c, 'authorization code exchange failed', { cause, reason });
   if (cause instanceof oidc.AuthorizationResponseError) return mk('ERR_OIDC_CALLBACK_ERROR', 'idp_error');
   if (cause instanceof oidc.ResponseBodyError) return mk('ERR_OIDC_CODE_EXCHANGE_FAILED', 'token_exchange_failed');
-  if (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' && (cause as { cause?: { claim?: string } }).cause?.claim === 'nonce') {
+  if ((code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || code === 'OAUTH_INVALID_RESPONSE') && causeClaim(cause) === 'nonce') {
     return mk('ERR_OIDC_NONCE_MISMATCH', 'nonce_mismatch');
   }
   if (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' || code === 'OAUTH_KEY_SELECTION_FAILED') {
