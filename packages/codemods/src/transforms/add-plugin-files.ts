@@ -1,0 +1,46 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { PLUGIN_DIR } from '../lib/dify-paths.js'
+import type { Transform } from '../lib/types.js'
+
+const PLUGIN_SRC = new URL('../../../console-plugin/src/', import.meta.url)
+
+const HEADER = '// Added by dify-sso-kit (`dify-sso patch`). Do not edit: re-run the patch to update, `--revert` to remove.\n'
+
+function listFiles(dir: URL, prefix = ''): string[] {
+  const out: string[] = []
+  for (const name of readdirSync(dir).sort()) {
+    const url = new URL(name, dir)
+    if (statSync(url).isDirectory())
+      out.push(...listFiles(new URL(`${name}/`, dir), `${prefix}${name}/`))
+    else if (/\.(ts|tsx)$/.test(name))
+      out.push(`${prefix}${name}`)
+  }
+  return out
+}
+
+/**
+ * Rewrites one plugin source file for Dify's bundler: relative `./x.js` specifiers (needed by
+ * the kit's NodeNext build) become extensionless, and a header marks the file as managed.
+ */
+export function toDifySource(source: string): string {
+  const body = source.replace(/(from\s+'\.{1,2}\/[^']+)\.js'/g, '$1\'')
+  return HEADER + body
+}
+
+/** The plugin files as they are written into a checkout (path → content). */
+export function pluginFiles(): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>()
+  for (const rel of listFiles(PLUGIN_SRC)) {
+    const text = readFileSync(new URL(rel, PLUGIN_SRC), 'utf8')
+    files.set(`${PLUGIN_DIR}/${rel}`, new TextEncoder().encode(toDifySource(text)))
+  }
+  return files
+}
+
+/** Adds the console plugin (sign-in button, error banner, logout helper, break-glass link) to `web/`. */
+export const addPluginFiles: Transform = {
+  slug: 'add-plugin-files',
+  description: 'Add the console plugin under web/app/components/dify-sso/',
+  edits: [],
+  adds: pluginFiles,
+}
