@@ -131,7 +131,7 @@ async function ssoLogin(protocol) {
   location.href = d.url;
 }
 function passwordForm(root) {
-  var f = el('form', { 'aria-label': 'Sign in with email and password' });
+  var f = el('form', { 'aria-label': 'Sign-in form' });
   f.append(el('label', { for: 'email' }, 'Email address'), el('input', { id: 'email', name: 'email', type: 'email', autocomplete: 'username', required: '' }));
   f.append(el('label', { for: 'password' }, 'Password'), el('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: '' }));
   f.append(el('button', { type: 'submit' }, 'Sign in'));
@@ -147,7 +147,7 @@ function passwordForm(root) {
   root.append(f);
 }
 function codeForm(root) {
-  var f = el('form', { 'aria-label': 'Sign in with a verification code' });
+  var f = el('form', { 'aria-label': 'Code sign-in form' });
   f.append(el('label', { for: 'code-email' }, 'Email address'), el('input', { id: 'code-email', name: 'email', type: 'email', required: '' }));
   f.append(el('button', { type: 'submit' }, 'Send verification code'));
   f.addEventListener('submit', async function (ev) {
@@ -157,7 +157,7 @@ function codeForm(root) {
     var d = null; try { d = await r.json(); } catch (e) {}
     if (!r.ok || !d || d.result !== 'success') { showAlert((d && d.message) || 'Could not send the code'); return; }
     var token = d.data;
-    var g = el('form', { 'aria-label': 'Enter verification code' });
+    var g = el('form', { 'aria-label': 'Code entry form' });
     g.append(el('label', { for: 'code' }, 'Verification code'), el('input', { id: 'code', name: 'code', required: '' }));
     g.append(el('button', { type: 'submit' }, 'Verify and sign in'));
     g.addEventListener('submit', async function (e2) {
