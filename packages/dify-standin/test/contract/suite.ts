@@ -26,7 +26,7 @@ interface Session {
 }
 
 /** Register the whole contract suite against the target produced by `makeTarget`. */
-export function contractSuite(makeTarget: () => Promise<ContractTarget>): void {
+export function contractSuite(label: string, makeTarget: () => Promise<ContractTarget>): void {
   let target: ContractTarget;
   let version = '';
   let names: { access: string; refresh: string; csrf: string };
@@ -61,7 +61,7 @@ export function contractSuite(makeTarget: () => Promise<ContractTarget>): void {
     };
   }
 
-  describe('dify console contract', () => {
+  describe(`dify console contract: ${label}`, () => {
     before(async () => {
       target = await makeTarget();
       const probe = await call(target, 'GET', '/console/api/system-features');

@@ -14,10 +14,13 @@
  * | `DIFY_CONTRACT_ACCESS_TOKEN_EXPIRE_MINUTES`, `DIFY_CONTRACT_REFRESH_TOKEN_EXPIRE_DAYS` | its token lifetimes (default 60 / 30) |
  */
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { buildStandinApi, type StandinApiOptions } from '../../src/api.js';
 import { SEED_IDS } from '../../src/seed-ids.js';
+import { versionFeatures } from '../../src/version.js';
+import type { SeedData } from '../../src/lib/db.js';
+import defaultSeed from '../../src/seed.json' with { type: 'json' };
 import { ADMIN_KEY, INTROSPECTION, SECRET, dropPrefix, testRedisUrl, uniquePrefix } from '../helpers.js';
 
 export interface ContractTarget {
@@ -61,7 +64,11 @@ export async function seedRefreshToken(target: ContractTarget, accountId: string
   return token;
 }
 
-/** The stand-in as a contract target (listening on an ephemeral port, real Redis, unique prefix). */
+/**
+ * The stand-in as a contract target (listening on an ephemeral port, real Redis, unique prefix).
+ * Versions before 1.14.0 ignore `REDIS_KEY_PREFIX`, so their member gets a fresh id instead, which
+ * keeps the unprefixed keys of parallel runs apart.
+ */
 export async function standinTarget(overrides: Partial<StandinApiOptions> = {}): Promise<ContractTarget> {
   const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 2 });
   const prefix = uniquePrefix('contract');
@@ -74,17 +81,21 @@ export async function standinTarget(overrides: Partial<StandinApiOptions> = {}):
     allowRegister: false,
     ...overrides,
   };
-  const app = buildStandinApi({ ...options, redis, redisKeyPrefix: prefix });
+  const honoursPrefix = versionFeatures(options.version ?? '1.16.1').redisKeyPrefix;
+  const seed = structuredClone(defaultSeed) as SeedData;
+  const accountId = honoursPrefix ? SEED_IDS.aliceId : randomUUID();
+  for (const a of seed.accounts) if (a.id === SEED_IDS.aliceId) a.id = accountId;
+  const app = buildStandinApi({ ...options, seed, redis, redisKeyPrefix: prefix });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
   return {
     name: `stand-in ${options.version ?? 'newest'}`,
     baseUrl: `http://127.0.0.1:${port}`,
     redis,
-    redisKeyPrefix: prefix,
+    redisKeyPrefix: honoursPrefix ? prefix : '',
     adminApiKey: ADMIN_KEY,
     workspaceId: SEED_IDS.workspaceId,
-    accountId: SEED_IDS.aliceId,
+    accountId,
     consoleApiUrl: options.consoleApiUrl ?? '',
     consoleWebUrl: options.consoleWebUrl ?? '',
     cookieDomain: options.cookieDomain ?? '',
@@ -94,9 +105,21 @@ export async function standinTarget(overrides: Partial<StandinApiOptions> = {}):
     async close() {
       await app.close();
       await dropPrefix(redis, prefix);
+      if (!honoursPrefix) await dropAccountKeys(redis, accountId);
       await redis.quit();
     },
   };
+}
+
+/** Remove the unprefixed refresh keys of one account (cleanup for versions before 1.14.0). */
+async function dropAccountKeys(redis: Redis, accountId: string): Promise<void> {
+  await redis.del(`account_refresh_token:${accountId}`);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', 'refresh_token:*', 'COUNT', 1000);
+    cursor = next;
+    for (const k of keys) if ((await redis.get(k)) === accountId) await redis.del(k);
+  } while (cursor !== '0');
 }
 
 /** True when the suite should run against a real dify-api. */
