@@ -33,6 +33,8 @@ export async function backchannelLogoutRoutes(app: FastifyInstance): Promise<voi
     let sub: string | undefined;
     let sid: string | undefined;
     try {
+      const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== 'application/x-www-form-urlencoded') throw new TokenError('ERR_TOKEN_INVALID', 'not form-encoded', { reason: 'content_type' });
       if (typeof token !== 'string') throw new TokenError('ERR_TOKEN_INVALID', 'no logout_token', { reason: 'missing' });
       const payload = await sso.oidc.verifyJwt(token, {
         algorithms: o.idTokenAlgs,

@@ -96,7 +96,6 @@ describe('invalid logout tokens → 400 (session survives)', () => {
         const tok = await new SignJWT({ iss: op.issuer, aud: op.clientId, iat: Math.floor(Date.now() / 1000), jti: 'es', sid: 'S', events: { [BCL]: {} } })
           .setProtectedHeader({ alg: 'ES256', kid: 'ec-1', typ: 'logout+jwt' })
           .sign(privateKey);
-        op.keys.pop();
         return tok;
       },
     },
