@@ -354,6 +354,11 @@ export class OidcClient {
     try {
       response = await oidc.refreshTokenGrant(this.#cfg(), refreshToken);
     } catch (cause) {
+      const status = (cause as { status?: unknown }).status;
+      const code = (cause as { code?: string }).code;
+      if ((typeof status === 'number' && status >= 500) || code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_RESPONSE_IS_NOT_CONFORM') {
+        throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'refresh: IdP error status', { cause, reason: 'idp_unavailable' });
+      }
       const body = cause instanceof oidc.ResponseBodyError ? cause.error : undefined;
       if (body) throw new OidcError('ERR_OIDC_REFRESH_FAILED', 'refresh refused', { cause, reason: body === 'invalid_grant' ? 'invalid_grant' : 'refresh_refused' });
       if (cause instanceof oidc.ClientError || (cause as { code?: string }).code?.startsWith('OAUTH_')) {
