@@ -170,5 +170,8 @@ export class AccountResolver {
 
 function wrapDify(e: unknown): SsoError {
   if (e instanceof SsoError) return e
+  if (e instanceof DifyError && (e.code === 'ERR_DIFY_UNSUPPORTED_VERSION' || e.code === 'ERR_DIFY_VERSION_UNKNOWN')) {
+    return denyLogin('dify_unsupported_version', e.message, e)
+  }
   return denyLogin('dify_unavailable', 'Dify member API call failed', e)
 }

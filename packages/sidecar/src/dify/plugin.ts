@@ -149,13 +149,21 @@ async function seedLogin(app: FastifyInstance, svc: DifyBridgeServices, ctx: Aft
   const email = typeof claims['email'] === 'string' ? claims['email'] : session.claims.email
   const emailVerified = claims['email_verified'] === true || (claims['email_verified'] === undefined && session.claims.emailVerified === true)
   const name = typeof claims['name'] === 'string' ? claims['name'] : (session.claims.name ?? session.claims.preferredUsername)
-  const resolved = await svc.resolver.resolve({ iss: session.iss, sub: session.sub, claims, email, emailVerified, name })
+  let resolved
+  try {
+    resolved = await svc.resolver.resolve({ iss: session.iss, sub: session.sub, claims, email, emailVerified, name })
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause
+    if (cause instanceof DifyError) app.log.error({ code: cause.code, detail: cause.message }, 'Dify account resolution failed')
+    throw err
+  }
   let seeded
   try {
     seeded = await svc.seeder.seed(resolved.accountId)
   } catch (err) {
-    app.log.error({ code: err instanceof DifyError ? err.code : 'ERR_DIFY_SEED_FAILED' }, 'Dify session seeding failed')
-    throw denyLogin(err instanceof DifyError && err.code === 'ERR_DIFY_UNSUPPORTED_VERSION' ? 'dify_unsupported_version' : 'dify_unavailable', 'Dify session seeding failed', err)
+    const code = err instanceof DifyError ? err.code : 'ERR_DIFY_SEED_FAILED'
+    app.log.error({ code, detail: err instanceof DifyError ? err.message : undefined }, 'Dify session seeding failed')
+    throw denyLogin(code === 'ERR_DIFY_UNSUPPORTED_VERSION' || code === 'ERR_DIFY_VERSION_UNKNOWN' ? 'dify_unsupported_version' : 'dify_unavailable', 'Dify session seeding failed', err)
   }
   const updated = await sso.store.update(session.id, { difyAccountId: resolved.accountId, difyRefreshTokenHash: seeded.refreshTokenHash })
   if (!updated) {

@@ -51,8 +51,9 @@ function configError(message: string): TypeError {
 
 /**
  * The client address of a request: the socket peer, unless the peer is a trusted proxy, in
- * which case the right-most untrusted entry of X-Forwarded-For (or X-Real-IP set by nginx).
- * Headers from untrusted peers are never read (security baseline §3 item 19).
+ * which case the right-most untrusted entry of X-Forwarded-For (nginx appends `$remote_addr`
+ * with `$proxy_add_x_forwarded_for`). Headers from untrusted peers are never read (security
+ * baseline §3 item 19); `X-Real-IP` is never read (a client could send it through nginx).
  */
 export function clientAddress(
   peer: string | undefined,
@@ -61,13 +62,12 @@ export function clientAddress(
 ): string | undefined {
   const p = peer ? unmapV4(peer) : undefined
   if (!trusted.contains(p)) return p
-  const real = headerValue(headers['x-real-ip'])
-  if (real && isIP(real.trim())) return unmapV4(real.trim())
   const xff = headerValue(headers['x-forwarded-for'])
   if (!xff) return p
-  const hops = xff.split(',').map((s) => unmapV4(s.trim())).filter((s) => isIP(s) !== 0)
+  const hops = xff.split(',').map((s) => unmapV4(s.trim()))
   for (let i = hops.length - 1; i >= 0; i--) {
     const h = hops[i] as string
+    if (isIP(h) === 0) return undefined // malformed chain: client unknown (never the proxy itself)
     if (!trusted.contains(h)) return h
   }
   return hops[0] ?? p

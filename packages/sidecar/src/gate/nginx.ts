@@ -1,0 +1,237 @@
+/**
+ * nginx configuration for the gate.
+ *
+ * - {@link insertSsoLocations} takes the user's own Dify nginx template
+ *   (`docker/nginx/conf.d/default.conf.template` of the installed version, read at run time, never
+ *   shipped here) and inserts the sidecar's locations right after `server_name`, plus the
+ *   `auth_request` lines at the top of the gated locations (`/console/api`, `/socket.io/`, and
+ *   `/api` when web apps are gated). Nothing else in the template changes, so the locations a
+ *   newer Dify adds (`/socket.io/`, `/openapi`, …) are kept as they are. A template of an
+ *   unexpected shape is refused with `ERR_DIFY_NGINX_TEMPLATE`.
+ * - {@link renderLocalNginxConf} renders a complete `nginx.conf` for the local stack (front door →
+ *   sidecar, Dify api, Dify web) from a minimal reproduction of the template's shape.
+ *
+ * Inserted blocks use only lowercase nginx variables: Dify's nginx entrypoint runs `envsubst`
+ * over the template with every environment variable name (dify-deployment.md §2.3).
+ *
+ * @module
+ */
+import { DifyError } from '../dify/errors.js'
+
+export const BEGIN_MARK = '# dify-sso-kit: begin (generated; do not edit)'
+export const END_MARK = '# dify-sso-kit: end'
+const GATE_MARK = '# dify-sso-kit: gate'
+
+export interface InsertOptions {
+  /** Sidecar base URL as nginx reaches it, e.g. `http://dify-sso:8080`. */
+  readonly sidecar: string
+  /** Also gate the published web-app API (`location /api`). */
+  readonly gateWebApps?: boolean
+}
+
+/** Identity headers nginx blanks on gated requests (nginx itself drops names with `_`: `underscores_in_headers off`). */
+const BLANKED_HEADERS = ['X-Forwarded-User', 'X-Forwarded-Email', 'X-Forwarded-Groups', 'X-Forwarded-Preferred-Username', 'X-Forwarded-Access-Token', 'X-Auth-Request-User', 'X-Auth-Request-Email', 'X-Auth-Request-Groups', 'X-Remote-User', 'Remote-User', 'X-Original-URI', 'X-Original-Method']
+
+function sidecarLocations(sidecar: string, proxyInclude: string, ind: string): string {
+  const i2 = ind + '  '
+  const px = (path: string) => `${ind}location ${path} {\n${i2}proxy_pass ${sidecar};\n${i2}${proxyInclude}\n${ind}}\n`
+  return [
+    `${ind}${BEGIN_MARK}`,
+    px('^~ /sso/').trimEnd(),
+    `${ind}location = /sso/auth {`,
+    `${i2}internal;`,
+    `${i2}proxy_pass ${sidecar};`,
+    `${i2}proxy_pass_request_body off;`,
+    `${i2}proxy_set_header Content-Length "";`,
+    `${i2}proxy_set_header Host $host;`,
+    `${i2}proxy_set_header X-Original-URI $request_uri;`,
+    `${i2}proxy_set_header X-Original-Method $request_method;`,
+    `${i2}proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`,
+    `${i2}proxy_set_header X-Forwarded-Proto $scheme;`,
+    `${i2}proxy_http_version 1.1;`,
+    `${ind}}`,
+    px('= /console/api/system-features').trimEnd(),
+    px('^~ /console/api/enterprise/sso/').trimEnd(),
+    px('= /console/api/logout').trimEnd(),
+    `${ind}location @sso_401 {`,
+    `${i2}default_type application/json;`,
+    `${i2}add_header Set-Cookie $sso_set_cookie_0 always;`,
+    `${i2}add_header Set-Cookie $sso_set_cookie_1 always;`,
+    `${i2}add_header Set-Cookie $sso_set_cookie_2 always;`,
+    `${i2}add_header Cache-Control no-store always;`,
+    `${i2}return 401 '{"code":"unauthorized","message":"Sign-in required.","status":401}';`,
+    `${ind}}`,
+    `${ind}location @sso_403 {`,
+    `${i2}default_type application/json;`,
+    `${i2}add_header Cache-Control no-store always;`,
+    `${i2}return 403 '{"code":"$sso_code","status":403}';`,
+    `${ind}}`,
+    `${ind}${END_MARK}`,
+    '',
+  ].join('\n')
+}
+
+function gateLines(ind: string, replaceAuthorization: boolean): string {
+  const lines = [
+    GATE_MARK,
+    'auth_request /sso/auth;',
+    'auth_request_set $sso_set_cookie_0 $upstream_http_x_sso_set_cookie_0;',
+    'auth_request_set $sso_set_cookie_1 $upstream_http_x_sso_set_cookie_1;',
+    'auth_request_set $sso_set_cookie_2 $upstream_http_x_sso_set_cookie_2;',
+    'auth_request_set $sso_code $upstream_http_x_sso_code;',
+    'error_page 401 = @sso_401;',
+    'error_page 403 = @sso_403;',
+  ]
+  if (replaceAuthorization) {
+    lines.push(
+      'auth_request_set $sso_upstream_authorization $upstream_http_x_sso_upstream_authorization;',
+      'auth_request_set $sso_upstream_workspace $upstream_http_x_sso_upstream_workspace_id;',
+      'proxy_set_header Authorization $sso_upstream_authorization;',
+      'proxy_set_header X-WORKSPACE-ID $sso_upstream_workspace;',
+    )
+  }
+  for (const h of BLANKED_HEADERS) lines.push(`proxy_set_header ${h} "";`)
+  return lines.map((l) => ind + l).join('\n') + '\n'
+}
+
+function fail(detail: string): never {
+  throw new DifyError('ERR_DIFY_NGINX_TEMPLATE', `unexpected nginx template shape: ${detail}`)
+}
+
+/** Finds `location <prefix> {` (plain prefix location) and returns the index just after `{\n`. */
+function findLocation(text: string, prefix: string): { at: number; indent: string } | undefined {
+  const re = new RegExp(`^([ \\t]*)location[ \\t]+${prefix.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}[ \\t]*\\{[ \\t]*\\n`, 'gm')
+  const matches = [...text.matchAll(re)]
+  if (matches.length > 1) fail(`"location ${prefix}" appears ${matches.length} times`)
+  const m = matches[0]
+  if (!m || m.index === undefined) return undefined
+  return { at: m.index + m[0].length, indent: (m[1] ?? '') + '  ' }
+}
+
+/**
+ * Inserts the sidecar's locations into a Dify nginx template.
+ *
+ * @throws {DifyError} `ERR_DIFY_NGINX_TEMPLATE` when there is not exactly one `server {` with one
+ * `server_name`, no `location /console/api {`, or the template already holds the kit's blocks.
+ *
+ * @example
+ * const out = insertSsoLocations(readFileSync('docker/nginx/conf.d/default.conf.template', 'utf8'), { sidecar: 'http://dify-sso:8080' })
+ */
+export function insertSsoLocations(template: string, options: InsertOptions): string {
+  if (!/^https?:\/\/[A-Za-z0-9.\-\[\]:]+\/?$/.test(options.sidecar)) {
+    throw Object.assign(new TypeError('"sidecar" must be an http URL without a path (e.g. http://dify-sso:8080)'), { code: 'ERR_INVALID_ARG_VALUE' })
+  }
+  const sidecar = options.sidecar.replace(/\/$/, '')
+  let text = template.replace(/\r\n/g, '\n')
+  if (text.includes(BEGIN_MARK) || text.includes(GATE_MARK)) fail('it already contains the dify-sso-kit blocks (use the original Dify template)')
+  const servers = text.match(/^[ \t]*server[ \t]*\{/gm) ?? []
+  if (servers.length !== 1) fail(`expected exactly one "server {" block, found ${servers.length}`)
+  const names = [...text.matchAll(/^([ \t]*)server_name[ \t][^;\n]*;[ \t]*\n/gm)]
+  if (names.length !== 1) fail(`expected exactly one "server_name …;" line, found ${names.length}`)
+  if (/^[ \t]*location[ \t]+(=|\^~)?[ \t]*\/sso\//m.test(text)) fail('it already routes /sso/')
+  const proxyInclude = /^[ \t]*include[ \t]+proxy\.conf;/m.test(text) ? 'include proxy.conf;' : 'proxy_http_version 1.1;'
+
+  // 1. auth_request in the gated locations (bottom-up so indices stay valid).
+  const gated: { prefix: string; replaceAuthorization: boolean; required: boolean }[] = [
+    { prefix: '/console/api', replaceAuthorization: true, required: true },
+    { prefix: '/socket.io/', replaceAuthorization: true, required: false },
+    ...(options.gateWebApps ? [{ prefix: '/api', replaceAuthorization: false, required: true }] : []),
+  ]
+  const inserts: { at: number; text: string }[] = []
+  for (const g of gated) {
+    const loc = findLocation(text, g.prefix)
+    if (!loc) {
+      if (g.required) fail(`no "location ${g.prefix} {" block`)
+      continue
+    }
+    inserts.push({ at: loc.at, text: gateLines(loc.indent, g.replaceAuthorization) })
+  }
+  // 2. the sidecar's own locations right after server_name.
+  const sn = names[0] as RegExpMatchArray
+  const snEnd = (sn.index as number) + sn[0].length
+  inserts.push({ at: snEnd, text: '\n' + sidecarLocations(sidecar, proxyInclude, sn[1] ?? '    ') })
+  inserts.sort((a, b) => b.at - a.at)
+  for (const ins of inserts) text = text.slice(0, ins.at) + ins.text + text.slice(ins.at)
+  return text
+}
+
+export interface LocalNginxOptions {
+  /** Front door, `host:port` (e.g. `127.0.0.1:18000`). */
+  readonly listen: string
+  /** Sidecar `host:port` (e.g. `127.0.0.1:18088`). */
+  readonly sidecar: string
+  /** Dify api (stand-in) `host:port` (e.g. `127.0.0.1:15001`). */
+  readonly api: string
+  /** Dify web (stand-in) `host:port` (e.g. `127.0.0.1:13000`). */
+  readonly web: string
+  /** Writable directory for nginx's pid, logs and temp files. */
+  readonly tempDir: string
+  readonly gateWebApps?: boolean
+}
+
+/** Proxy settings of Dify's `proxy.conf` (dify `docker/nginx/proxy.conf.template`), with 3600 s timeouts. */
+function inlineProxyConf(ind: string): string {
+  return [
+    'proxy_set_header Host $host;',
+    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    'proxy_set_header X-Forwarded-Proto $scheme;',
+    'proxy_set_header X-Forwarded-Port $server_port;',
+    'proxy_http_version 1.1;',
+    'proxy_buffering off;',
+    'proxy_read_timeout 3600s;',
+    'proxy_send_timeout 3600s;',
+  ].join('\n' + ind)
+}
+
+/**
+ * A complete nginx.conf for the local stack: one server on `listen` routing like Dify's
+ * template (`/console/api`, `/api`, `/v1`, `/files` → api; `/` → web) with the sidecar's
+ * locations inserted by {@link insertSsoLocations}. Run with
+ * `nginx -p <tempDir> -c <file> -g 'daemon off;'`.
+ *
+ * @example
+ * writeFileSync(file, renderLocalNginxConf({ listen: '127.0.0.1:18000', sidecar: '127.0.0.1:18088', api: '127.0.0.1:15001', web: '127.0.0.1:13000', tempDir }))
+ */
+export function renderLocalNginxConf(o: LocalNginxOptions): string {
+  for (const [k, v] of Object.entries({ listen: o.listen, sidecar: o.sidecar, api: o.api, web: o.web })) {
+    if (!/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/.test(v)) throw Object.assign(new TypeError(`"${k}" must be host:port`), { code: 'ERR_INVALID_ARG_VALUE' })
+  }
+  if (!o.tempDir.startsWith('/') || /[\s;{}'"]/.test(o.tempDir)) throw Object.assign(new TypeError('"tempDir" must be an absolute path without spaces or quotes'), { code: 'ERR_INVALID_ARG_VALUE' })
+  const loc = (path: string, to: string) => `    location ${path} {\n      proxy_pass http://${to};\n      include proxy.conf;\n    }\n`
+  // Our own minimal reproduction of the shape of Dify's server block.
+  const server = [
+    'server {',
+    `    listen ${o.listen};`,
+    '    server_name _;',
+    '',
+    loc('/console/api', o.api),
+    loc('/api', o.api),
+    loc('/v1', o.api),
+    loc('/files', o.api),
+    loc('/', o.web),
+    '}',
+    '',
+  ].join('\n')
+  const inserted = insertSsoLocations(server, { sidecar: `http://${o.sidecar}`, ...(o.gateWebApps ? { gateWebApps: true } : {}) })
+  const body = inserted.replace(/^([ \t]*)include proxy\.conf;/gm, (_m, ind: string) => ind + inlineProxyConf(ind))
+  const t = o.tempDir.replace(/\/$/, '')
+  return [
+    `pid ${t}/nginx.pid;`,
+    'worker_processes 1;',
+    `error_log ${t}/error.log warn;`,
+    'events { worker_connections 1024; }',
+    'http {',
+    '  access_log off;',
+    '  default_type application/octet-stream;',
+    '  client_max_body_size 100m;',
+    '  keepalive_timeout 65;',
+    `  client_body_temp_path ${t}/client_body;`,
+    `  proxy_temp_path ${t}/proxy;`,
+    `  fastcgi_temp_path ${t}/fastcgi;`,
+    `  uwsgi_temp_path ${t}/uwsgi;`,
+    `  scgi_temp_path ${t}/scgi;`,
+    body.replace(/^/gm, '  ').replace(/^  $/gm, ''),
+    '}',
+    '',
+  ].join('\n')
+}
