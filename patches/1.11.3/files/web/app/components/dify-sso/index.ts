@@ -1,0 +1,12 @@
+// Added by dify-sso-kit (`dify-sso patch`). Do not edit: re-run the patch to update, `--revert` to remove.
+export { BreakGlassLink } from './break-glass-link'
+export type { BreakGlassLinkProps } from './break-glass-link'
+export { GENERIC_SSO_ERROR, messageForCode, SSO_ERROR_MESSAGES } from './lib/messages'
+export type { SsoErrorCode } from './lib/messages'
+export { buildLoginUrl, buildLogoutUrl, resolvePostLoginPath } from './lib/redirect'
+export { SsoErrorBanner } from './sso-error-banner'
+export type { SsoErrorBannerProps } from './sso-error-banner'
+export { ssoLogout } from './sso-logout'
+export type { SsoLogoutOptions } from './sso-logout'
+export { SsoSignInButton } from './sso-sign-in-button'
+export type { SsoSignInButtonProps } from './sso-sign-in-button'
