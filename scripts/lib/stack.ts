@@ -22,6 +22,7 @@ import { EnvError, assertPortFree, daemonPid, httpOk, startService, stopDaemon, 
 import { redisPing, startRedis } from './redis.js';
 import { findJdk, keycloakHome, keycloakReady, startKeycloak } from './keycloak.js';
 import { HOST, ports, urls } from './ports.js';
+import { renderLocalNginxConf } from '../../packages/sidecar/src/gate/nginx.js';
 
 export type IdpChoice = 'keycloak' | 'embedded' | 'auto';
 export type IdpKind = 'keycloak' | 'embedded';
@@ -204,6 +205,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         sessionKeyPrefix,
         livenessSeconds,
         daemon: opts.daemon,
+        idp,
       }),
     );
     opts.log(`sidecar: ${sidecarUrl} (issuer ${issuer})`);
@@ -315,6 +317,8 @@ export interface SidecarOptions {
   sessionKeyPrefix: string;
   livenessSeconds: number;
   daemon: boolean;
+  /** Which IdP the issuer is: the embedded OP releases `groups` only for the `groups` scope. */
+  idp: IdpKind;
   /** Extra DIFY_SSO_* settings. */
   env?: Record<string, string>;
 }
@@ -330,7 +334,7 @@ export function sidecarEnv(o: SidecarOptions): Record<string, string> {
     DIFY_SSO_OIDC_ISSUER: o.issuer,
     DIFY_SSO_OIDC_CLIENT_ID: 'dify-console',
     DIFY_SSO_OIDC_CLIENT_SECRET: 'dify-console-secret',
-    DIFY_SSO_OIDC_SCOPES: 'openid,profile,email',
+    DIFY_SSO_OIDC_SCOPES: o.idp === 'embedded' ? 'openid,profile,email,groups' : 'openid,profile,email',
     DIFY_SSO_OIDC_PRESET: 'keycloak',
     DIFY_SSO_SESSION_SECRET: secret(32),
     DIFY_SSO_SESSION_LIVENESS_REFRESH_SECONDS: String(o.livenessSeconds),
@@ -376,120 +380,15 @@ export interface FrontDoorOptions {
   daemon: boolean;
 }
 
-/** The nginx configuration of the front door: the bridge's renderer when present, else our own. */
-export async function frontDoorConf(o: FrontDoorOptions & { prefix: string }): Promise<string> {
-  const modulePath = join(repoRoot, 'packages', 'sidecar', 'src', 'gate', 'nginx.ts');
-  if (existsSync(modulePath)) {
-    const mod = (await import(modulePath)) as { renderLocalNginxConf?: (opts: Record<string, unknown>) => string };
-    if (typeof mod.renderLocalNginxConf === 'function') {
-      return mod.renderLocalNginxConf({
-        prefix: o.prefix,
-        listen: `${HOST}:${o.port}`,
-        sidecar: `${HOST}:${o.sidecarPort}`,
-        api: `${HOST}:${o.apiPort}`,
-        web: `${HOST}:${o.webPort}`,
-      });
-    }
-  }
-  return fallbackNginxConf(o);
-}
-
-/**
- * Our own rendering of the front door (used only until the bridge's local renderer exists):
- * the same topology as the generated deployment snippet.
- */
-export function fallbackNginxConf(o: FrontDoorOptions & { prefix: string }): string {
-  const p = o.prefix;
-  const proxied = `proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Real-IP $remote_addr;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $http_host;`;
-  return `# Local front door of the dify-sso-kit stack (generated; do not edit).
-worker_processes 1;
-pid ${p}/nginx.pid;
-error_log ${p}/error.log warn;
-events { worker_connections 512; }
-http {
-  access_log ${p}/access.log;
-  client_body_temp_path ${p}/tmp/body;
-  proxy_temp_path ${p}/tmp/proxy;
-  fastcgi_temp_path ${p}/tmp/fastcgi;
-  uwsgi_temp_path ${p}/tmp/uwsgi;
-  scgi_temp_path ${p}/tmp/scgi;
-  client_max_body_size 100m;
-  upstream dify_sso { server ${HOST}:${o.sidecarPort}; keepalive 16; }
-  upstream dify_api { server ${HOST}:${o.apiPort}; keepalive 16; }
-  upstream dify_web { server ${HOST}:${o.webPort}; keepalive 16; }
-  server {
-    listen ${HOST}:${o.port};
-    location = /sso/auth {
-      internal;
-      proxy_pass http://dify_sso/sso/auth;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URI $request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      ${proxied}
-    }
-    location /sso/ {
-      proxy_pass http://dify_sso;
-      ${proxied}
-    }
-    location = /console/api/system-features {
-      proxy_pass http://dify_sso;
-      ${proxied}
-    }
-    location ^~ /console/api/enterprise/sso/ {
-      proxy_pass http://dify_sso;
-      ${proxied}
-    }
-    location /console/api/ {
-      auth_request /sso/auth;
-      auth_request_set $sso_code $upstream_http_x_sso_code;
-      auth_request_set $sso_authorization $upstream_http_x_sso_upstream_authorization;
-      auth_request_set $sso_workspace $upstream_http_x_sso_upstream_workspace_id;
-      auth_request_set $sso_set_cookie_0 $upstream_http_x_sso_set_cookie_0;
-      auth_request_set $sso_set_cookie_1 $upstream_http_x_sso_set_cookie_1;
-      auth_request_set $sso_set_cookie_2 $upstream_http_x_sso_set_cookie_2;
-      error_page 401 = @sso_401;
-      error_page 403 = @sso_403;
-      proxy_pass http://dify_api;
-      proxy_set_header Authorization $sso_authorization;
-      proxy_set_header X-WORKSPACE-ID $sso_workspace;
-      proxy_buffering off;
-      proxy_read_timeout 3600s;
-      ${proxied}
-    }
-    location @sso_401 {
-      default_type application/json;
-      add_header Set-Cookie $sso_set_cookie_0 always;
-      add_header Set-Cookie $sso_set_cookie_1 always;
-      add_header Set-Cookie $sso_set_cookie_2 always;
-      return 401 '{"code":"$sso_code","status":401}';
-    }
-    location @sso_403 {
-      default_type application/json;
-      return 403 '{"code":"$sso_code","status":403}';
-    }
-    location /api/ {
-      proxy_pass http://dify_api;
-      proxy_buffering off;
-      ${proxied}
-    }
-    location /files/ {
-      proxy_pass http://dify_api;
-      ${proxied}
-    }
-    location / {
-      proxy_pass http://dify_web;
-      ${proxied}
-    }
-  }
-}
-`;
+/** The front door's nginx.conf, rendered by the bridge (the same locations as the deployment snippet). */
+export function frontDoorConf(o: FrontDoorOptions & { prefix: string }): string {
+  return renderLocalNginxConf({
+    tempDir: o.prefix,
+    listen: `${HOST}:${o.port}`,
+    sidecar: `${HOST}:${o.sidecarPort}`,
+    api: `${HOST}:${o.apiPort}`,
+    web: `${HOST}:${o.webPort}`,
+  });
 }
 
 export async function startFrontDoor(o: FrontDoorOptions): Promise<Service> {
@@ -497,7 +396,7 @@ export async function startFrontDoor(o: FrontDoorOptions): Promise<Service> {
   const prefix = join(runDir(), o.name);
   for (const d of ['tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi', 'logs']) mkdirSync(join(prefix, d), { recursive: true });
   const conf = join(prefix, 'nginx.conf');
-  writeFileSync(conf, await frontDoorConf({ ...o, prefix }));
+  writeFileSync(conf, frontDoorConf({ ...o, prefix }));
   try {
     execFileSync(nginx, ['-t', '-q', '-p', prefix, '-e', join(prefix, 'error.log'), '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {

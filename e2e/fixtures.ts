@@ -1,0 +1,178 @@
+/**
+ * The suite's extended `test`: the target (local stack or deployment), an IdP admin client
+ * for specs that change IdP state, a browser context that cannot leave the loopback / the
+ * target's hosts, and helpers for signing in and for checking that no OAuth artefact is left
+ * in the URL or in web storage.
+ */
+/// <reference lib="esnext.disposable" />
+import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test';
+import { IdpAdmin } from './support/idp-admin.js';
+import { loadTarget, type E2eUser, type Target, type UserName } from './support/target.js';
+
+export { expect } from '@playwright/test';
+export type { E2eUser, Target, UserName } from './support/target.js';
+export type { TestUser } from './support/idp-admin.js';
+
+export type SignInVariant = 'stock' | 'plugin';
+
+export interface Fixtures {
+  /** Hosts the browser may reach; every other request is aborted (no third-party calls). */
+  allowedHosts: string[];
+  /** Every request the page tried to send to a host outside `allowedHosts`. */
+  blockedRequests: string[];
+  /** IdP admin client; the spec calls `requireIdpAdmin()` first. */
+  idp: IdpAdmin;
+  /** A fixed test user, or "not applicable" when the deployment does not provide it. */
+  user: (name: UserName) => E2eUser;
+}
+
+export interface WorkerFixtures {
+  target: Target;
+}
+
+export const test = base.extend<Fixtures, WorkerFixtures>({
+  target: [async ({}, use) => use(loadTarget()), { scope: 'worker' }],
+
+  allowedHosts: async ({ target }, use) => {
+    const hosts = new Set(['127.0.0.1', new URL(target.baseUrl).hostname, new URL(target.issuer).hostname]);
+    await use([...hosts]);
+  },
+
+  blockedRequests: async ({}, use) => use([]),
+
+  context: async ({ context, allowedHosts, blockedRequests }, use) => {
+    await context.route(
+      () => true,
+      async (route) => {
+        const url = new URL(route.request().url());
+        if (url.protocol === 'data:' || url.protocol === 'blob:' || allowedHosts.includes(url.hostname)) return route.fallback();
+        blockedRequests.push(`${url.protocol}//${url.host}`);
+        return route.abort('blockedbyclient');
+      },
+    );
+    await use(context);
+  },
+
+  idp: async ({ target }, use, testInfo) => {
+    if (!target.idpAdmin) {
+      testInfo.skip(true, 'not applicable: needs IdP admin access (E2E_IDP_ADMIN_URL + E2E_IDP_ADMIN_USER/PASSWORD or E2E_IDP_ADMIN_TOKEN)');
+      return;
+    }
+    await use(new IdpAdmin(target.idpAdmin));
+  },
+
+  user: async ({ target }, use, testInfo) => {
+    await use((name) => {
+      const u = target.users[name];
+      if (!u) {
+        testInfo.skip(true, `not applicable: test user ${name} is not configured (E2E_USER_${name.toUpperCase()}_USERNAME/PASSWORD)`);
+        throw new Error('unreachable');
+      }
+      return u;
+    });
+  },
+});
+
+/** Marks a spec that only makes sense on the local stack (stand-in introspection, logs, throwaway services). */
+export function requireLocal(target: Target): NonNullable<Target['stack']> {
+  if (!target.stack) test.skip(true, 'not applicable against a deployment: needs the local stack');
+  return target.stack as NonNullable<Target['stack']>;
+}
+
+/** Opens the console sign-in page in the given variant. */
+export async function openSignin(page: Page, target: Target, variant: SignInVariant = 'stock', query = ''): Promise<void> {
+  const url = new URL(target.signinUrl);
+  if (target.kind === 'local') url.searchParams.set('variant', variant);
+  for (const [k, v] of new URLSearchParams(query)) url.searchParams.set(k, v);
+  await page.goto(url.href);
+}
+
+/** The SSO button of the sign-in page variant. */
+export function ssoButton(page: Page, variant: SignInVariant) {
+  return variant === 'stock' ? page.getByRole('button', { name: 'Continue with SSO' }) : page.getByRole('button', { name: /^Sign in with / });
+}
+
+/** Fills the IdP's login form (Keycloak and the embedded demo OP label it the same way). */
+export async function idpLogin(page: Page, user: { username: string; password: string }): Promise<void> {
+  await page.getByLabel('Username or email').fill(user.username);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
+  await page.getByRole('button', { name: 'Sign In' }).click();
+}
+
+/** Sign-in page → SSO button → IdP form; does not assert where the browser ends up. */
+export async function startSignIn(page: Page, target: Target, user: { username: string; password: string }, variant: SignInVariant = 'stock'): Promise<void> {
+  await openSignin(page, target, variant);
+  await ssoButton(page, variant).click();
+  await idpLogin(page, user);
+}
+
+/** Full sign-in that must land in the console. */
+export async function signIn(page: Page, target: Target, user: { username: string; password: string }, variant: SignInVariant = 'stock'): Promise<void> {
+  await startSignIn(page, target, user, variant);
+  await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.baseUrl)}/apps(?:[?#]|$)`));
+}
+
+export const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Parameters that must never stay in a console URL after the login. */
+const URL_SECRETS = ['code', 'state', 'session_state', 'id_token', 'access_token', 'refresh_token', 'iss', 'token'];
+
+/** No token, code or state in the URL, localStorage or sessionStorage. */
+export async function expectNoAuthArtifacts(page: Page): Promise<void> {
+  const url = new URL(page.url());
+  for (const key of URL_SECRETS) expect(url.searchParams.has(key), `URL has ?${key}`).toBe(false);
+  expect(url.hash, 'URL fragment carries OAuth parameters').not.toMatch(/(code|state|token)=/);
+  const storage = await page.evaluate(() => {
+    const dump = (s: Storage): Record<string, string> => {
+      const out: Record<string, string> = {};
+      for (let i = 0; i < s.length; i += 1) {
+        const k = s.key(i);
+        if (k !== null) out[k] = s.getItem(k) ?? '';
+      }
+      return out;
+    };
+    return { local: dump(localStorage), session: dump(sessionStorage) };
+  });
+  for (const [area, entries] of Object.entries(storage)) {
+    for (const [k, v] of Object.entries(entries)) {
+      expect(k, `${area}Storage key ${k}`).not.toMatch(/token|code|state|oidc|sso/i);
+      expect(v, `${area}Storage ${k} holds a JWT`).not.toMatch(/eyJ[\w-]{8,}\.[\w-]{8,}/);
+    }
+  }
+}
+
+/** Dify's console cookies must be httpOnly (access and refresh token at least). */
+export async function expectDifyCookiesHttpOnly(page: Page): Promise<void> {
+  const cookies = await page.context().cookies();
+  const tokens = cookies.filter((c) => /(^|_)(access_token|refresh_token)$/.test(c.name));
+  expect(tokens.map((c) => c.name).sort(), 'Dify access/refresh token cookies').toEqual(expect.arrayContaining([expect.stringMatching(/access_token$/), expect.stringMatching(/refresh_token$/)]));
+  for (const c of tokens) expect(c.httpOnly, `${c.name} is httpOnly`).toBe(true);
+}
+
+/** Whom Dify's console API thinks the browser is (works against real Dify too). */
+export async function whoAmI(page: Page, target: Target): Promise<{ status: number; email?: string; name?: string; role?: string }> {
+  const api = `${target.baseUrl}/console/api`;
+  const profile = await page.request.get(`${api}/account/profile`, { maxRedirects: 0 });
+  if (!profile.ok()) return { status: profile.status() };
+  const p = (await profile.json()) as { email: string; name: string };
+  const csrf = (await page.context().cookies(target.baseUrl)).find((c) => /csrf_token$/.test(c.name))?.value ?? '';
+  const ws = await page.request.post(`${api}/workspaces/current`, { headers: { 'x-csrf-token': csrf, 'content-type': 'application/json' }, data: {} });
+  const role = ws.ok() ? ((await ws.json()) as { role?: string }).role : undefined;
+  return { status: profile.status(), email: p.email, name: p.name, ...(role ? { role } : {}) };
+}
+
+/** A console API call with the browser's cookies; returns the status. */
+export async function consoleStatus(request: APIRequestContext, target: Target, path = '/account/profile'): Promise<number> {
+  const res = await request.get(`${target.baseUrl}/console/api${path}`, { maxRedirects: 0 });
+  return res.status();
+}
+
+/** Stand-in introspection (local stack only): the Dify accounts with a given e-mail. */
+export async function standinAccounts(target: Target, email: string): Promise<Array<{ id: string; email: string; status: string; last_login_at: string | null; memberships: Array<{ role: string }> }>> {
+  const stack = requireLocal(target);
+  const res = await fetch(`${stack.standinApiUrl}/__standin/accounts?email=${encodeURIComponent(email)}`, {
+    headers: { 'x-standin-secret': stack.introspectionSecret },
+  });
+  expect(res.status, 'stand-in introspection').toBe(200);
+  return ((await res.json()) as { accounts: Awaited<ReturnType<typeof standinAccounts>> }).accounts;
+}

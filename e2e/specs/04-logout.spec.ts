@@ -1,0 +1,41 @@
+import { test, expect, signIn, whoAmI, escapeRe, openSignin, ssoButton } from '../fixtures.js';
+
+// Scenario 4: logout ends the IdP session too — the next sign-in asks for credentials again.
+test.describe('logout', () => {
+  test("the console plugin's logout ends the console and the IdP session", async ({ page, target, user }) => {
+    test.skip(!target.variants.includes('plugin'), 'not applicable: the console has no plugin logout (E2E_PLUGIN_BUTTON)');
+    const alice = user('alice');
+    await signIn(page, target, alice, 'plugin');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.signinUrl)}`));
+    expect((await whoAmI(page, target)).status).toBe(401);
+    await ssoButton(page, 'plugin').click();
+    await expect(page.getByLabel('Password', { exact: true }), 'the IdP asks for credentials again').toBeVisible();
+    await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.issuer)}/`));
+  });
+
+  test('/sso/logout ends the console and the IdP session', async ({ page, target, user }) => {
+    const alice = user('alice');
+    await signIn(page, target, alice);
+    await page.goto(`${target.baseUrl}/sso/logout`);
+    await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.signinUrl)}`));
+    expect((await whoAmI(page, target)).status).toBe(401);
+    await openSignin(page, target, 'stock');
+    await ssoButton(page, 'stock').click();
+    await expect(page.getByLabel('Password', { exact: true }), 'the IdP asks for credentials again').toBeVisible();
+  });
+
+  test("the stock console's logout ends the console session and returns the IdP logout URL", async ({ page, target, user }) => {
+    const alice = user('alice');
+    await signIn(page, target, alice, 'stock');
+    const logout = page.waitForResponse((r) => r.url() === `${target.baseUrl}/console/api/logout` && r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    const res = await logout;
+    expect(res.status()).toBe(200);
+    const body = (await res.json()) as { result: string; redirect_url?: string };
+    expect(body.result).toBe('success');
+    expect(body.redirect_url ?? '', 'end-session URL of the IdP').toMatch(new RegExp(`^${escapeRe(target.issuer)}/`));
+    await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.signinUrl)}`));
+    expect((await whoAmI(page, target)).status).toBe(401);
+  });
+});

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, expect, signIn, requireLocal, consoleStatus, openSignin, ssoButton, escapeRe, type Target } from '../fixtures.js';
+import { repoRoot } from '../../scripts/lib/paths.js';
+import { startService, waitUntil, httpOk, type Service } from '../../scripts/lib/proc.js';
+import { freePort, startFrontDoor, startSidecar } from '../../scripts/lib/stack.js';
+import { HOST, ports } from '../../scripts/lib/ports.js';
+import { createStore } from '../../packages/sidecar/src/store/index.js';
+import { issueBreakGlassToken } from '../../packages/sidecar/src/dify/break-glass.js';
+
+// Scenario 8: IdP outage. A throwaway IdP (the embedded OP, started here and killed by the test)
+// with its own sidecar and nginx next to the shared Dify stand-in, so the outage cannot disturb
+// the other specs or the shared Keycloak (see e2e/README.md for why). With the IdP down:
+// sign-in says "identity provider unavailable", existing sessions keep working, and break-glass
+// reopens password login for the one client that redeemed the token, audited.
+test.describe.configure({ mode: 'serial' });
+
+let op: Service | undefined;
+let sidecar: Service | undefined;
+let nginx: Service | undefined;
+let outage: Target;
+const keyPrefix = 'dify-sso-outage:';
+
+test.beforeAll(async ({ target }) => {
+  test.setTimeout(120_000);
+  const stack = requireLocal(target);
+  const [opPort, sidecarPort, frontPort] = [await freePort(), await freePort(), await freePort()];
+  const publicUrl = `http://${HOST}:${frontPort}`;
+  const issuer = `http://${HOST}:${opPort}`;
+  op = startService({ name: 'outage-op', command: process.execPath, args: ['--import', 'tsx', 'e2e/support/outage-op.ts', String(opPort), publicUrl], cwd: repoRoot });
+  await waitUntil('outage OP', () => httpOk(`${issuer}/.well-known/openid-configuration`), { timeoutMs: 30_000, service: op });
+  sidecar = await startSidecar({
+    name: 'outage-sidecar',
+    port: sidecarPort,
+    publicUrl,
+    issuer,
+    apiUrl: stack.standinApiUrl,
+    webUrl: stack.standinWebUrl,
+    adminApiKey: stack.adminApiKey,
+    workspaceId: stack.workspaceId,
+    redisUrl: stack.redisUrl,
+    sessionKeyPrefix: keyPrefix,
+    livenessSeconds: 0,
+    daemon: false,
+    idp: 'embedded',
+  });
+  nginx = await startFrontDoor({ name: 'outage-nginx', port: frontPort, sidecarPort, apiPort: ports.standinApi, webPort: ports.standinWeb, daemon: false });
+  const { idpAdmin: _sharedIdp, ...rest } = target;
+  outage = { ...rest, baseUrl: publicUrl, signinUrl: `${publicUrl}/signin`, issuer };
+});
+
+test.afterAll(async () => {
+  await nginx?.stop();
+  await sidecar?.stop();
+  await op?.stop();
+});
+
+test('with the IdP down, sessions keep working, sign-in says the IdP is unavailable, break-glass reopens password login for one client (audited)', async ({ browser, target, user }) => {
+  const stack = requireLocal(target);
+  const alice = user('alice');
+
+  // A session opened while the IdP was up.
+  await using ctxAlice = await browser.newContext();
+  const a = await ctxAlice.newPage();
+  await signIn(a, outage, alice, 'stock');
+  expect(await consoleStatus(a.request, outage)).toBe(200);
+
+  // The outage.
+  await op!.stop();
+  expect(await httpOk(`${outage.issuer}/.well-known/openid-configuration`)).toBe(false);
+
+  // Existing session keeps working.
+  expect(await consoleStatus(a.request, outage)).toBe(200);
+  await a.goto(`${outage.baseUrl}/apps`);
+  await expect(a.getByText(`Signed in as ${alice.name}`)).toBeVisible();
+
+  // A new sign-in gets a clear message instead of a browser error page.
+  await using ctxNew = await browser.newContext();
+  const n = await ctxNew.newPage();
+  await openSignin(n, outage, 'plugin');
+  await ssoButton(n, 'plugin').click();
+  await expect(n).toHaveURL(new RegExp(`^${escapeRe(outage.signinUrl)}\\?(?:.*&)?message=idp_unavailable`));
+  await expect(n.getByRole('alert')).toContainText(/unavailable/i);
+
+  // Password login is still closed for everyone...
+  const owner = { email: 'owner@example.com', password: Buffer.from('owner-local-password').toString('base64') };
+  const closed = await n.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 });
+  expect(closed.status()).toBe(403);
+
+  // ...until an operator issues a break-glass token and the allowlisted client redeems it.
+  const store = createStore({ store: 'redis', redis: { url: stack.redisUrl, keyPrefix } });
+  const { token } = await issueBreakGlassToken(store.kv, 600);
+  await store.close();
+  await using ctxOp = await browser.newContext();
+  const o = await ctxOp.newPage();
+  await o.goto(`${outage.baseUrl}/sso/break-glass`);
+  await o.getByLabel('Token').fill(token);
+  await o.getByRole('button', { name: 'Reopen password login' }).click();
+  await expect(o).toHaveURL(new RegExp(`^${escapeRe(outage.signinUrl)}`));
+  const opened = await o.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 });
+  expect(opened.status()).toBe(200);
+  expect(await consoleStatus(o.request, outage)).toBe(200);
+
+  // Only for that client: the other browser is still refused, and the token is single-use.
+  expect((await n.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 })).status()).toBe(403);
+  await using ctxReuse = await browser.newContext();
+  const r = await ctxReuse.newPage();
+  const reuse = await r.request.post(`${outage.baseUrl}/sso/break-glass`, { form: { token }, maxRedirects: 0 });
+  expect(reuse.status()).toBe(403);
+
+  // Audited, without the token.
+  const log = readFileSync(join(sidecar!.logFile), 'utf8');
+  expect(log).toMatch(/"event":"break_glass\.used"/);
+  expect(log).not.toContain(token);
+});
