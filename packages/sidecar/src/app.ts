@@ -27,6 +27,7 @@ import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { createStore } from './store/index.js';
+import { difyBridge, type DifyBridgeOptions } from './dify/plugin.js';
 import type { SessionRecord, SessionStore } from './store/types.js';
 
 /** Context passed to after-login hooks. */
@@ -107,6 +108,8 @@ export interface BuildAppDeps {
   logStream?: DestinationStream;
   /** Clock (epoch ms) for sessions and JWT checks. */
   now?: () => number;
+  /** Options of the Dify bridge (registered when `dify.apiUrl` is set), e.g. an injected Redis client. */
+  dify?: DifyBridgeOptions;
 }
 
 /**
@@ -190,5 +193,7 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
   app.register(logoutRoutes);
   app.register(backchannelLogoutRoutes);
   app.register(healthRoutes);
+  // The Dify bridge (identity → account, session seeding, gate, lockdown) when configured.
+  if (config.dify.apiUrl !== undefined) app.register(difyBridge, deps.dify ?? {});
   return app;
 }

@@ -9,7 +9,6 @@ import { Redis } from 'ioredis'
 import { buildStandinApi, SEED_IDS, INTROSPECTION_HEADER } from '@dify-sso-kit/dify-standin'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config/load.js'
-import { difyBridge } from '../../src/dify/plugin.js'
 import { HostileOp } from '../helpers/hostile-op.js'
 import { testEnv } from '../helpers/harness.js'
 
@@ -99,7 +98,6 @@ export async function startBridge(standin: Standin, overrides: Record<string, st
   const logs: string[] = []
   const config = loadConfig(bridgeEnv(op, standin, overrides))
   const app = buildApp(config, { logStream: { write: (s: string) => void logs.push(s) } })
-  await app.register(difyBridge)
   if (opts.listen) await app.listen({ host: '127.0.0.1', port: 0 })
   else await app.ready()
   const entries = () => logs.map((l) => JSON.parse(l) as Record<string, unknown>)
