@@ -5,7 +5,7 @@
  * in the URL or in web storage.
  */
 /// <reference lib="esnext.disposable" />
-import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
 import { IdpAdmin } from './support/idp-admin.js';
 import { loadTarget, type E2eUser, type Target, type UserName } from './support/target.js';
 
@@ -149,21 +149,27 @@ export async function expectDifyCookiesHttpOnly(page: Page): Promise<void> {
   for (const c of tokens) expect(c.httpOnly, `${c.name} is httpOnly`).toBe(true);
 }
 
+/** Dify's CSRF token (double-submit cookie) of a browser context, for console API calls. */
+export async function csrfHeader(context: BrowserContext, target: Target): Promise<Record<string, string>> {
+  const csrf = (await context.cookies(target.baseUrl)).find((c) => /csrf_token$/.test(c.name))?.value;
+  return csrf ? { 'x-csrf-token': csrf } : {};
+}
+
 /** Whom Dify's console API thinks the browser is (works against real Dify too). */
 export async function whoAmI(page: Page, target: Target): Promise<{ status: number; email?: string; name?: string; role?: string }> {
   const api = `${target.baseUrl}/console/api`;
-  const profile = await page.request.get(`${api}/account/profile`, { maxRedirects: 0 });
+  const headers = await csrfHeader(page.context(), target);
+  const profile = await page.request.get(`${api}/account/profile`, { headers, maxRedirects: 0 });
   if (!profile.ok()) return { status: profile.status() };
   const p = (await profile.json()) as { email: string; name: string };
-  const csrf = (await page.context().cookies(target.baseUrl)).find((c) => /csrf_token$/.test(c.name))?.value ?? '';
-  const ws = await page.request.post(`${api}/workspaces/current`, { headers: { 'x-csrf-token': csrf, 'content-type': 'application/json' }, data: {} });
+  const ws = await page.request.post(`${api}/workspaces/current`, { headers: { ...headers, 'content-type': 'application/json' }, data: {} });
   const role = ws.ok() ? ((await ws.json()) as { role?: string }).role : undefined;
   return { status: profile.status(), email: p.email, name: p.name, ...(role ? { role } : {}) };
 }
 
-/** A console API call with the browser's cookies; returns the status. */
-export async function consoleStatus(request: APIRequestContext, target: Target, path = '/account/profile'): Promise<number> {
-  const res = await request.get(`${target.baseUrl}/console/api${path}`, { maxRedirects: 0 });
+/** Status of a console API call made with the browser's cookies and CSRF token. */
+export async function consoleStatus(page: Page, target: Target, path = '/account/profile'): Promise<number> {
+  const res = await page.request.get(`${target.baseUrl}/console/api${path}`, { headers: await csrfHeader(page.context(), target), maxRedirects: 0 });
   return res.status();
 }
 

@@ -10,7 +10,7 @@ test.describe('back-channel logout', () => {
     expect(await idp.sessionCount(person.id)).toBeGreaterThan(0);
 
     await idp.logoutUser(person.id);
-    await expect.poll(() => consoleStatus(page.request, target), { timeout: 1_000, intervals: [50, 100, 100, 200] }).toBe(401);
+    await expect.poll(() => consoleStatus(page, target), { timeout: 1_000, intervals: [50, 100, 100, 200] }).toBe(401);
 
     // The console page itself sends the user back to sign in.
     await page.goto(`${target.baseUrl}/apps`);
@@ -27,7 +27,7 @@ test.describe('back-channel logout', () => {
     await signIn(a, target, victim);
     await signIn(b, target, bystander);
     await idp.logoutUser(victim.id);
-    await expect.poll(() => consoleStatus(a.request, target), { timeout: 1_000, intervals: [50, 100, 100, 200] }).toBe(401);
-    expect(await consoleStatus(b.request, target)).toBe(200);
+    await expect.poll(() => consoleStatus(a, target), { timeout: 1_000, intervals: [50, 100, 100, 200] }).toBe(401);
+    expect(await consoleStatus(b, target)).toBe(200);
   });
 });

@@ -27,7 +27,7 @@ test.describe('disabled user', () => {
 
     // The existing session ends at the next liveness check.
     await expect
-      .poll(() => consoleStatus(old.request, target), { timeout: (interval + 5) * 1000, intervals: [250, 500] })
+      .poll(() => consoleStatus(old, target), { timeout: (interval + 5) * 1000, intervals: [250, 500] })
       .toBe(401);
   });
 });

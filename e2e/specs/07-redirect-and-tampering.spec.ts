@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from '@playwright/test';
-import { test, expect, signIn, idpLogin, whoAmI, consoleStatus, escapeRe, type Target } from '../fixtures.js';
+import { test, expect, signIn, idpLogin, whoAmI, consoleStatus, csrfHeader, escapeRe, type Target } from '../fixtures.js';
 
 // Scenario 7: open redirect and tampering — `redirect` payloads, a replayed callback URL, a
 // forged state (transaction) cookie, a foreign Dify access cookie and a stolen Dify access
@@ -112,13 +112,16 @@ test.describe('open redirect and tampering', () => {
     const b = await ctxBob.newPage();
     await signIn(a, target, user('alice'));
     await signIn(b, target, user('bob'));
-    const aliceAccess = (await ctxAlice.cookies(target.baseUrl)).find((c) => /access_token$/.test(c.name));
-    expect(aliceAccess).toBeDefined();
-    // Bob's kit session, Alice's Dify access token.
-    await ctxBob.addCookies([aliceAccess!]);
-    const res = await b.request.get(`${target.baseUrl}/console/api/account/profile`, { maxRedirects: 0 });
+    // Alice's Dify access token and its CSRF token (so dify-api itself would accept them), Bob's kit session.
+    const aliceDify = (await ctxAlice.cookies(target.baseUrl)).filter((c) => /(access_token|csrf_token)$/.test(c.name));
+    expect(aliceDify).toHaveLength(2);
+    expect(await consoleStatus(b, target), "Bob's own console works").toBe(200);
+    await ctxBob.addCookies(aliceDify);
+    const res = await b.request.get(`${target.baseUrl}/console/api/account/profile`, { headers: await csrfHeader(ctxBob, target), maxRedirects: 0 });
     expect([401, 403]).toContain(res.status());
     expect(await res.text()).not.toContain(user('alice').email);
+    // Alice's own browser is unaffected.
+    expect(await consoleStatus(a, target)).toBe(200);
   });
 
   test('a stolen Dify access cookie without the kit session is refused', async ({ browser, target, user }) => {
@@ -131,12 +134,12 @@ test.describe('open redirect and tampering', () => {
     await using thief = await browser.newContext();
     await thief.addCookies(stolen);
     const t = await thief.newPage();
-    expect(await consoleStatus(t.request, target)).toBe(401);
+    expect(await consoleStatus(t, target)).toBe(401);
     // Dify's own refresh with the stolen refresh cookie does not bring the session back.
     const csrf = stolen.find((c) => /csrf_token$/.test(c.name))?.value ?? '';
     await t.request.post(`${target.baseUrl}/console/api/refresh-token`, { headers: { 'x-csrf-token': csrf }, maxRedirects: 0 });
-    expect(await consoleStatus(t.request, target)).toBe(401);
+    expect(await consoleStatus(t, target)).toBe(401);
     // The victim is still signed in (the thief's attempts did not end her session).
-    expect(await consoleStatus(v.request, target)).toBe(200);
+    expect(await consoleStatus(v, target)).toBe(200);
   });
 });

@@ -63,14 +63,14 @@ test('with the IdP down, sessions keep working, sign-in says the IdP is unavaila
   await using ctxAlice = await browser.newContext();
   const a = await ctxAlice.newPage();
   await signIn(a, outage, alice, 'stock');
-  expect(await consoleStatus(a.request, outage)).toBe(200);
+  expect(await consoleStatus(a, outage)).toBe(200);
 
   // The outage.
   await op!.stop();
   expect(await httpOk(`${outage.issuer}/.well-known/openid-configuration`)).toBe(false);
 
   // Existing session keeps working.
-  expect(await consoleStatus(a.request, outage)).toBe(200);
+  expect(await consoleStatus(a, outage)).toBe(200);
   await a.goto(`${outage.baseUrl}/apps`);
   await expect(a.getByText(`Signed in as ${alice.name}`)).toBeVisible();
 
@@ -99,7 +99,7 @@ test('with the IdP down, sessions keep working, sign-in says the IdP is unavaila
   await expect(o).toHaveURL(new RegExp(`^${escapeRe(outage.signinUrl)}`));
   const opened = await o.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 });
   expect(opened.status()).toBe(200);
-  expect(await consoleStatus(o.request, outage)).toBe(200);
+  expect(await consoleStatus(o, outage)).toBe(200);
 
   // Only for that client: the other browser is still refused, and the token is single-use.
   expect((await n.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 })).status()).toBe(403);

@@ -360,10 +360,11 @@ export function sidecarEnv(o: SidecarOptions): Record<string, string> {
   };
 }
 
-const sidecarEntry = join(repoRoot, 'packages', 'sidecar', 'src', 'server.ts');
+/** The sidecar's entry point; DIFY_SSO_SIDECAR_ENTRY runs another build of it (e.g. a bundled one). */
+const sidecarEntry = (): string => process.env.DIFY_SSO_SIDECAR_ENTRY ?? join(repoRoot, 'packages', 'sidecar', 'src', 'server.ts');
 
 export async function startSidecar(o: SidecarOptions): Promise<Service> {
-  const service = startService({ name: o.name, command: process.execPath, args: [...tsx, sidecarEntry], cwd: repoRoot, env: sidecarEnv(o), daemon: o.daemon });
+  const service = startService({ name: o.name, command: process.execPath, args: [...tsx, sidecarEntry()], cwd: repoRoot, env: sidecarEnv(o), daemon: o.daemon });
   await waitUntil(`sidecar (127.0.0.1:${o.port}/sso/health/ready)`, () => httpOk(`http://${HOST}:${o.port}/sso/health/ready`), {
     timeoutMs: 60_000,
     service,
