@@ -46,11 +46,23 @@ describe('password login', () => {
   });
 
   it('1.11.1 takes the password as plain text', async (t) => {
-    const s = standin({ version: '1.11.1' });
-    t.after(() => s.close());
-    const ok = await s.app.inject({ method: 'POST', url: '/console/api/login', payload: { email: 'alice@example.com', password: 'alice-local-password' } });
+    // before 1.14.0 REDIS_KEY_PREFIX is ignored: a fresh account keeps parallel runs apart
+    const id = randomUUID();
+    const email = `p-${id}@example.com`;
+    const s = standin({
+      version: '1.11.1',
+      seed: seedWith([{ id, name: 'Pat', email, password: 'pat-pw', memberships: [{ workspaceId: SEED_IDS.workspaceId, role: 'normal' }] }]),
+    });
+    let rt = '';
+    t.after(async () => {
+      await s.redis.del(`refresh_token:${rt}`, `account_refresh_token:${id}`);
+      await s.close();
+    });
+    const ok = await s.app.inject({ method: 'POST', url: '/console/api/login', payload: { email, password: 'pat-pw' } });
     assert.equal(ok.statusCode, 200);
     assert.equal(ok.headers['x-version'], '1.11.1');
+    rt = cookieValue(setCookies(ok.headers), 'refresh_token') ?? '';
+    assert.equal(await s.redis.get(`refresh_token:${rt}`), id, 'stored without the prefix');
   });
 
   it('is 403 when ENABLE_EMAIL_PASSWORD_LOGIN is off', async (t) => {
@@ -224,19 +236,20 @@ describe('admin API key', () => {
 describe('REDIS_KEY_PREFIX', () => {
   for (const [version, prefixed] of [['1.13.0', false], ['1.14.0', true]] as const) {
     it(`${version} ${prefixed ? 'honours' : 'ignores'} it`, async (t) => {
-      const s = standin({ version });
+      const id = randomUUID();
+      const s = standin({ version, seed: seedWith([{ id, name: 'Kim', email: `k-${id}@example.com`, memberships: [{ workspaceId: SEED_IDS.workspaceId, role: 'normal' }] }]) });
       t.after(async () => {
-        await s.redis.del(`refresh_token:${rt}`, `account_refresh_token:${SEED_IDS.daveId}`);
+        await s.redis.del(`refresh_token:${rt}`, `account_refresh_token:${id}`);
         await s.close();
       });
       const rt = `rt-${randomUUID()}`;
       const k = prefixed ? `${s.prefix}:refresh_token:${rt}` : `refresh_token:${rt}`;
-      await s.redis.setex(k, 60, SEED_IDS.daveId);
+      await s.redis.setex(k, 60, id);
       const r = await s.app.inject({ method: 'POST', url: '/console/api/refresh-token', headers: { cookie: `refresh_token=${rt}` } });
       assert.equal(r.statusCode, 200, r.body);
       const fresh = cookieValue(setCookies(r.headers), 'refresh_token') ?? '';
       const stored = prefixed ? `${s.prefix}:refresh_token:${fresh}` : `refresh_token:${fresh}`;
-      assert.equal(await s.redis.get(stored), SEED_IDS.daveId);
+      assert.equal(await s.redis.get(stored), id);
       await s.redis.del(stored);
     });
   }
