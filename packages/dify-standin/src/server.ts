@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   await api.listen(config.listen);
   api.log.info({ version: config.api.version, redisKeyPrefix: config.api.redisKeyPrefix || null }, 'dify stand-in api listening');
 
-  const web = config.webListen ? buildStandinWeb({ ...config.web, logger: loggerOptions(config.logLevel, 'dify-standin-web') }) : null;
+  const web = config.webListen ? buildStandinWeb({ ...config.web, ...(config.api.version ? { version: config.api.version } : {}), logger: loggerOptions(config.logLevel, 'dify-standin-web') }) : null;
   if (web && config.webListen) {
     await web.listen(config.webListen);
     web.log.info({ variant: config.web.variant }, 'dify stand-in web listening');

@@ -15,12 +15,15 @@ import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { parseCookieHeader } from './lib/cookies.js';
 import { bundleConsolePlugin, DEFAULT_PLUGIN_ENTRY } from './web/plugin-bundle.js';
 import { appsPage, signinPage, type PageConfig, type WebVariant } from './web/pages.js';
+import { NEWEST_VERSION, versionFeatures } from './version.js';
 
 export type { WebVariant } from './web/pages.js';
 
 export const VARIANT_COOKIE = 'dify_standin_variant';
 
 export interface StandinWebOptions {
+  /** The Dify version the console imitates (base64 password/code from 1.11.2). Default {@link NEWEST_VERSION}. */
+  version?: string;
   /** Default page variant. Default `stock`. */
   variant?: WebVariant;
   /** The SPA's API prefix (`NEXT_PUBLIC_API_PREFIX`). Default `/console/api` (same origin). */
@@ -60,6 +63,7 @@ export function buildStandinWeb(options: StandinWebOptions = {}): FastifyInstanc
     throw Object.assign(new TypeError('"variant" must be "stock" or "plugin"'), { code: 'ERR_INVALID_ARG_VALUE' });
   }
   const base = {
+    version: versionFeatures(options.version ?? NEWEST_VERSION).version,
     apiPrefix: options.apiPrefix ?? '/console/api',
     cookieDomain: options.cookieDomain ?? '',
     idpName: options.idpName ?? '',

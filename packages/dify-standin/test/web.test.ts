@@ -44,6 +44,13 @@ describe('console UI double', () => {
     assert.match(s.body, /data-idp-name="Acme &lt;ID&gt;"/);
   });
 
+  it('carries its Dify version (base64 secrets from 1.11.2) and refuses unknown ones', async (t) => {
+    const web = buildStandinWeb({ version: '1.11.1' });
+    t.after(() => web.close());
+    assert.match((await web.inject({ url: '/signin' })).body, /"version":"1\.11\.1"/);
+    assert.throws(() => buildStandinWeb({ version: '1.2.3' }), { message: '"DIFY_STANDIN_VERSION" must be 1.9.2 or newer (got "1.2.3")' });
+  });
+
   it('/ goes to /apps', async (t) => {
     const web = buildStandinWeb();
     t.after(() => web.close());

@@ -12,12 +12,15 @@
  * - web/service/fetch.ts + web/service/base.ts + web/service/refresh-token.ts: `credentials:
  *   'include'`, `X-CSRF-Token` from the cookie named by `CSRF_COOKIE_NAME()` (web/config), on 401
  *   one `POST <prefix>/refresh-token` then one retry, else `/signin`;
- * - the password form sends `password` base64-encoded from 1.11.2 (read from `X-Version`).
+ * - the password and code forms send `password` / `code` base64-encoded from 1.11.2
+ *   (web/app/signin/components/mail-and-password-auth.tsx; the version is the console's own).
  */
 
 export type WebVariant = 'stock' | 'plugin';
 
 export interface PageConfig {
+  /** The Dify version this console imitates (the SPA's behaviour is tied to its own build). */
+  version: string;
   apiPrefix: string;
   cookieDomain: string;
   variant: WebVariant;
@@ -104,9 +107,8 @@ var params = new URLSearchParams(location.search);
 var inviteToken = params.get('invite_token');
 var message = params.get('message');
 if (message) showAlert(message);
-var apiVersion = '0.0.0';
 function atLeast(v) {
-  var a = apiVersion.split('.').map(Number), b = v.split('.').map(Number);
+  var a = cfg.version.split('.').map(Number), b = v.split('.').map(Number);
   for (var i = 0; i < 3; i++) { if ((a[i]||0) !== (b[i]||0)) return (a[i]||0) > (b[i]||0); }
   return true;
 }
@@ -180,7 +182,6 @@ async function main() {
   } catch (e) {}
   var r;
   try { r = await fetch(API + '/system-features', { credentials: 'include' }); } catch (e) { showAlert('Could not load the sign-in options'); return; }
-  apiVersion = r.headers.get('x-version') || apiVersion;
   var f = await r.json();
   if (f.license && ['lost', 'expired', 'inactive'].indexOf(f.license.status) >= 0) {
     root.append(el('p', {}, 'The licence of this installation is not valid.'));
