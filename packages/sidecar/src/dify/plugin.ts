@@ -102,7 +102,9 @@ async function difyBridgePlugin(app: FastifyInstance, opts: DifyBridgeOptions): 
   )
 
   // ---- console logout ----------------------------------------------------------------------
-  app.post('/console/api/logout', async (request, reply) => consoleLogout(app, svc, request, reply, doFetch))
+  // The stock SPA posts `Content-Type: application/json` with an empty body, which dify-api accepts.
+  const emptyJsonBody = { onRequest: async (request: FastifyRequest) => { if (request.headers['content-length'] === '0') delete request.headers['content-type'] } }
+  app.post('/console/api/logout', emptyJsonBody, async (request, reply) => consoleLogout(app, svc, request, reply, doFetch))
 
   // ---- break-glass -------------------------------------------------------------------------
   app.get('/sso/break-glass', async (request, reply) => {
