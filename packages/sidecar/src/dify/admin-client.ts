@@ -104,8 +104,10 @@ export class DifyAdminClient {
   async activate(input: { email: string; token: string; name: string; language?: string; timezone?: string }): Promise<void> {
     await this.#call('POST', '/console/api/activate', {
       auth: false,
+      // email + token only, as in the invitation URL: with workspace_id *and* email, real dify-api
+      // (1.12.1 and 1.16.1, observed) looks the token up under a legacy key and answers 403
+      // already_activate (api/controllers/console/auth/activate.py, api/services/account_service.py).
       json: {
-        workspace_id: this.#opt.workspaceId,
         email: input.email,
         token: input.token,
         name: input.name.slice(0, 30),
