@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload, type CryptoKey } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair, jwtVerify, type JWK, type JWTPayload, type CryptoKey } from 'jose';
 
 export interface OpKey {
   kid: string;
@@ -63,6 +63,8 @@ export class HostileOp {
   requests: { path: string; method: string; auth?: string | undefined; body?: string }[] = [];
   jwksFetches = 0;
   otherKey!: OpKey;
+  /** Public key registered for private_key_jwt client authentication. */
+  clientPublicKey: CryptoKey | undefined;
 
   static async start(): Promise<HostileOp> {
     const op = new HostileOp();
@@ -223,7 +225,16 @@ export class HostileOp {
         const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
         const [id, secret] = basic ? Buffer.from(basic[1]!, 'base64').toString().split(':').map((v) => decodeURIComponent(v.replace(/\+/g, ' '))) : [];
         const assertion = form.get('client_assertion');
-        if (!(id === this.clientId && secret === this.clientSecret) && !assertion) return json(401, { error: 'invalid_client' });
+        let clientOk = id === this.clientId && secret === this.clientSecret;
+        if (!clientOk && assertion && this.clientPublicKey && form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
+          try {
+            const { payload } = await jwtVerify(assertion, this.clientPublicKey, { issuer: this.clientId, subject: this.clientId, audience: [this.issuer, `${this.issuer}/token`] });
+            clientOk = typeof payload.jti === 'string' && typeof payload.exp === 'number';
+          } catch {
+            clientOk = false;
+          }
+        }
+        if (!clientOk) return json(401, { error: 'invalid_client' });
         if (form.get('grant_type') === 'authorization_code') {
           const grant = this.codes.get(form.get('code') ?? '');
           this.codes.delete(form.get('code') ?? '');
