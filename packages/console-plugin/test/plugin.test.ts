@@ -39,13 +39,19 @@ test('base path is prefixed exactly once', () => {
   assert.equal(buildLoginUrl({ basePath: '/dify' }), '/sso/login?redirect=%2Fdify%2Fapps')
 })
 
+test('an invitation token on the sign-in page is forwarded, anything odd is not', () => {
+  assert.equal(buildLoginUrl({ search: '?invite_token=abc-123_x' }), '/sso/login?redirect=%2Fapps&invite_token=abc-123_x')
+  assert.equal(buildLoginUrl({ search: '?invite_token=null' }), '/sso/login?redirect=%2Fapps')
+  assert.equal(buildLoginUrl({ search: '?invite_token=a%26b%3Dc' }), '/sso/login?redirect=%2Fapps')
+})
+
 test('logout URL', () => {
   assert.equal(buildLogoutUrl(), '/sso/logout')
   assert.equal(buildLogoutUrl('/x/'), '/x/logout')
 })
 
 test('reason codes map to fixed text; unknown values never echo', () => {
-  for (const code of ['access_denied', 'idp_unavailable', 'state_mismatch', 'login_failed', 'not_provisioned', 'sso_required', 'session_expired'] as const)
+  for (const code of ['access_denied', 'idp_unavailable', 'state_mismatch', 'login_failed', 'not_provisioned', 'sso_required', 'session_expired', 'invalid_state', 'no_role', 'email_not_verified'] as const)
     assert.equal(messageForCode(code), SSO_ERROR_MESSAGES[code])
   assert.equal(messageForCode('<b>Call +1 555</b>'), GENERIC_SSO_ERROR)
   assert.equal(messageForCode(''), undefined)

@@ -5,13 +5,26 @@
  */
 export const SSO_ERROR_MESSAGES = {
   access_denied: 'Access was denied. Your account is not allowed to use this console.',
-  idp_unavailable: 'The sign-in service is unavailable right now. Please try again in a few minutes.',
-  state_mismatch: 'The sign-in attempt expired or was started in another tab. Please sign in again.',
-  login_failed: 'Sign-in failed. Please try again.',
+  no_role: 'Your account has no role in this console. Ask an administrator for access.',
   not_provisioned: 'Your account has not been set up for this console yet. Ask an administrator for access.',
+  account_banned: 'Your console account is disabled. Ask an administrator.',
+  email_not_verified: 'Your e-mail address is not verified at the identity provider.',
+  idp_unavailable: 'The sign-in service is unavailable right now. Please try again in a few minutes.',
+  idp_error: 'The identity provider reported an error. Please try again.',
+  dify_unavailable: 'The console is unavailable right now. Please try again in a few minutes.',
+  state_mismatch: 'The sign-in attempt expired or was started in another tab. Please sign in again.',
+  invalid_state: 'The sign-in attempt expired or was started in another tab. Please sign in again.',
+  login_expired: 'The sign-in attempt took too long. Please sign in again.',
+  nonce_mismatch: 'The sign-in response could not be verified. Please sign in again.',
+  invalid_id_token: 'The sign-in response could not be verified. Please sign in again.',
+  token_exchange_failed: 'Sign-in failed. Please try again.',
+  userinfo_invalid: 'Sign-in failed. Please try again.',
+  login_failed: 'Sign-in failed. Please try again.',
+  session_error: 'Your session could not be started. Please try again.',
+  internal_error: 'Sign-in failed. Please try again.',
   sso_required: 'This console only allows single sign-on. Please use the button below.',
   session_expired: 'Your session has ended. Please sign in again.',
-  email_not_verified: 'Your e-mail address is not verified at the identity provider.',
+  break_glass_denied: 'Emergency access was refused.',
 } as const satisfies Record<string, string>
 
 /** A reason code the banner knows. */

@@ -90,7 +90,8 @@ export function resolvePostLoginPath(options: {
 }
 
 /**
- * Builds `/sso/login?redirect=<encoded post-login path>`.
+ * Builds `/sso/login?redirect=<encoded post-login path>` (plus `&invite_token=` when the
+ * sign-in page was opened from a workspace invitation).
  *
  * @example
  * buildLoginUrl({ redirect: '/apps' }) // '/sso/login?redirect=%2Fapps'
@@ -104,7 +105,12 @@ export function buildLoginUrl(options: {
 }): string {
   const prefix = (options.ssoPrefix ?? DEFAULT_SSO_PREFIX).replace(/\/+$/, '')
   const target = resolvePostLoginPath(options)
-  return `${prefix}/login?redirect=${encodeURIComponent(target)}`
+  let url = `${prefix}/login?redirect=${encodeURIComponent(target)}`
+  // A workspace invitation link (/signin?invite_token=…) keeps its token through the SSO round trip.
+  const invite = options.search ? new URLSearchParams(options.search).get('invite_token') : null
+  if (invite && invite !== 'null' && /^[\w.~-]{1,512}$/.test(invite))
+    url += `&invite_token=${encodeURIComponent(invite)}`
+  return url
 }
 
 /** Builds the logout endpoint URL (`/sso/logout`). */
