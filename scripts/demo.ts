@@ -8,6 +8,7 @@
  * npm run stack -- start|stop|status [--idp …]: the same stack as daemons (for working on the
  * e2e specs or the stand-in): `start` leaves it running and records what it started, `stop`
  * stops exactly that (a Redis or Keycloak that was already running is left alone).
+ * `start --liveness 2` sets the sidecar's liveness interval as the e2e setup does (default 60 s).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +39,15 @@ function printUsers(): void {
   }
 }
 
+/** --liveness N: the sidecar's liveness refresh interval (default 60 s; the e2e stack uses 2 s). */
+function livenessArg(argv: string[]): number {
+  const i = argv.indexOf('--liveness');
+  if (i < 0) return 60;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < 0) throw new TypeError(`--liveness must be a number of seconds (got ${argv[i + 1]})`);
+  return n;
+}
+
 async function stackCommand(command: string, argv: string[]): Promise<void> {
   const file = stackFile();
   const recorded = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StackInfo) : undefined;
@@ -53,7 +63,7 @@ async function stackCommand(command: string, argv: string[]): Promise<void> {
     return say(`stack: stopped ${recorded.started.join(', ') || 'nothing (all reused)'}`);
   }
   if (recorded && recorded.started.some(daemonAlive)) throw new TypeError('the stack is already running (npm run stack -- stop first)');
-  const stack = await startStack({ idp: idpArg(argv), daemon: true, log: (m) => say(`  ${m}`), livenessSeconds: 60 });
+  const stack = await startStack({ idp: idpArg(argv), daemon: true, log: (m) => say(`  ${m}`), livenessSeconds: livenessArg(argv) });
   mkdirSync(runDir(), { recursive: true });
   writeFileSync(file, JSON.stringify(stack.info, null, 2), { mode: 0o600 });
   say(`stack: running; open ${stack.info.signinUrl} (details: ${file}); stop with: npm run stack -- stop`);
