@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { PatchError, SsoError } from '../src/errors.js'
 import { applyPlan, applyRevert, checkPatch, planPatch, planRevert, readManifest, resolveCheckout } from '../src/patch.js'
+import { fingerprint } from '../src/lib/fingerprint.js'
 import { VERSION_LINES } from '../src/registry.js'
 import { makeCheckout, snapshot } from './helpers/fixtures.js'
 
@@ -156,6 +157,27 @@ describe('refusals', () => {
     const { dir, cleanup } = makeCheckout('1.13.3')
     t.after(cleanup)
     assert.throws(() => planRevert(dir), { code: 'ERR_PATCH_NOTHING_TO_REVERT' })
+  })
+
+  test('a checkout patched by an older kit is upgraded in place by re-running', (t) => {
+    const { dir, cleanup } = makeCheckout('1.16', { git: true })
+    t.after(cleanup)
+    applyPlan(planPatch(dir))
+    const current = snapshot(dir)
+    // Pretend an older kit wrote a different plugin file (and recorded it in the manifest).
+    const rel = 'web/app/components/dify-sso/lib/messages.ts'
+    writeFileSync(join(dir, rel), '// older plugin\n')
+    const manifestPath = join(dir, 'web/.dify-sso/manifest.json')
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as { files: { path: string, after: string }[] }
+    m.files.find(f => f.path === rel)!.after = fingerprint('// older plugin\n')
+    writeFileSync(manifestPath, `${JSON.stringify(m, null, 2)}\n`)
+    assert.equal(checkPatch(dir).ok, false)
+    const plan = planPatch(dir)
+    assert.deepEqual(plan.changes.map(c => c.path), [rel])
+    applyPlan(plan)
+    assert.equal(checkPatch(dir).ok, true)
+    assert.deepEqual(snapshot(dir), current)
+    assert.equal(readManifest(dir)?.files.find(f => f.path === rel)?.before, null)
   })
 
   test('a Dify upgrade under a patched checkout is reported by --check', (t) => {
