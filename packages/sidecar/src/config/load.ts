@@ -248,6 +248,12 @@ const coreChecks: ConfigCheck[] = [
     if (bad.length > 0) report('ERR_CONFIG_FORMAT', 'policy.allowedEmailDomains', `must be lower-case domain names (got ${bad.map((b) => JSON.stringify(b)).join(', ')})`);
   },
   (c, report) => {
+    const issuer = getPath(c, 'oidc.issuer');
+    if (getPath(c, 'oidc.preset') === 'entra' && typeof issuer === 'string' && /\/(common|organizations|consumers)(\/|$)/i.test(issuer)) {
+      report('ERR_CONFIG_CONFLICT', 'oidc.issuer', 'must be a tenant issuer (https://login.microsoftonline.com/<tenant-id>/v2.0) with oidc.preset=entra');
+    }
+  },
+  (c, report) => {
     const scopes = getPath(c, 'oidc.scopes');
     if (Array.isArray(scopes) && scopes.some((s) => typeof s !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))) {
       report('ERR_CONFIG_FORMAT', 'oidc.scopes', 'must be a comma-separated list of scope tokens');

@@ -330,7 +330,7 @@ export class OidcClient {
       ...(v.requiredClaims ? { requiredClaims: v.requiredClaims } : {}),
     };
     try {
-      const { payload } = await jwtVerify(token, this.#jwks as Jwks, options);
+      const payload = await verifyWithCandidates(token, this.#jwks as Jwks, options);
       const iat = payload.iat;
       if (typeof iat === 'number' && iat > this.#opts.now() / 1000 + this.#opts.oidc.clockToleranceSeconds) {
         throw new TokenError('ERR_TOKEN_EXPIRED', 'iat in the future', { reason: 'iat_future' });
@@ -419,6 +419,30 @@ function mapExchangeError(cause: unknown): OidcError {
     return mk('ERR_OIDC_ID_TOKEN_INVALID', 'invalid_id_token');
   }
   return mk('ERR_OIDC_CODE_EXCHANGE_FAILED', 'token_exchange_failed');
+}
+
+/**
+ * jwtVerify against the JWKS; when the token has no `kid` and several keys match, tries each
+ * candidate (at most 5) and accepts the one that verifies (rp-id_token-kid-absent-multiple-jwks).
+ */
+async function verifyWithCandidates(token: string, jwks: Jwks, options: JWTVerifyOptions): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(token, jwks, options)).payload;
+  } catch (err) {
+    if (!(err instanceof joseErrors.JWKSMultipleMatchingKeys)) throw err;
+    let last: unknown = err;
+    let tried = 0;
+    for await (const key of err as unknown as AsyncIterable<Parameters<typeof jwtVerify>[1]>) {
+      if (++tried > 5) break;
+      try {
+        return (await jwtVerify(token, key as Exclude<Parameters<typeof jwtVerify>[1], Jwks>, options)).payload;
+      } catch (e) {
+        last = e;
+        if (!(e instanceof joseErrors.JWSSignatureVerificationFailed)) throw e;
+      }
+    }
+    throw last;
+  }
 }
 
 function mapJoseError(cause: unknown): TokenError {

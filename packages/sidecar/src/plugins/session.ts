@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SidecarConfig } from '../config/schema.js';
 import { OidcError, SsoError } from '../errors.js';
-import { decryptAtRest, deriveKeys, encryptAtRest, randomToken, seal, sha256, unseal, type DerivedKey } from '../lib/crypto.js';
+import { decryptAtRest, deriveKeys, encryptAtRest, randomToken, safeEqual, seal, sha256, unseal, type DerivedKey } from '../lib/crypto.js';
 import { canonicalRedirect } from '../lib/redirect.js';
 import type { SessionClaims, SessionRecord, SessionStore } from '../store/types.js';
 import type { AuditFn } from './audit.js';
@@ -148,7 +148,7 @@ export class SessionManager {
     } catch (cause) {
       throw new OidcError('ERR_OIDC_TRANSACTION_INVALID', 'login transaction invalid or expired', { cause, reason: 'login_expired' });
     }
-    if (typeof tx.state !== 'string' || typeof returnedState !== 'string' || tx.state !== returnedState) {
+    if (typeof tx.state !== 'string' || typeof returnedState !== 'string' || !safeEqual(tx.state, returnedState)) {
       throw new OidcError('ERR_OIDC_STATE_MISMATCH', 'state mismatch', { reason: 'invalid_state' });
     }
     const first = await this.#d.store.kv.setIfAbsent(`state:${sha256(tx.state)}`, '1', this.#d.config.session.transactionTtlSeconds + 60);

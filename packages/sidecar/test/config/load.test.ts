@@ -87,6 +87,12 @@ const table: { name: string; env: Record<string, string | undefined>; code: stri
   { name: 'signin path relative', env: { DIFY_SSO_SIGNIN_PATH: 'signin' }, code: 'ERR_CONFIG_FORMAT', message: '"signinPath" (DIFY_SSO_SIGNIN_PATH) must be an absolute path starting with a single /' },
   { name: 'home path scheme-relative', env: { DIFY_SSO_HOME_PATH: '//evil.com' }, code: 'ERR_CONFIG_FORMAT', message: '"homePath" (DIFY_SSO_HOME_PATH) must be an absolute path starting with a single /' },
   { name: 'email domain with @', env: { DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com,@evil.com' }, code: 'ERR_CONFIG_FORMAT', message: '"policy.allowedEmailDomains" (DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS) must be lower-case domain names (got "@evil.com")' },
+  {
+    name: 'entra multi-tenant issuer',
+    env: { DIFY_SSO_OIDC_PRESET: 'entra', DIFY_SSO_OIDC_ISSUER: 'https://login.microsoftonline.com/common/v2.0' },
+    code: 'ERR_CONFIG_CONFLICT',
+    message: '"oidc.issuer" (DIFY_SSO_OIDC_ISSUER) must be a tenant issuer (https://login.microsoftonline.com/<tenant-id>/v2.0) with oidc.preset=entra',
+  },
   { name: 'insecure http in production', env: { DIFY_SSO_ALLOW_INSECURE_HTTP: 'true', NODE_ENV: 'production' }, code: 'ERR_CONFIG_CONFLICT', message: '"allowInsecureHttp" (DIFY_SSO_ALLOW_INSECURE_HTTP) must not be true when NODE_ENV=production' },
   { name: 'both value and _FILE', env: { DIFY_SSO_SESSION_SECRET_FILE: '/run/secrets/x' }, code: 'ERR_CONFIG_FILE', message: '"session.secret": set only one of DIFY_SSO_SESSION_SECRET and DIFY_SSO_SESSION_SECRET_FILE' },
   { name: 'unreadable _FILE', env: { DIFY_SSO_OIDC_CLIENT_SECRET: undefined, DIFY_SSO_OIDC_CLIENT_SECRET_FILE: '/nonexistent/secret' }, code: 'ERR_CONFIG_FILE', message: '"oidc.clientSecret" (DIFY_SSO_OIDC_CLIENT_SECRET_FILE) could not be read' },
