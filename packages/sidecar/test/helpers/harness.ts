@@ -31,10 +31,16 @@ export interface TestApp {
   audits(event?: string): Record<string, unknown>[];
 }
 
-export async function makeApp(op: HostileOp, overrides: Record<string, string | undefined> = {}, deps: BuildAppDeps = {}): Promise<TestApp> {
+export async function makeApp(
+  op: HostileOp,
+  overrides: Record<string, string | undefined> = {},
+  deps: BuildAppDeps = {},
+  setup?: (app: FastifyInstance) => void,
+): Promise<TestApp> {
   const logs: string[] = [];
   const config = loadConfig(testEnv(op, overrides));
   const app = buildApp(config, { logStream: { write: (s: string) => void logs.push(s) }, ...deps });
+  setup?.(app);
   await app.ready();
   const entries = () => logs.map((l) => JSON.parse(l) as Record<string, unknown>);
   return {
