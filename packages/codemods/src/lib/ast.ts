@@ -48,15 +48,12 @@ export function assertParses(text: string, ctx: EditContext): string {
 }
 
 /** JSX opening or self-closing elements whose tag name is `tag`. */
-export function jsxElementsByTag(sf: SourceFile, tag: string): Node[] {
-  const out: Node[] = []
-  for (const node of sf.getDescendants()) {
-    if (Node.isJsxOpeningElement(node) || Node.isJsxSelfClosingElement(node)) {
-      if (node.getTagNameNode().getText() === tag)
-        out.push(node)
-    }
-  }
-  return out
+export function jsxElementsByTag(sf: SourceFile | Node, tag: string): Node[] {
+  const out: Node[] = [
+    ...sf.getDescendantsOfKind(SyntaxKind.JsxOpeningElement),
+    ...sf.getDescendantsOfKind(SyntaxKind.JsxSelfClosingElement),
+  ].filter(n => n.getTagNameNode().getText() === tag)
+  return out.sort((a, b) => a.getStart() - b.getStart())
 }
 
 /** The nearest `{ ... }` JSX expression container around `node`. */
@@ -175,16 +172,17 @@ export function replaceNodeEdit(text: string, node: Node, replacement: string): 
   return { start: node.getStart(), end: node.getEnd(), text: body }
 }
 
-/** Counts identifier uses of `name` outside import declarations. */
+/** Counts identifier uses of `name` outside import declarations (walks compiler nodes: no wrapping). */
 export function countReferences(sf: SourceFile, name: string): number {
   let n = 0
-  for (const id of sf.getDescendantsOfKind(SyntaxKind.Identifier)) {
-    if (id.getText() !== name)
-      continue
-    if (id.getFirstAncestorByKind(SyntaxKind.ImportDeclaration))
-      continue
-    n++
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node))
+      return
+    if (ts.isIdentifier(node) && node.text === name)
+      n++
+    ts.forEachChild(node, visit)
   }
+  visit(sf.compilerNode)
   return n
 }
 

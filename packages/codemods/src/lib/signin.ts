@@ -19,7 +19,7 @@ export function blockRendersTag(block: JsxExpression, tag: string): boolean {
     && (Node.isJsxElement(body) ? body.getOpeningElement() : body).getTagNameNode().getText() === tag
   if (self)
     return true
-  return body.getDescendants().some(d => (Node.isJsxOpeningElement(d) || Node.isJsxSelfClosingElement(d)) && d.getTagNameNode().getText() === tag)
+  return jsxElementsByTag(body, tag).length > 0
 }
 
 /** Outermost blocks only: drops blocks nested in another selected block. */

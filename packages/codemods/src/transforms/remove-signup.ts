@@ -1,4 +1,4 @@
-import { Node } from 'ts-morph'
+import { SyntaxKind } from 'ts-morph'
 import { blockBody } from '../lib/ast.js'
 import { NORMAL_FORM } from '../lib/dify-paths.js'
 import { removeBlocksWithMarker } from '../lib/signin.js'
@@ -18,8 +18,8 @@ export const removeSignup: Transform = {
         'the sign-up link block (<Link href="/signup">)',
         (b) => {
           const body = blockBody(b)
-          return body !== undefined && body.getDescendants().some(d =>
-            Node.isJsxAttribute(d) && d.getNameNode().getText() === 'href' && /signup/i.test(d.getInitializer()?.getText() ?? ''))
+          return body !== undefined && body.getDescendantsOfKind(SyntaxKind.JsxAttribute).some(d =>
+            d.getNameNode().getText() === 'href' && /signup/i.test(d.getInitializer()?.getText() ?? ''))
         },
         () => true,
         ['Link'],
