@@ -19,6 +19,7 @@ import { featureRoutes } from './routes/features.js';
 import { introspectionRoutes } from './routes/introspection.js';
 import { memberRoutes } from './routes/members.js';
 import { streamingRoutes } from './routes/streaming.js';
+import { websocketRoutes } from './routes/websocket.js';
 import defaultSeed from './seed.json' with { type: 'json' };
 
 /** Options of {@link buildStandinApi}; names mirror dify-api's env variables. */
@@ -217,6 +218,7 @@ export function buildStandinApi(options: StandinApiOptions): FastifyInstance {
   memberRoutes(app, context);
   streamingRoutes(app, context);
   introspectionRoutes(app, context);
+  websocketRoutes(app, context);
 
   if (ownsRedis) app.addHook('onClose', async () => void (await redis.quit()));
   return app;

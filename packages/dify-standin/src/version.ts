@@ -49,6 +49,8 @@ export interface VersionFeatures {
   readonly base64Secrets: boolean;
   /** ≥1.14.0: `REDIS_KEY_PREFIX` turns every key into `<prefix>:<key>` (api/extensions/ext_redis.py, #35139). */
   readonly redisKeyPrefix: boolean;
+  /** ≥1.14.0: `/socket.io/` (collaboration websocket, cookie-authenticated) exists in the deployment. */
+  readonly collaborationWebsocket: boolean;
   /** ≥1.16.1: `is_allow_create_workspace`, `plugin_manager`, `max_plugin_package_size`, trial fields leave system-features; `license` shrinks to `{status}` (api/services/feature_service.py, aff5c47541 / 66a545fc6d). */
   readonly slimSystemFeatures: boolean;
   /** ≥1.15.0: system-features carries `deployment_edition` (api/services/feature_service.py). */
@@ -72,6 +74,7 @@ export function versionFeatures(version: string): VersionFeatures {
     adminKeySkipsCsrf: atLeast('1.11.0'),
     base64Secrets: atLeast('1.11.2'),
     redisKeyPrefix: atLeast('1.14.0'),
+    collaborationWebsocket: atLeast('1.14.0'),
     slimSystemFeatures: atLeast('1.16.1'),
     deploymentEditionField: atLeast('1.15.0'),
   });
