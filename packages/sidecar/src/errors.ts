@@ -9,7 +9,14 @@
  */
 import createError from '@fastify/error';
 
-/** Every stable error code of the sidecar (`ERR_<AREA>_<DETAIL>`). */
+/**
+ * Every stable error code of the sidecar (`ERR_<AREA>_<DETAIL>`) with when it happens.
+ *
+ * @example
+ * ```ts
+ * Object.keys(ERROR_CODES).includes(err.code)
+ * ```
+ */
 export const ERROR_CODES = {
   ERR_CONFIG_INVALID: 'The configuration is invalid; the message lists every problem.',
   ERR_OIDC_DISCOVERY_FAILED: 'OpenID Provider discovery or JWKS loading failed (IdP unreachable or metadata invalid).',
@@ -169,11 +176,32 @@ export class OidcError extends SsoError {}
  */
 export class SessionStoreError extends SsoError {}
 
-/** HTTP 400 for an invalid back-channel logout request (never explains why to the caller). */
+/**
+ * HTTP 400 for an invalid back-channel logout request (never explains why to the caller).
+ *
+ * @example
+ * ```ts
+ * throw new BackchannelLogoutInvalidError()
+ * ```
+ */
 export const BackchannelLogoutInvalidError = createError('ERR_TOKEN_INVALID', 'invalid logout token', 400);
 
-/** HTTP 401 for a rejected bearer token. */
+/**
+ * HTTP 401 for a rejected bearer token.
+ *
+ * @example
+ * ```ts
+ * throw new BearerRejectedError()
+ * ```
+ */
 export const BearerRejectedError = createError('ERR_TOKEN_INVALID', 'invalid bearer token', 401);
 
-/** HTTP 503 when the store is unreachable. */
+/**
+ * HTTP 503 when the store is unreachable.
+ *
+ * @example
+ * ```ts
+ * throw new StoreUnavailableHttpError()
+ * ```
+ */
 export const StoreUnavailableHttpError = createError('ERR_SESSION_STORE_UNAVAILABLE', 'session store unavailable', 503);

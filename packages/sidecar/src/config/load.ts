@@ -104,7 +104,15 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Is `hostname` (as in `URL.hostname`) a loopback host? */
+/**
+ * Is `hostname` (as in `URL.hostname`) a loopback host?
+ *
+ * @example
+ * ```ts
+ * isLoopbackHost('127.0.0.1') // true
+ * isLoopbackHost('idp.example.com') // false
+ * ```
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (h === 'localhost' || h === '::1') return true;

@@ -111,7 +111,14 @@ export const coreSchema = {
 
 type ObjectProperties<T> = T extends { properties: infer P extends TProperties } ? P : T;
 
-/** The full schema: sidecar core plus the bridge fragment from `dify-schema.ts`. */
+/**
+ * The full schema: sidecar core plus the bridge fragment from `dify-schema.ts`.
+ *
+ * @example
+ * ```ts
+ * Object.keys(configSchema.properties) // ['publicUrl', 'listen', …, 'dify', …]
+ * ```
+ */
 export const configSchema = Type.Object({
   ...coreSchema,
   ...(difySchema as ObjectProperties<typeof difySchema>),
