@@ -111,8 +111,11 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
   // ---- logout (POST since 1.9.2; setup_required only, no CSRF) -------------------------------
   app.post('/console/api/logout', async (request, reply) => {
     setupRequired(ctx);
+    // current_account_with_tenant(): the loader raises 401 without a valid token; a valid token of
+    // an account that does not load (anonymous) is a ValueError → 400 invalid_param
     const user = await loadRequestUser(ctx, request);
-    if (user && !user.viaAdminKey) await logout(ctx, user.account.id);
+    if (!user) throw invalidParam('current_user must be an Account instance');
+    await logout(ctx, user.account.id);
     return sendWithCookies(reply, clearingCookies(ctx.cookieRule, ctx.now()), { result: 'success' });
   });
 
