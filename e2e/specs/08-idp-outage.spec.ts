@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { test, expect, signIn, requireLocal, consoleStatus, openSignin, ssoButton, escapeRe, type Target } from '../fixtures.js';
 import { repoRoot } from '../../scripts/lib/paths.js';
+import { loadTarget } from '../support/target.js';
 import { startService, waitUntil, httpOk, type Service } from '../../scripts/lib/proc.js';
 import { freePort, startFrontDoor, startSidecar } from '../../scripts/lib/stack.js';
 import { HOST, ports } from '../../scripts/lib/ports.js';
@@ -13,13 +15,13 @@ import { issueBreakGlassToken } from '../../packages/sidecar/src/dify/break-glas
 // the other specs or the shared Keycloak (see e2e/README.md for why). With the IdP down:
 // sign-in says "identity provider unavailable", existing sessions keep working, and break-glass
 // reopens password login for the one client that redeemed the token, audited.
-test.describe.configure({ mode: 'serial' });
-
 let op: Service | undefined;
 let sidecar: Service | undefined;
 let nginx: Service | undefined;
 let outage: Target;
-const keyPrefix = 'dify-sso-outage:';
+// Own key prefix per run: the throwaway IdP has a new issuer (port) each time, and the kit
+// correctly refuses to link a Dify account already linked to another identity.
+const keyPrefix = `dify-sso-outage-${randomBytes(4).toString('hex')}:`;
 
 test.beforeAll(async ({ target }) => {
   test.setTimeout(120_000);
@@ -53,44 +55,55 @@ test.afterAll(async () => {
   await nginx?.stop();
   await sidecar?.stop();
   await op?.stop();
+  const redis = new Redis(requireLocal(loadTarget()).redisUrl);
+  const keys = await redis.keys(`${keyPrefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
 });
 
-test('with the IdP down, sessions keep working, sign-in says the IdP is unavailable, break-glass reopens password login for one client (audited)', async ({ browser, target, user }) => {
-  const stack = requireLocal(target);
-  const alice = user('alice');
+/** The outage: the throwaway IdP is killed (idempotent). */
+async function idpDown(): Promise<void> {
+  await op!.stop();
+  expect(await httpOk(`${outage.issuer}/.well-known/openid-configuration`)).toBe(false);
+}
 
-  // A session opened while the IdP was up.
+// Runs first in the file: it needs the IdP up to open the session, then takes it down.
+test('a session opened before the IdP went down keeps working', async ({ browser, user }) => {
+  const alice = user('alice');
   await using ctxAlice = await browser.newContext();
   const a = await ctxAlice.newPage();
   await signIn(a, outage, alice, 'stock');
   expect(await consoleStatus(a, outage)).toBe(200);
 
-  // The outage.
-  await op!.stop();
-  expect(await httpOk(`${outage.issuer}/.well-known/openid-configuration`)).toBe(false);
+  await idpDown();
 
-  // Existing session keeps working.
   expect(await consoleStatus(a, outage)).toBe(200);
   await a.goto(`${outage.baseUrl}/apps`);
   await expect(a.getByText(`Signed in as ${alice.name}`)).toBeVisible();
+});
 
-  // A new sign-in gets a clear message instead of a browser error page.
-  await using ctxNew = await browser.newContext();
-  const n = await ctxNew.newPage();
-  await openSignin(n, outage, 'plugin');
-  await ssoButton(n, 'plugin').click();
-  await expect(n).toHaveURL(new RegExp(`^${escapeRe(outage.signinUrl)}\\?(?:.*&)?message=idp_unavailable`));
-  await expect(n.getByRole('alert')).toContainText(/unavailable/i);
+test('with the IdP down, sign-in says the identity provider is unavailable', async ({ page }) => {
+  await idpDown();
+  await openSignin(page, outage, 'plugin');
+  await ssoButton(page, 'plugin').click();
+  await expect(page).toHaveURL(new RegExp(`^${escapeRe(outage.signinUrl)}\\?(?:.*&)?message=idp_unavailable`));
+  await expect(page.getByRole('alert')).toContainText(/unavailable/i);
+});
 
-  // Password login is still closed for everyone...
+test('break-glass reopens password login for the one client that redeemed the token, audited', async ({ browser, target }) => {
+  const stack = requireLocal(target);
+  await idpDown();
   const owner = { email: 'owner@example.com', password: Buffer.from('owner-local-password').toString('base64') };
-  const closed = await n.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 });
-  expect(closed.status()).toBe(403);
+  await using ctxOther = await browser.newContext();
+  const other = await ctxOther.newPage();
+  expect((await other.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 })).status()).toBe(403);
 
-  // ...until an operator issues a break-glass token and the allowlisted client redeems it.
+  // The operator issues a one-time token (what `dify-sso break-glass issue` does) ...
   const store = createStore({ store: 'redis', redis: { url: stack.redisUrl, keyPrefix } });
   const { token } = await issueBreakGlassToken(store.kv, 600);
   await store.close();
+
+  // ... and redeems it in the browser of an allowlisted client.
   await using ctxOp = await browser.newContext();
   const o = await ctxOp.newPage();
   await o.goto(`${outage.baseUrl}/sso/break-glass`);
@@ -102,14 +115,14 @@ test('with the IdP down, sessions keep working, sign-in says the IdP is unavaila
   expect(await consoleStatus(o, outage)).toBe(200);
 
   // Only for that client: the other browser is still refused, and the token is single-use.
-  expect((await n.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 })).status()).toBe(403);
+  expect((await other.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 })).status()).toBe(403);
   await using ctxReuse = await browser.newContext();
   const r = await ctxReuse.newPage();
   const reuse = await r.request.post(`${outage.baseUrl}/sso/break-glass`, { form: { token }, maxRedirects: 0 });
   expect(reuse.status()).toBe(403);
 
   // Audited, without the token.
-  const log = readFileSync(join(sidecar!.logFile), 'utf8');
+  const log = readFileSync(sidecar!.logFile, 'utf8');
   expect(log).toMatch(/"event":"break_glass\.used"/);
   expect(log).not.toContain(token);
 });
