@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   ERR_OIDC_IDP_UNAVAILABLE: 'The OpenID Provider is not (yet) available; sign-in is refused until discovery succeeds.',
   ERR_OIDC_TRANSACTION_INVALID: 'The login transaction cookie is missing, expired, tampered with or already used.',
   ERR_OIDC_STATE_MISMATCH: 'The `state` returned by the IdP does not match the login transaction.',
+  ERR_OIDC_ISSUER_MISMATCH: 'The authorization response `iss` (RFC 9207) is missing or names another issuer (mix-up defence).',
   ERR_OIDC_CALLBACK_ERROR: 'The IdP answered the authorization request with an error.',
   ERR_OIDC_CODE_EXCHANGE_FAILED: 'The authorization code could not be exchanged at the token endpoint.',
   ERR_OIDC_ID_TOKEN_INVALID: 'The ID token failed validation (signature, alg, iss, aud, azp, exp, iat or sub).',
@@ -53,6 +54,7 @@ export type SsoErrorCode = keyof typeof ERROR_CODES;
  */
 export type ReasonCode =
   | 'invalid_state'
+  | 'issuer_mismatch'
   | 'login_expired'
   | 'idp_error'
   | 'idp_unavailable'

@@ -81,6 +81,7 @@ export const ERROR_ADVICE: Record<SsoErrorCode, string> = {
   ERR_OIDC_IDP_UNAVAILABLE: 'Wait for the IdP or fix connectivity; `/sso/health/ready` turns 200 once discovery succeeds. Break-glass exists for long outages.',
   ERR_OIDC_TRANSACTION_INVALID: 'User took longer than `session.transactionTtlSeconds`, blocked cookies, replayed a callback or switched browsers: start again.',
   ERR_OIDC_STATE_MISMATCH: 'Possible login CSRF or a stale tab; start again. Repeated occurrences deserve investigation.',
+  ERR_OIDC_ISSUER_MISMATCH: 'Possible IdP mix-up attack, or a proxy rewriting the callback query; check the issuer spelling and the IdP.',
   ERR_OIDC_CALLBACK_ERROR: 'The IdP refused the login (user cancelled, consent, client config); see the IdP logs (`idpError` in the audit event).',
   ERR_OIDC_CODE_EXCHANGE_FAILED: 'Check client id/secret (or private key), redirect URI registration and PKCE settings at the IdP.',
   ERR_OIDC_ID_TOKEN_INVALID: 'Check the IdP signing algorithm against `oidc.idTokenAlgs`, the issuer, the client id and server clocks.',

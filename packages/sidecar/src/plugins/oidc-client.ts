@@ -227,6 +227,12 @@ export class OidcClient {
     const config = this.#cfg();
     const currentUrl = new URL(this.redirectUri);
     currentUrl.search = search;
+    // RFC 9207 mix-up defence, checked here so the reason is precise (openid-client checks it too).
+    const returnedIss = currentUrl.searchParams.getAll('iss');
+    const issSupported = config.serverMetadata().authorization_response_iss_parameter_supported === true;
+    if (returnedIss.length > 1 || (returnedIss.length === 1 && returnedIss[0] !== this.#opts.oidc.issuer) || (returnedIss.length === 0 && issSupported)) {
+      throw new OidcError('ERR_OIDC_ISSUER_MISMATCH', 'authorization response iss mismatch', { reason: 'issuer_mismatch' });
+    }
     let response: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
       response = await oidc.authorizationCodeGrant(config, currentUrl, {
@@ -410,9 +416,6 @@ function mapExchangeError(cause: unknown): OidcError {
   }
   if (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' || code === 'OAUTH_KEY_SELECTION_FAILED') {
     return mk('ERR_OIDC_ID_TOKEN_INVALID', 'invalid_id_token');
-  }
-  if (code === 'OAUTH_INVALID_RESPONSE' && /state|iss/i.test(String((cause as { cause?: { parameter?: string } }).cause?.parameter ?? ''))) {
-    return mk('ERR_OIDC_STATE_MISMATCH', 'invalid_state');
   }
   if (code?.startsWith('OAUTH_')) {
     // Remaining oauth4webapi checks concern the token response / ID token structure.

@@ -115,6 +115,7 @@ export class HostileOp {
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'private_key_jwt'],
       backchannel_logout_supported: true,
       backchannel_logout_session_supported: true,
+      authorization_response_iss_parameter_supported: true,
     };
     if (!this.scenario.noEndSession) m.end_session_endpoint = `${this.issuer}/logout`;
     return m;

@@ -172,6 +172,18 @@ describe('callback request checks', () => {
     assert.equal(op.requests.filter((x) => x.path === '/token').length, tokenCalls);
   });
 
+  test('RFC 9207: authorization response iss from another issuer (mix-up) → issuer_mismatch, code never exchanged', async () => {
+    const tokenCalls = op.requests.filter((x) => x.path === '/token').length;
+    const r = await login(t.app, op, { mutateCallback: (q) => q.replace(/iss=[^&]+/, `iss=${encodeURIComponent('https://evil.example.com')}`) });
+    await assertDenied(r, 'issuer_mismatch');
+    assert.equal(op.requests.filter((x) => x.path === '/token').length, tokenCalls);
+  });
+
+  test('RFC 9207: missing iss parameter when the OP advertises support → issuer_mismatch', async () => {
+    const r = await login(t.app, op, { mutateCallback: (q) => q.replace(/&iss=[^&]+/, '') });
+    await assertDenied(r, 'issuer_mismatch');
+  });
+
   test('missing transaction cookie (login CSRF) → login_expired', async () => {
     const loginRes = await t.app.inject({ method: 'GET', url: '/sso/login' });
     const q = op.authorize(loginRes.headers.location as string);
