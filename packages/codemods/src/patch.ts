@@ -372,11 +372,11 @@ function isText(data: Uint8Array | undefined): boolean {
   }
 }
 
-/** Unified diff of a set of changes (git-apply compatible; binary files as a "differ" line). */
+/** Unified diff of a set of changes (`git apply` compatible; binary files as git binary patches). */
 export function renderDiff(changes: readonly FileChange[]): string {
   return changes.map((c) => {
     if (!isText(c.before) || !isText(c.after))
-      return binaryDiff(c.path, c.before !== undefined, c.after !== undefined)
+      return binaryDiff(c.path, c.before, c.after)
     return unifiedDiff(c.path, c.before && dec.decode(c.before), c.after && dec.decode(c.after))
   }).join('')
 }

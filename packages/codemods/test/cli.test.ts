@@ -72,18 +72,27 @@ test('--emit-diff writes a unified diff of the checkout that git apply reproduce
     assert.equal(readFileSync(join(pristine, rel), 'utf8'), readFileSync(join(dir, rel), 'utf8'), rel)
 })
 
-test('--dry --emit-diff writes nothing to the checkout; the diff covers the font files as binary', async (t) => {
+test('--dry --emit-diff writes nothing to the checkout; the diff, fonts included, applies with git apply', async (t) => {
   const { dir, cleanup } = makeCheckout('1.11')
   t.after(cleanup)
+  const { dir: patched, cleanup: cleanup2 } = makeCheckout('1.11')
+  t.after(cleanup2)
   const stock = snapshot(dir)
   const diffFile = `${dir}.diff`
   t.after(() => execFileSync('rm', ['-f', diffFile]))
   assert.equal(await main([dir, '--dry', '--emit-diff', diffFile], io().io), 0)
   assert.deepEqual(snapshot(dir), stock)
   const diff = readFileSync(diffFile, 'utf8')
-  assert.match(diff, /^Binary files \/dev\/null and b\/web\/app\/fonts\/dify-sso\/instrument-serif-latin-400-normal\.woff2 differ$/m)
+  assert.match(diff, /^diff --git a\/web\/app\/fonts\/dify-sso\/instrument-serif-latin-400-normal\.woff2 b\/[^\n]+\nnew file mode 100644\nindex 0{40}\.\.[0-9a-f]{40}\nGIT binary patch$/m)
   assert.match(diff, /^\+import localFont from 'next\/font\/local'$/m)
   assert.match(diff, /^-import \{ Instrument_Serif \} from 'next\/font\/google'$/m)
+  execFileSync('git', ['init', '-q', dir])
+  execFileSync('git', ['-C', dir, 'apply', diffFile])
+  assert.equal(await main([patched], io().io), 0)
+  const expected = snapshot(patched)
+  for (const key of [...expected.keys()].filter(k => k.startsWith('web/.dify-sso/')))
+    expected.delete(key)
+  assert.deepEqual(snapshot(dir), expected)
 })
 
 test('refusals exit 1 with a stable code; usage errors exit 2', async (t) => {

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { binaryDiff, unifiedDiff } from '../src/lib/diff.js'
 
@@ -35,6 +39,20 @@ test('distant changes become separate hunks', () => {
   assert.match(diff, /^@@ -23,7 \+23,7 @@$/m)
 })
 
-test('binary files', () => {
-  assert.equal(binaryDiff('f.woff2', false, true), 'diff --git a/f.woff2 b/f.woff2\nnew file mode 100644\nBinary files /dev/null and b/f.woff2 differ\n')
+test('binary files become git binary patches that git apply accepts', () => {
+  const data = new Uint8Array(300).map((_, i) => (i * 7) % 256)
+  const d = binaryDiff('f.bin', undefined, data)
+  assert.match(d, /^diff --git a\/f\.bin b\/f\.bin\nnew file mode 100644\nindex 0{40}\.\.[0-9a-f]{40}\nGIT binary patch\nliteral 300\n/)
+  const dir = mkdtempSync(join(tmpdir(), 'bin-diff-'))
+  try {
+    execFileSync('git', ['init', '-q', dir])
+    writeFileSync(join(dir, 'p.diff'), d)
+    execFileSync('git', ['-C', dir, 'apply', 'p.diff'])
+    assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'f.bin'))), data)
+    execFileSync('git', ['-C', dir, 'apply', '-R', 'p.diff'])
+    assert.equal(existsSync(join(dir, 'f.bin')), false)
+  }
+  finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

@@ -1,4 +1,6 @@
 /** Line-based unified diff (Myers' O(ND) algorithm), in the format of `git diff`. */
+import { createHash } from 'node:crypto'
+import { deflateSync } from 'node:zlib'
 
 type Op = { kind: ' ' | '-' | '+', line: string }
 
@@ -134,13 +136,53 @@ export function unifiedDiff(path: string, before: string | undefined, after: str
   return `${out.join('\n')}\n`
 }
 
-/** Diff line for a binary file. */
-export function binaryDiff(path: string, before: boolean, after: boolean): string {
+const EN85 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~'
+
+/** Git's base85 line encoding of (deflated) data: a length char, then 5 chars per 4 bytes. */
+function base85Lines(data: Uint8Array): string[] {
+  const lines: string[] = []
+  for (let off = 0; off < data.length; off += 52) {
+    const chunk = data.subarray(off, Math.min(off + 52, data.length))
+    const n = chunk.length
+    let line = n <= 26 ? String.fromCharCode(65 + n - 1) : String.fromCharCode(97 + n - 27)
+    for (let i = 0; i < n; i += 4) {
+      let acc = 0
+      for (let j = 0; j < 4; j++)
+        acc = acc * 256 + (chunk[i + j] ?? 0)
+      const group: string[] = []
+      for (let k = 0; k < 5; k++) {
+        group.unshift(EN85[acc % 85]!)
+        acc = Math.floor(acc / 85)
+      }
+      line += group.join('')
+    }
+    lines.push(line)
+  }
+  return lines
+}
+
+function gitBlobId(data: Uint8Array | undefined): string {
+  if (data === undefined)
+    return '0'.repeat(40)
+  return createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex')
+}
+
+function literal(data: Uint8Array): string[] {
+  return [`literal ${data.length}`, ...base85Lines(deflateSync(data)), '']
+}
+
+/**
+ * A binary file as a `GIT binary patch` (forward and reverse literals, full index line), so
+ * `git apply` can apply it. `undefined` = file absent.
+ */
+export function binaryDiff(path: string, before: Uint8Array | undefined, after: Uint8Array | undefined): string {
   return [
     `diff --git a/${path} b/${path}`,
-    ...(before ? [] : ['new file mode 100644']),
-    ...(after ? [] : ['deleted file mode 100644']),
-    `Binary files ${before ? `a/${path}` : '/dev/null'} and ${after ? `b/${path}` : '/dev/null'} differ`,
-    '',
-  ].join('\n')
+    ...(before === undefined ? ['new file mode 100644'] : []),
+    ...(after === undefined ? ['deleted file mode 100644'] : []),
+    `index ${gitBlobId(before)}..${gitBlobId(after)}`,
+    'GIT binary patch',
+    ...literal(after ?? new Uint8Array()),
+    ...literal(before ?? new Uint8Array()),
+  ].join('\n') + '\n'
 }
