@@ -107,12 +107,16 @@ export function planPatch(checkoutArg: string): PatchPlan {
   if (!line) {
     throw new PatchError('ERR_PATCH_UNSUPPORTED_VERSION', `Dify ${version} (${WEB_PACKAGE_JSON}) is not supported; supported: ${SUPPORTED_VERSIONS.join(', ')}`, { version, file: WEB_PACKAGE_JSON })
   }
+  const manifest = readManifest(checkout)
+  // Files an earlier patch for another Dify version added (the checkout was moved to a new
+  // release under it) count as absent, so the new manifest records them as added again.
+  const addedEarlier = new Set(manifest && manifest.difyVersion !== version ? manifest.files.filter(f => f.before === null).map(f => f.path) : [])
   const originals = new Map<string, Uint8Array | undefined>()
   const current = new Map<string, Uint8Array | undefined>()
   const load = (rel: string) => {
     if (!current.has(rel)) {
       const data = readMaybe(checkout, rel)
-      originals.set(rel, data)
+      originals.set(rel, addedEarlier.has(rel) ? undefined : data)
       current.set(rel, data)
     }
     return current.get(rel)
@@ -147,7 +151,7 @@ export function planPatch(checkoutArg: string): PatchPlan {
       changes.push({ path: rel, before, after })
   }
   changes.sort((a, b) => a.path.localeCompare(b.path))
-  return { checkout, version, slugs: [...line.slugs], changes, manifest: readManifest(checkout) }
+  return { checkout, version, slugs: [...line.slugs], changes, manifest }
 }
 
 /** Paths under web/ with uncommitted changes to tracked files (empty outside git). */

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { PatchError, SsoError } from '../src/errors.js'
 import { applyPlan, applyRevert, checkPatch, planPatch, planRevert, readManifest, resolveCheckout } from '../src/patch.js'
 import { fingerprint } from '../src/lib/fingerprint.js'
 import { VERSION_LINES } from '../src/registry.js'
-import { makeCheckout, snapshot } from './helpers/fixtures.js'
+import { FIXTURES, makeCheckout, snapshot } from './helpers/fixtures.js'
 
 describe('patch, per supported version line (fixture reproductions)', () => {
   for (const line of VERSION_LINES) {
@@ -178,6 +178,23 @@ describe('refusals', () => {
     assert.equal(checkPatch(dir).ok, true)
     assert.deepEqual(snapshot(dir), current)
     assert.equal(readManifest(dir)?.files.find(f => f.path === rel)?.before, null)
+  })
+
+  test('moving a patched checkout to a newer Dify release and patching again records the plugin files as added', (t) => {
+    const { dir, cleanup } = makeCheckout('1.13.3', { version: '1.14.1' })
+    t.after(cleanup)
+    applyPlan(planPatch(dir))
+    // "git checkout 1.14.2": tracked files back to stock, the kit's untracked files stay.
+    cpSync(join(FIXTURES, 'stock/1.13.3/web/app'), join(dir, 'web/app'), { recursive: true })
+    const pkg = join(dir, 'web/package.json')
+    writeFileSync(pkg, readFileSync(pkg, 'utf8').replace('1.14.1', '1.14.2'))
+    applyPlan(planPatch(dir))
+    const m = readManifest(dir)
+    assert.equal(m?.difyVersion, '1.14.2')
+    assert.equal(m?.files.find(f => f.path === 'web/app/components/dify-sso/index.ts')?.before, null)
+    assert.equal(checkPatch(dir).ok, true)
+    applyRevert(dir)
+    assert.equal(existsSync(join(dir, 'web/app/components/dify-sso')), false)
   })
 
   test('a Dify upgrade under a patched checkout is reported by --check', (t) => {
