@@ -51,6 +51,9 @@ function emitDiff(file: string | undefined, changes: readonly FileChange[], io: 
 /**
  * Runs `dify-sso patch` with `argv` (without the node and script paths; a leading `patch`
  * word is accepted). Returns the exit code: 0 success, 1 failure or check failed, 2 usage.
+ *
+ * @example
+ * process.exitCode = await main(['patch', '/src/dify', '--check'])
  */
 export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
   const args = argv[0] === 'patch' ? argv.slice(1) : [...argv]

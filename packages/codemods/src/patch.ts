@@ -99,6 +99,9 @@ export function readManifest(checkout: string): Manifest | undefined {
 /**
  * Runs every transform of the checkout's Dify version in memory and returns the resulting
  * file changes. Nothing is written. Throws on an unsupported version or any transform error.
+ *
+ * @example
+ * const plan = planPatch('/src/dify')   // plan.changes: every file that would change
  */
 export function planPatch(checkoutArg: string): PatchPlan {
   const checkout = resolveCheckout(checkoutArg)
@@ -257,6 +260,9 @@ export type ApplyResult = { changed: FileChange[], manifest: Manifest | undefine
 /**
  * Applies a plan: writes the backups and the manifest (web/.dify-sso/), then every changed
  * file, all-or-nothing. A plan without changes is a no-op.
+ *
+ * @example
+ * applyPlan(planPatch('/src/dify'))     // refuses a dirty web/ unless { force: true }
  */
 export function applyPlan(plan: PatchPlan, options: { force?: boolean } = {}): ApplyResult {
   if (!options.force)
@@ -322,7 +328,12 @@ function removeEmptyDirs(checkout: string, rel: string): void {
   }
 }
 
-/** Reverts: restores the originals all-or-nothing, then deletes web/.dify-sso/. */
+/**
+ * Reverts: restores the originals all-or-nothing, then deletes web/.dify-sso/.
+ *
+ * @example
+ * applyRevert('/src/dify')
+ */
 export function applyRevert(checkoutArg: string, options: { force?: boolean } = {}): ApplyResult {
   const plan = planRevert(checkoutArg, options)
   if (!options.force)
@@ -342,6 +353,9 @@ export type CheckResult = { ok: boolean, version: string, problems: { code: 'ERR
 /**
  * Verifies that the checkout is patched for its version: a manifest exists for this version,
  * every listed file still has its patched fingerprint, and re-running would change nothing.
+ *
+ * @example
+ * if (!checkPatch('/src/dify').ok) process.exitCode = 1
  */
 export function checkPatch(checkoutArg: string): CheckResult {
   const checkout = resolveCheckout(checkoutArg)
