@@ -6,6 +6,7 @@
  */
 /// <reference lib="esnext.disposable" />
 import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { existsSync, readFileSync } from 'node:fs';
 import { IdpAdmin } from './support/idp-admin.js';
 import { loadTarget, type E2eUser, type Target, type UserName } from './support/target.js';
 
@@ -181,4 +182,13 @@ export async function standinAccounts(target: Target, email: string): Promise<Ar
   });
   expect(res.status, 'stand-in introspection').toBe(200);
   return ((await res.json()) as { accounts: Awaited<ReturnType<typeof standinAccounts>> }).accounts;
+}
+
+/** Audit events of one kind from a sidecar log file (local stack). */
+export function auditEvents(logFile: string | undefined, event: string): Array<Record<string, unknown>> {
+  if (!logFile || !existsSync(logFile)) return [];
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(`"event":"${event}"`))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
