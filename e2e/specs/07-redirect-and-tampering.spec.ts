@@ -7,7 +7,9 @@ import { test, expect, signIn, idpLogin, whoAmI, consoleStatus, csrfHeader, esca
 
 /** Where the browser ends after /sso/login?redirect=<payload> with a live IdP session. */
 async function landAfterLogin(page: Page, target: Target, payload: string): Promise<URL> {
-  await page.goto(`${target.baseUrl}/sso/login?redirect=${encodeURIComponent(payload)}`);
+  await page.goto(`${target.baseUrl}/sso/login?redirect=${encodeURIComponent(payload)}`).catch((err: Error) => {
+    throw new Error(`redirect=${payload} sent the browser off the console: ${err.message.split('\n')[0]}`);
+  });
   await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.baseUrl)}/`));
   await page.waitForLoadState('load');
   return new URL(page.url());
