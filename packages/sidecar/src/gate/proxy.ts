@@ -14,7 +14,7 @@
  */
 import { connect } from 'node:net'
 import type { IncomingMessage } from 'node:http'
-import type { Duplex } from 'node:stream'
+import { Transform, type Duplex } from 'node:stream'
 import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { DifyBridgeServices } from '../dify/bridge.js'
@@ -103,8 +103,23 @@ export async function proxyRoutes(app: FastifyInstance, opts: { svc: DifyBridgeS
     undici: { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connections: 128, keepAliveTimeout: 60_000 },
     disableRequestLogging: true,
   })
+  const limit = config.gate.bodyLimitMegabytes * 1024 * 1024
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { bodyLimit: config.gate.bodyLimitMegabytes * 1024 * 1024 }, (_req, payload, done) => done(null, payload))
+  // Bodies are streamed to Dify, never parsed: enforce the size limit on the stream itself.
+  app.addContentTypeParser('*', { bodyLimit: limit }, (req, payload, done) => {
+    const declared = Number(req.headers['content-length'] ?? NaN)
+    if (Number.isFinite(declared) && declared > limit) return done(Object.assign(new Error('request body too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' }), undefined)
+    let seen = 0
+    const limited = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        seen += chunk.length
+        if (seen > limit) return cb(Object.assign(new Error('request body too large'), { statusCode: 413 }))
+        cb(null, chunk)
+      },
+    })
+    payload.on('error', (e) => limited.destroy(e))
+    done(null, payload.pipe(limited))
+  })
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const peer = request.socket.remoteAddress
@@ -183,7 +198,13 @@ async function upgrade(app: FastifyInstance, svc: DifyBridgeServices, req: Incom
   const up = connect(Number(target.port || (target.protocol === 'https:' ? 443 : 80)), target.hostname)
   up.setNoDelay(true)
   socket.on('error', () => up.destroy())
+  socket.on('close', () => up.destroy())
+  // Websockets need no half-close: when either side ends, tear both down (the HTTP server's
+  // sockets allow half-open connections, which would otherwise linger).
+  socket.on('end', () => up.destroy())
+  up.on('end', () => socket.destroy())
   up.on('error', () => socket.destroy())
+  up.on('close', () => socket.destroy())
   up.once('connect', () => {
     let head0 = `${gateReq.method} ${rawUri} HTTP/1.1\r\n`
     for (const [k, v] of Object.entries(headers)) for (const x of Array.isArray(v) ? v : [v]) head0 += `${k}: ${x}\r\n`

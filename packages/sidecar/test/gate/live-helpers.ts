@@ -22,7 +22,10 @@ export async function startWebDouble(): Promise<WebDouble> {
     res.setHeader('content-type', 'application/json')
     res.end(JSON.stringify({ path: req.url, headers: req.headers }))
   })
+  const upgraded = new Set<import('node:stream').Duplex>()
   server.on('upgrade', (req, socket) => {
+    upgraded.add(socket)
+    socket.on('close', () => upgraded.delete(socket))
     d.last = req.headers
     socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n')
     socket.on('data', (b: Buffer) => socket.write(Buffer.concat([Buffer.from('echo:'), b])))
@@ -35,6 +38,7 @@ export async function startWebDouble(): Promise<WebDouble> {
     last: {},
     server,
     close: async () => {
+      for (const u of upgraded) u.destroy()
       server.closeAllConnections()
       await new Promise<void>((r) => server.close(() => r()))
     },

@@ -1,0 +1,130 @@
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { connect } from 'node:net'
+import { SEED_IDS } from '../dify/helpers.js'
+import { aliceCookies, readUntil, startLiveStack, type LiveStack } from './live-helpers.js'
+
+let s: LiveStack
+let base: string
+
+before(async () => {
+  // In reverse-proxy mode the sidecar is the front door: its own URL is the public URL.
+  s = await startLiveStack('http://127.0.0.1:1', { DIFY_SSO_GATE_MODE: 'proxy', DIFY_SSO_GATE_BODY_LIMIT_MEGABYTES: '8', DIFY_SSO_TRUST_PROXY: '192.0.2.1' })
+  base = s.sidecarUrl
+})
+after(async () => {
+  await s?.close()
+})
+
+test('proxy: lockdown and stolen cookie refused before anything reaches Dify', async () => {
+  const login = await fetch(`${base}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+  assert.equal(login.status, 403)
+  assert.equal(((await login.json()) as { code: string }).code, 'sso_required')
+  const a = await aliceCookies(s)
+  const stolen = await fetch(`${base}/console/api/account/profile`, { headers: { cookie: `access_token=${a.access}; csrf_token=${a.csrf}`, 'x-csrf-token': a.csrf } })
+  assert.equal(stolen.status, 401)
+  assert.ok(stolen.headers.getSetCookie().some((c) => c.startsWith('access_token=;')))
+})
+
+test('proxy: a signed-in browser reaches api and web', async () => {
+  const a = await aliceCookies(s)
+  const prof = await fetch(`${base}/console/api/account/profile`, { headers: { cookie: a.all, 'x-csrf-token': a.csrf } })
+  assert.equal(prof.status, 200)
+  assert.equal(((await prof.json()) as { id: string }).id, SEED_IDS.aliceId)
+  const page = await fetch(`${base}/apps?x=1`)
+  assert.equal(page.status, 200)
+  assert.equal(((await page.json()) as { path: string }).path, '/apps?x=1')
+  const sf = (await (await fetch(`${base}/console/api/system-features`)).json()) as Record<string, unknown>
+  assert.equal(sf['sso_enforced_for_signin'], true)
+})
+
+test('proxy: identity headers stripped in every spelling, X-Forwarded-* rewritten, kit cookies not forwarded', async () => {
+  const a = await aliceCookies(s)
+  const res = await fetch(`${base}/signin`, {
+    headers: {
+      cookie: a.all,
+      'X-Forwarded-User': 'root',
+      'X_Forwarded_Email': 'root@example.com',
+      'x-auth-request-user': 'root',
+      'X-Remote-User': 'root',
+      'X-WORKSPACE-ID': 'other-workspace',
+      'X-Forwarded-For': '6.6.6.6',
+      'X-Forwarded-Host': 'evil.example',
+      'X-Real-IP': '6.6.6.6',
+      'X-Sso-Upstream-Authorization': 'Bearer x',
+    },
+  })
+  const { headers } = (await res.json()) as { headers: Record<string, string> }
+  for (const h of ['x-forwarded-user', 'x_forwarded_email', 'x-auth-request-user', 'x-remote-user', 'x-workspace-id', 'x-real-ip', 'x-sso-upstream-authorization']) assert.equal(headers[h], undefined, h)
+  assert.equal(headers['x-forwarded-for'], '127.0.0.1', 'client XFF from an untrusted peer is discarded')
+  assert.equal(headers['x-forwarded-host'], '127.0.0.1:1')
+  assert.doesNotMatch(headers['cookie'] ?? '', /dify_sso/)
+  assert.match(headers['cookie'] ?? '', /access_token=/)
+})
+
+test('proxy: SSE chunks are forwarded unbuffered', { timeout: 30_000 }, async () => {
+  const a = await aliceCookies(s)
+  const gate = `p-${Date.now()}`
+  const res = await fetch(`${base}/console/api/apps/00000000-0000-0000-0000-000000000001/chat-messages?chunks=3&gate=${gate}`, {
+    method: 'POST',
+    headers: { cookie: a.all, 'x-csrf-token': a.csrf, 'content-type': 'application/json' },
+    body: JSON.stringify({ query: 'hi', inputs: {} }),
+  })
+  assert.equal(res.status, 200)
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+  const seen = { text: '' }
+  await readUntil(reader, 'chunk 1 of 3', seen)
+  assert.doesNotMatch(seen.text, /chunk 2 of 3/)
+  await s.standin.release(gate)
+  await readUntil(reader, 'chunk 2 of 3', seen)
+  assert.doesNotMatch(seen.text, /chunk 3 of 3/)
+  await s.standin.release(gate)
+  await readUntil(reader, 'message_end', seen)
+})
+
+test('proxy: multipart upload streams through; bodies over the limit get 413', async () => {
+  const a = await aliceCookies(s)
+  const form = new FormData()
+  form.append('file', new Blob([new Uint8Array(5 * 1024 * 1024).fill(97)], { type: 'text/plain' }), 'big.txt')
+  const up = await fetch(`${base}/console/api/files/upload`, { method: 'POST', headers: { cookie: a.all, 'x-csrf-token': a.csrf }, body: form })
+  assert.equal(up.status, 201, await up.clone().text())
+  assert.equal(((await up.json()) as { size: number }).size, 5 * 1024 * 1024)
+  const tooBig = new FormData()
+  tooBig.append('file', new Blob([new Uint8Array(9 * 1024 * 1024)]), 'huge.bin')
+  const res = await fetch(`${base}/console/api/files/upload`, { method: 'POST', headers: { cookie: a.all, 'x-csrf-token': a.csrf }, body: tooBig })
+  assert.equal(res.status, 413)
+})
+
+test('proxy: websocket upgrade piped through after the gate; refused without a session', { timeout: 15_000 }, async () => {
+  const a = await aliceCookies(s)
+  const { port } = new URL(base)
+  const talk = (cookie: string) =>
+    new Promise<string>((resolve, reject) => {
+      const sock = connect(Number(port), '127.0.0.1')
+      let buf = ''
+      sock.on('data', (d) => {
+        buf += d.toString()
+        if (buf.includes('101 Switching') && !buf.includes('echo:') && buf.includes('\r\n\r\n')) sock.write('ping')
+        if (buf.includes('echo:ping') || buf.startsWith('HTTP/1.1 401')) {
+          sock.destroy()
+          resolve(buf)
+        }
+      })
+      sock.on('error', reject)
+      sock.on('close', () => resolve(buf))
+      sock.write(`GET /apps/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nCookie: ${cookie}\r\nX-Forwarded-User: root\r\n\r\n`)
+    })
+  const ok = await talk(a.all)
+  assert.match(ok, /101 Switching Protocols/)
+  assert.match(ok, /echo:ping/)
+  assert.equal(s.web.last['x-forwarded-user'], undefined)
+  // The console websocket (/socket.io) needs the kit session like any console request.
+  const sock = connect(Number(port), '127.0.0.1')
+  const refused = await new Promise<string>((resolve) => {
+    let buf = ''
+    sock.on('data', (d) => (buf += d.toString()))
+    sock.on('close', () => resolve(buf))
+    sock.write(`GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nCookie: access_token=${a.access}\r\n\r\n`)
+  })
+  assert.match(refused, /^HTTP\/1\.1 401/)
+})
