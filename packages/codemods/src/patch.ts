@@ -166,6 +166,14 @@ export function dirtyPaths(checkout: string): string[] {
   catch {
     return []
   }
+  // Porcelain paths are relative to the repository root; the checkout may be a sub-folder.
+  let prefix = ''
+  try {
+    prefix = execFileSync('git', ['-C', checkout, 'rev-parse', '--show-prefix'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  }
+  catch {
+    prefix = ''
+  }
   const paths: string[] = []
   const parts = out.split('\0')
   for (let i = 0; i < parts.length; i++) {
@@ -173,7 +181,8 @@ export function dirtyPaths(checkout: string): string[] {
     if (!entry)
       continue
     const status = entry.slice(0, 2)
-    paths.push(entry.slice(3))
+    const path = entry.slice(3)
+    paths.push(path.startsWith(prefix) ? path.slice(prefix.length) : path)
     if (status.includes('R') || status.includes('C'))
       i++ // skip the rename source
   }

@@ -131,6 +131,23 @@ describe('refusals', () => {
     assert.equal(checkPatch(dir).ok, true)
   })
 
+  test('the dirty-tree rule works for a Dify checkout inside a larger git repository', (t) => {
+    const { dir: outer, cleanup } = makeCheckout('1.16')
+    t.after(cleanup)
+    const dir = join(outer, 'vendor/dify')
+    mkdirSync(dir, { recursive: true })
+    cpSync(join(outer, 'web'), join(dir, 'web'), { recursive: true })
+    rmSync(join(outer, 'web'), { recursive: true })
+    const git = (...args: string[]) => execFileSync('git', ['-C', outer, ...args], { stdio: 'ignore' })
+    git('init', '-q')
+    git('add', '-A')
+    git('-c', 'user.email=test@example.com', '-c', 'user.name=test', 'commit', '-q', '-m', 'stock')
+    applyPlan(planPatch(dir))
+    applyPlan(planPatch(dir)) // the kit's own changes do not count as dirty
+    appendFileSync(join(dir, 'web/app/layout.tsx'), '// mine\n')
+    assert.throws(() => applyRevert(dir), (e: unknown) => e instanceof PatchError && e.code === 'ERR_PATCH_DIRTY_TREE' && /web\/app\/layout\.tsx/.test(e.message))
+  })
+
   test('drift: --check reports a patched file changed since, revert refuses unless forced', (t) => {
     const { dir, cleanup } = makeCheckout('1.15', { git: true })
     t.after(cleanup)
