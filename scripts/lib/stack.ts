@@ -166,7 +166,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const standinApiUrl = `http://${HOST}:${ports.standinApi}`;
     const standinWebUrl = `http://${HOST}:${ports.standinWeb}`;
     const sidecarUrl = `http://${HOST}:${ports.sidecar}`;
-    const sessionKeyPrefix = 'dify-sso:';
+    // The kit's store is as fresh as the stand-in's accounts: a new key prefix per start, so
+    // account links of an earlier run (or of the other IdP) never meet this run's accounts.
+    const sessionKeyPrefix = `dify-sso:${idp}:${secret(4)}:`;
 
     for (const [port, what] of [
       [ports.standinApi, 'Dify stand-in api'],
