@@ -52,3 +52,49 @@ test('unknown errors answer a constant 500 body without internals', async (t) =>
   assert.equal(res.statusCode, 500);
   assert.deepEqual(res.json(), { code: 'ERR_INTERNAL', message: 'internal error' });
 });
+
+test('ready = 503 while the store is unreachable (discovery fine), live stays 200', async (t) => {
+  const op = await HostileOp.start();
+  t.after(() => op.close());
+  const a = await makeApp(op, { DIFY_SSO_STORE: 'redis', DIFY_SSO_REDIS_URL: 'redis://127.0.0.1:1' });
+  t.after(() => a.app.close());
+  const ready = await a.app.inject({ method: 'GET', url: '/sso/health/ready' });
+  assert.equal(ready.statusCode, 503);
+  assert.deepEqual(ready.json(), { status: 'unavailable', checks: { oidc: true, store: false } });
+  assert.equal((await a.app.inject({ method: 'GET', url: '/sso/health/live' })).statusCode, 200);
+});
+
+test('session secret rotation: previous secrets still open transaction cookies and stored tokens; unknown secrets do not', async (t) => {
+  const op = await HostileOp.start();
+  t.after(() => op.close());
+  const { createMemoryStore } = await import('../src/store/memory.js');
+  const store = createMemoryStore();
+  const OLD = 'old-session-secret-0123456789-abcdefghijklmn';
+  const NEW = 'new-session-secret-9876543210-zyxwvutsrqponm';
+  const before = await makeApp(op, { DIFY_SSO_SESSION_SECRET: OLD }, { store });
+  t.after(() => before.app.close());
+  const rotated = await makeApp(op, { DIFY_SSO_SESSION_SECRET: NEW, DIFY_SSO_SESSION_PREVIOUS_SECRETS: OLD }, { store });
+  t.after(() => rotated.app.close());
+  const stranger = await makeApp(op, { DIFY_SSO_SESSION_SECRET: NEW }, { store });
+  t.after(() => stranger.app.close());
+
+  // a session created before the rotation: its tokens still decrypt after it
+  const { login } = await import('./helpers/harness.js');
+  const r = await login(before.app, op);
+  const s = await rotated.app.sso.checkSession({ cookies: Object.fromEntries(r.jar) } as never);
+  assert.ok(s.ok);
+  assert.ok((await rotated.app.sso.sessions.openTokens(s.session))?.idToken);
+  assert.equal(await stranger.app.sso.sessions.openTokens(s.session), undefined);
+
+  // a login started before the rotation completes after it; not with an unknown secret
+  for (const [app, expected] of [
+    [rotated.app, '/apps'],
+    [stranger.app, '/signin?message=login_expired'],
+  ] as const) {
+    const jar = new Map<string, string>();
+    const start = await before.app.inject({ method: 'GET', url: '/sso/login' });
+    absorb(jar, start);
+    const cb = await app.inject({ method: 'GET', url: `/sso/callback${op.authorize(start.headers.location as string)}`, headers: { cookie: cookieHeader(jar) } });
+    assert.equal(cb.headers.location, expected);
+  }
+});
