@@ -125,3 +125,19 @@ test('end to end: after a real login through the OP, every corpus value lands on
   const ok = await login(app, op, { redirect: '/apps/7?x=1' });
   assert.equal(ok.callbackRes.headers.location, '/apps/7?x=1');
 });
+
+test('fuzz (seeded): no generated input ever yields a target off the origin', () => {
+  let seed = 0x5eed;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const atoms = ['/', '\\', '.', '..', '%2f', '%5c', '%2e', '%09', '%0a', '%00', '%25', '#', '%23', '?', '&', '@', ':', 'evil.com', 'apps', 'http:', 'javascript:', ' ', '\t', '\u200b', '%E2%80%8B', '//', 'a'];
+  for (let i = 0; i < 20000; i++) {
+    let s = rand() < 0.8 ? '/' : '';
+    const n = 1 + Math.floor(rand() * 8);
+    for (let j = 0; j < n; j++) s += atoms[Math.floor(rand() * atoms.length)];
+    const out = canonicalRedirect(s, ORIGIN, HOME);
+    assert.ok(out === HOME || out === s, s);
+    const u = new URL(out, ORIGIN);
+    assert.equal(u.origin, ORIGIN, s);
+    assert.ok(out.startsWith('/') && !out.startsWith('//') && !out.includes('\\') && !out.includes('#'), s);
+  }
+});
