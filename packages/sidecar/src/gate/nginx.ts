@@ -29,6 +29,19 @@ export interface InsertOptions {
   readonly gateWebApps?: boolean
 }
 
+/** Name of the nginx `upstream` block for the sidecar (keep-alive connections for `auth_request`). */
+export const SIDECAR_UPSTREAM = 'dify_sso_sidecar'
+
+/**
+ * An http-level `upstream` block for the sidecar with keep-alive connections: without it every
+ * `auth_request` opens a new TCP connection. Dify's nginx includes `conf.d/*.conf` at http level,
+ * so the deployment generator writes this as its own file next to the template.
+ */
+export function sidecarUpstreamBlock(server: string, keepalive = 32): string {
+  if (!/^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$/.test(server)) throw Object.assign(new TypeError('"server" must be host:port'), { code: 'ERR_INVALID_ARG_VALUE' })
+  return `# dify-sso-kit (generated; do not edit)\nupstream ${SIDECAR_UPSTREAM} {\n  server ${server};\n  keepalive ${keepalive};\n}\n`
+}
+
 /** Identity headers nginx blanks on gated requests (nginx itself drops names with `_`: `underscores_in_headers off`). */
 const BLANKED_HEADERS = ['X-Forwarded-User', 'X-Forwarded-Email', 'X-Forwarded-Groups', 'X-Forwarded-Preferred-Username', 'X-Forwarded-Access-Token', 'X-Auth-Request-User', 'X-Auth-Request-Email', 'X-Auth-Request-Groups', 'X-Remote-User', 'Remote-User', 'X-Original-URI', 'X-Original-Method']
 
@@ -49,6 +62,7 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string): s
     `${i2}proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`,
     `${i2}proxy_set_header X-Forwarded-Proto $scheme;`,
     `${i2}proxy_http_version 1.1;`,
+    `${i2}proxy_set_header Connection "";`,
     `${ind}}`,
     px('= /console/api/system-features').trimEnd(),
     px('^~ /console/api/enterprise/sso/').trimEnd(),
@@ -118,7 +132,7 @@ function findLocation(text: string, prefix: string): { at: number; indent: strin
  * const out = insertSsoLocations(readFileSync('docker/nginx/conf.d/default.conf.template', 'utf8'), { sidecar: 'http://dify-sso:8080' })
  */
 export function insertSsoLocations(template: string, options: InsertOptions): string {
-  if (!/^https?:\/\/[A-Za-z0-9.\-\[\]:]+\/?$/.test(options.sidecar)) {
+  if (!/^https?:\/\/[A-Za-z0-9._\-\[\]:]+\/?$/.test(options.sidecar)) {
     throw Object.assign(new TypeError('"sidecar" must be an http URL without a path (e.g. http://dify-sso:8080)'), { code: 'ERR_INVALID_ARG_VALUE' })
   }
   const sidecar = options.sidecar.replace(/\/$/, '')
@@ -212,7 +226,7 @@ export function renderLocalNginxConf(o: LocalNginxOptions): string {
     '}',
     '',
   ].join('\n')
-  const inserted = insertSsoLocations(server, { sidecar: `http://${o.sidecar}`, ...(o.gateWebApps ? { gateWebApps: true } : {}) })
+  const inserted = insertSsoLocations(server, { sidecar: `http://${SIDECAR_UPSTREAM}`, ...(o.gateWebApps ? { gateWebApps: true } : {}) })
   const body = inserted.replace(/^([ \t]*)include proxy\.conf;/gm, (_m, ind: string) => ind + inlineProxyConf(ind))
   const t = o.tempDir.replace(/\/$/, '')
   return [
@@ -230,6 +244,7 @@ export function renderLocalNginxConf(o: LocalNginxOptions): string {
     `  fastcgi_temp_path ${t}/fastcgi;`,
     `  uwsgi_temp_path ${t}/uwsgi;`,
     `  scgi_temp_path ${t}/scgi;`,
+    sidecarUpstreamBlock(o.sidecar).replace(/^/gm, '  ').replace(/^  $/gm, ''),
     body.replace(/^/gm, '  ').replace(/^  $/gm, ''),
     '}',
     '',

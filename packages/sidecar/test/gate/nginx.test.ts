@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BEGIN_MARK, END_MARK, insertSsoLocations, renderLocalNginxConf } from '../../src/gate/nginx.js'
+import { BEGIN_MARK, END_MARK, insertSsoLocations, renderLocalNginxConf, sidecarUpstreamBlock } from '../../src/gate/nginx.js'
 import { renderDeployment, writeDeployment } from '../../src/gate/deploy.js'
 import { runCli } from '../../src/dify/cli.js'
 import { envsubst, freePort, nginxTest, read, tempDir, wrapServer } from './nginx-helpers.js'
@@ -11,13 +11,13 @@ import { envsubst, freePort, nginxTest, read, tempDir, wrapServer } from './ngin
 const fixtures = fileURLToPath(new URL('./__fixtures__/', import.meta.url))
 const template = (v: string) => read(join(fixtures, v, 'docker/nginx/conf.d/default.conf.template'))
 
-async function checkWithNginx(inserted: string): Promise<{ ok: boolean; output: string }> {
+async function checkWithNginx(inserted: string, upstreamConf = sidecarUpstreamBlock('dify-sso:8080')): Promise<{ ok: boolean; output: string }> {
   const dir = tempDir()
   const port = await freePort()
   // What Dify's nginx entrypoint does, plus a stand-in for Docker DNS (service names → loopback).
   const rendered = envsubst(inserted, { NGINX_PORT: `127.0.0.1:${port}`, NGINX_SERVER_NAME: '_', NGINX_SOCKET_IO_UPSTREAM: '127.0.0.1:1', ACME_CHALLENGE_LOCATION: '', HTTPS_CONFIG: '' })
     .replace(/http:\/\/(api|web|dify-sso):/g, 'http://127.0.0.1:')
-  return nginxTest(wrapServer(dir, rendered), dir)
+  return nginxTest(wrapServer(dir, upstreamConf.replace('dify-sso:', '127.0.0.1:') + rendered), dir)
 }
 
 for (const v of ['dify-1.12', 'dify-1.16']) {
@@ -105,8 +105,10 @@ test('deploy: compose override hardens the sidecar, sets Dify’s login flags, m
   assert.doesNotMatch(o, /ports:/, 'the sidecar publishes no port')
   assert.ok(existsSync(join(dir, 'sso/sso.env.example')))
   const tpl = read(join(dir, 'sso/nginx/conf.d/default.conf.template'))
-  assert.ok(tpl.includes('location = /sso/auth {') && tpl.includes('http://dify-sso:8080'))
-  assert.ok((await checkWithNginx(tpl)).ok)
+  assert.ok(tpl.includes('location = /sso/auth {') && tpl.includes('proxy_pass http://dify_sso_sidecar;'))
+  const upstream = read(join(dir, 'sso/nginx/conf.d/dify-sso-upstream.conf'))
+  assert.match(upstream, /upstream dify_sso_sidecar \{\n  server dify-sso:8080;\n  keepalive 32;/)
+  assert.ok((await checkWithNginx(tpl, upstream)).ok)
   // 1.12 has no server-side console calls: no SERVER_CONSOLE_API_URL.
   const old = renderDeployment({ difyDockerDir: copyFixture('dify-1.12'), image: 'x/y:1' })
   assert.doesNotMatch(old.files['docker-compose.override.yaml'] as string, /SERVER_CONSOLE_API_URL/)
