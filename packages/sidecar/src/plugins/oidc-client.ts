@@ -201,9 +201,37 @@ export class OidcClient {
     return this.#config;
   }
 
+  #probe: { at: number; ok: boolean } | undefined;
+
+  /**
+   * Whether the IdP answers right now: its discovery document is fetched with a short timeout
+   * (result cached for 5 s). Discovery having succeeded once says nothing about the IdP being
+   * up now, and sending a browser to a dead authorization endpoint shows it a network error
+   * instead of the sign-in page's "identity provider unavailable".
+   */
+  async #reachable(): Promise<boolean> {
+    const now = this.#opts.now();
+    if (this.#probe && now - this.#probe.at < 5000) return this.#probe.ok;
+    const issuer = this.#opts.oidc.issuer;
+    const url = `${issuer.endsWith('/') ? issuer : `${issuer}/`}.well-known/openid-configuration`;
+    let ok = false;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(Math.min(3, this.#opts.oidc.httpTimeoutSeconds) * 1000) });
+      await res.arrayBuffer();
+      ok = res.ok;
+    } catch {
+      ok = false;
+    }
+    this.#probe = { at: now, ok };
+    return ok;
+  }
+
   /** Builds the authorization request URL (code flow, PKCE S256, state, nonce). */
   async authorizationUrl(p: { state: string; nonce: string; codeVerifier: string }): Promise<URL> {
     await this.ensureReady();
+    if (!(await this.#reachable())) {
+      throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'identity provider unavailable', { reason: 'idp_unavailable' });
+    }
     const scopes = new Set(['openid', ...this.#opts.oidc.scopes]);
     return oidc.buildAuthorizationUrl(this.#cfg(), {
       redirect_uri: this.redirectUri,

@@ -291,3 +291,22 @@ describe('discovery', () => {
     }
   });
 });
+
+describe('IdP outage after startup', () => {
+  test('discovery done, IdP then down: sign-in goes to the sign-in page with idp_unavailable (not to a dead IdP)', async () => {
+    let clock = Date.now();
+    const local = await makeApp(op, {}, { now: () => clock });
+    try {
+      assert.equal(local.app.sso.oidc.ready, true);
+      op.scenario.down = true;
+      const res = await local.app.inject({ method: 'GET', url: '/sso/login' });
+      assert.equal(res.headers.location, '/signin?message=idp_unavailable');
+      op.scenario.down = false;
+      clock += 6_000;
+      const ok = await local.app.inject({ method: 'GET', url: '/sso/login' });
+      assert.ok(String(ok.headers.location).startsWith(`${op.issuer}/authorize?`));
+    } finally {
+      await local.app.close();
+    }
+  });
+});
