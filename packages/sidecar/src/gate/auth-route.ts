@@ -46,7 +46,11 @@ export function authRoute(app: FastifyInstance, svc: DifyBridgeServices): void {
         clientIp: clientAddress(peer, h, svc.trustedProxies),
       }
       const decision = await decide(gateReq, gateContextFor(app, svc, request, gateReq))
-      if (!decision.allow) request.log.debug({ code: decision.code, detail: decision.detail }, 'gate denied')
+      if (!decision.allow) {
+        request.log.debug({ code: decision.code, detail: decision.detail }, 'gate denied')
+        // A Dify login presented without its kit session (stolen cookie, or a session that just ended).
+        if (decision.clearDifyCookies) app.sso.audit('auth.gate.rejected', { request, reason: decision.code, detail: decision.detail, clientIp: gateReq.clientIp })
+      }
       return send(reply, decision, svc, app)
     },
   })

@@ -131,7 +131,10 @@ export async function proxyRoutes(app: FastifyInstance, opts: { svc: DifyBridgeS
       clientIp: clientAddress(peer, request.headers, svc.trustedProxies),
     }
     const decision = await decide(gateReq, gateContextFor(app, svc, request, gateReq))
-    if (!decision.allow) return denyBody(reply, decision, svc, sso.signinUrl('session_expired'))
+    if (!decision.allow) {
+      if (decision.clearDifyCookies) sso.audit('auth.gate.rejected', { request, reason: decision.code, detail: decision.detail, clientIp: gateReq.clientIp })
+      return denyBody(reply, decision, svc, sso.signinUrl('session_expired'))
+    }
     decisions.set(request, decision)
     const base = upstreamFor(request.url, svc)
     return reply.from(base + request.url, {

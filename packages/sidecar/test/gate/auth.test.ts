@@ -55,6 +55,9 @@ test('/sso/auth: stolen Dify access cookie without the kit session → 401, sign
   assert.equal(res.headers['x-sso-signin'], res.headers.location)
   assert.match(String(res.headers['x-sso-set-cookie-0']), /^access_token=; .*Max-Age=0/)
   assert.match(String(res.headers['x-sso-set-cookie-1']), /^refresh_token=;/)
+  const audit = b.audits('auth.gate.rejected').at(-1)
+  assert.equal(audit?.['reason'], 'unauthorized')
+  assert.ok(!JSON.stringify(audit).includes(a.access), 'the cookie never reaches the audit log')
   // …and Dify itself would have accepted that cookie: the gate is what refuses it.
   const direct = await fetch(`${standin.url}/console/api/account/profile`, { headers: { cookie: `access_token=${a.access}; csrf_token=${a.csrf}`, 'x-csrf-token': a.csrf } })
   assert.equal(direct.status, 200)

@@ -9,7 +9,14 @@ let base: string
 
 before(async () => {
   // In reverse-proxy mode the sidecar is the front door: its own URL is the public URL.
-  s = await startLiveStack('http://127.0.0.1:1', { DIFY_SSO_GATE_MODE: 'proxy', DIFY_SSO_GATE_BODY_LIMIT_MEGABYTES: '8', DIFY_SSO_TRUST_PROXY: '192.0.2.1' })
+  s = await startLiveStack('http://127.0.0.1:1', {
+    DIFY_SSO_GATE_MODE: 'proxy',
+    DIFY_SSO_GATE_BODY_LIMIT_MEGABYTES: '8',
+    DIFY_SSO_TRUST_PROXY: '192.0.2.1',
+    DIFY_SSO_BEARER_AUDIENCE: 'dify-console-api',
+    DIFY_SSO_BEARER_REQUIRED_SCOPES: 'dify:console',
+    DIFY_SSO_GATE_MACHINE_ROUTES: 'GET /console/api/workspaces/current/members',
+  })
   base = s.sidecarUrl
 })
 after(async () => {
@@ -127,4 +134,15 @@ test('proxy: websocket upgrade piped through after the gate; refused without a s
     sock.write(`GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nCookie: access_token=${a.access}\r\n\r\n`)
   })
   assert.match(refused, /^HTTP\/1\.1 401/)
+})
+
+test('proxy: machine bearer gets the admin key upstream only on allowlisted routes; forged admin-key headers refused', async () => {
+  const token = await s.op.accessTokenJwt({})
+  const ok = await fetch(`${base}/console/api/workspaces/current/members`, { headers: { authorization: `Bearer ${token}` } })
+  assert.equal(ok.status, 200)
+  assert.ok(((await ok.json()) as { accounts: unknown[] }).accounts.length > 0)
+  const write = await fetch(`${base}/console/api/workspaces/current/members/invite-email`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ emails: ['m@example.com'], role: 'admin' }) })
+  assert.equal(write.status, 403)
+  const forged = await fetch(`${base}/console/api/workspaces/current/members`, { headers: { authorization: 'Bearer admin-key-9f2c41d7e85b3a60', 'x-workspace-id': SEED_IDS.workspaceId } })
+  assert.equal(forged.status, 401)
 })
