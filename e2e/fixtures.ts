@@ -31,6 +31,18 @@ export interface WorkerFixtures {
   target: Target;
 }
 
+/**
+ * Reports a scenario as not applicable to the target (skipped, with the reason printed and kept
+ * as the skip annotation). Only a deployment may lack a prerequisite: on the local stack a
+ * missing one is a failure, never a skip.
+ */
+export function notApplicable(condition: boolean, reason: string): void {
+  if (!condition) return;
+  if (loadTarget().kind === 'local') throw new Error(`the local stack lacks a prerequisite it must have: ${reason}`);
+  process.stdout.write(`[not applicable] ${base.info().titlePath.slice(1).join(' › ')}: ${reason}\n`);
+  base.skip(true, `not applicable: ${reason}`);
+}
+
 export const test = base.extend<Fixtures, WorkerFixtures>({
   target: [async ({}, use) => use(loadTarget()), { scope: 'worker' }],
 
@@ -54,19 +66,19 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
     await use(context);
   },
 
-  idp: async ({ target }, use, testInfo) => {
+  idp: async ({ target }, use) => {
     if (!target.idpAdmin) {
-      testInfo.skip(true, 'not applicable: needs IdP admin access (E2E_IDP_ADMIN_URL + E2E_IDP_ADMIN_USER/PASSWORD or E2E_IDP_ADMIN_TOKEN)');
+      notApplicable(true, 'needs IdP admin access (E2E_IDP_ADMIN_URL + E2E_IDP_ADMIN_USER/PASSWORD or E2E_IDP_ADMIN_TOKEN)');
       return;
     }
     await use(new IdpAdmin(target.idpAdmin));
   },
 
-  user: async ({ target }, use, testInfo) => {
+  user: async ({ target }, use) => {
     await use((name) => {
       const u = target.users[name];
       if (!u) {
-        testInfo.skip(true, `not applicable: test user ${name} is not configured (E2E_USER_${name.toUpperCase()}_USERNAME/PASSWORD)`);
+        notApplicable(true, `test user ${name} is not configured (E2E_USER_${name.toUpperCase()}_USERNAME/PASSWORD)`);
         throw new Error('unreachable');
       }
       return u;
@@ -76,7 +88,7 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
 
 /** Marks a spec that only makes sense on the local stack (stand-in introspection, logs, throwaway services). */
 export function requireLocal(target: Target): NonNullable<Target['stack']> {
-  if (!target.stack) test.skip(true, 'not applicable against a deployment: needs the local stack');
+  notApplicable(!target.stack, 'needs the local stack (throwaway services or stand-in introspection)');
   return target.stack as NonNullable<Target['stack']>;
 }
 

@@ -1,4 +1,4 @@
-import { test, expect, openSignin, ssoButton } from '../fixtures.js';
+import { test, expect, openSignin, ssoButton, notApplicable } from '../fixtures.js';
 
 // Scenario 3: local login is closed. The sign-in page offers only SSO, and dify-api's local
 // login, e-mail-code, registration, password-reset and social routes answer `sso_required`
@@ -6,7 +6,7 @@ import { test, expect, openSignin, ssoButton } from '../fixtures.js';
 test.describe('local login is closed', () => {
   for (const variant of ['stock', 'plugin'] as const) {
     test(`the ${variant} sign-in page has no password, code or registration form`, async ({ page, target }) => {
-      test.skip(!target.variants.includes(variant), `not applicable: no ${variant} sign-in page`);
+      notApplicable(!target.variants.includes(variant), `no ${variant} sign-in page`);
       await openSignin(page, target, variant);
       await expect(ssoButton(page, variant)).toBeVisible();
       await expect(page.getByLabel('Password', { exact: true })).toHaveCount(0);

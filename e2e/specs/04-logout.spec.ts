@@ -1,9 +1,9 @@
-import { test, expect, signIn, whoAmI, escapeRe, openSignin, ssoButton } from '../fixtures.js';
+import { test, expect, signIn, whoAmI, escapeRe, openSignin, ssoButton, notApplicable } from '../fixtures.js';
 
 // Scenario 4: logout ends the IdP session too — the next sign-in asks for credentials again.
 test.describe('logout', () => {
   test("the console plugin's logout ends the console and the IdP session", async ({ page, target, user }) => {
-    test.skip(!target.variants.includes('plugin'), 'not applicable: the console has no plugin logout (E2E_PLUGIN_BUTTON)');
+    notApplicable(!target.variants.includes('plugin'), 'the console has no plugin logout (E2E_PLUGIN_BUTTON)');
     const alice = user('alice');
     await signIn(page, target, alice, 'plugin');
     await page.getByRole('button', { name: 'Log out' }).click();

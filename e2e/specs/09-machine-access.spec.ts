@@ -1,4 +1,4 @@
-import { test, expect, type Target } from '../fixtures.js';
+import { test, expect, type Target, notApplicable } from '../fixtures.js';
 
 // Scenario 9: machine access — a client-credentials token with the right audience and scope
 // reaches the console API (allowlisted read routes); a token of another client (no Dify
@@ -20,7 +20,7 @@ const membersPath = '/console/api/workspaces/current/members';
 
 test.describe('machine access', () => {
   test.beforeEach(({ target }) => {
-    test.skip(!target.machine, 'not applicable: no machine client configured (E2E_MACHINE_CLIENT_ID/SECRET)');
+    notApplicable(!target.machine, 'no machine client configured (E2E_MACHINE_CLIENT_ID/SECRET)');
   });
 
   test('a dify-machine token with the right audience and scope reaches the console API', async ({ request, target }) => {
@@ -42,7 +42,7 @@ test.describe('machine access', () => {
   });
 
   test('a token of another client (no Dify audience or scope) is refused', async ({ request, target }) => {
-    test.skip(!target.machine?.other, 'not applicable: no second machine client configured (E2E_OTHER_MACHINE_CLIENT_ID/SECRET)');
+    notApplicable(!target.machine?.other, 'no second machine client configured (E2E_OTHER_MACHINE_CLIENT_ID/SECRET)');
     const token = await clientToken(target, 'other');
     const res = await request.get(`${target.baseUrl}${membersPath}`, { headers: { authorization: `Bearer ${token}` } });
     expect([401, 403]).toContain(res.status());
