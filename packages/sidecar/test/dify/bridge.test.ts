@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { login } from '../helpers/harness.js'
 import { HostileOp } from '../helpers/hostile-op.js'
-import { SEED_IDS, USERS, setCookieValue, startBridge, startStandin, type Standin } from './helpers.js'
+import { SEED_IDS, USERS, redisUrlDb, setCookieValue, startBridge, startStandin, type Standin } from './helpers.js'
 
 let op: HostileOp
 before(async () => {
@@ -64,8 +64,9 @@ test('seeding round trip: alice lands in the console with Dify cookies and her m
 })
 
 test('1.13 without a key prefix: keys are unprefixed', async () => {
-  const standin = await startStandin({ version: '1.13.3', redisKeyPrefix: '' })
-  const b = await startBridge(standin, { DIFY_SSO_DIFY_REDIS_KEY_PREFIX: '' }, { op })
+  // Unprefixed keys: a DB of their own (another stack on the same Redis may use DB 0 unprefixed).
+  const standin = await startStandin({ version: '1.13.3', redisKeyPrefix: '', redisUrl: redisUrlDb(11) })
+  const b = await startBridge(standin, { DIFY_SSO_DIFY_REDIS_KEY_PREFIX: '', DIFY_SSO_DIFY_REDIS_URL: redisUrlDb(11) }, { op })
   try {
     const { callbackRes } = await login(b.app, op, { user: USERS.alice })
     const refresh = setCookieValue(callbackRes.headers['set-cookie'], 'refresh_token')
@@ -88,8 +89,8 @@ test('a key prefix against Dify < 1.14 is refused (no login, clear reason)', asy
 
 for (const version of ['1.10.1', '1.9.2']) {
   test(`Dify ${version} is refused with ERR_DIFY_UNSUPPORTED_VERSION`, async () => {
-    const standin = await startStandin({ version, redisKeyPrefix: '' })
-    const b = await startBridge(standin, { DIFY_SSO_DIFY_REDIS_KEY_PREFIX: '' }, { op })
+    const standin = await startStandin({ version, redisKeyPrefix: '', redisUrl: redisUrlDb(11) })
+    const b = await startBridge(standin, { DIFY_SSO_DIFY_REDIS_KEY_PREFIX: '', DIFY_SSO_DIFY_REDIS_URL: redisUrlDb(11) }, { op })
     try {
       const { callbackRes } = await login(b.app, op, { user: USERS.alice })
       assert.equal(callbackRes.headers.location, '/signin?message=dify_unsupported_version')

@@ -23,6 +23,16 @@ export function redisUrl(): string {
   return url
 }
 
+/**
+ * The test Redis with another logical DB: tests that must run without REDIS_KEY_PREFIX (Dify
+ * < 1.14) use their own DB so their unprefixed keys never meet another stack's.
+ */
+export function redisUrlDb(db: number): string {
+  const u = new URL(redisUrl())
+  u.pathname = `/${db}`
+  return u.href
+}
+
 export function uniquePrefix(): string {
   return 'bt' + randomBytes(6).toString('hex')
 }
@@ -37,8 +47,8 @@ export interface Standin {
   close(): Promise<void>
 }
 
-export async function startStandin(o: { version?: string; redisKeyPrefix?: string; consoleApiUrl?: string; consoleWebUrl?: string } = {}): Promise<Standin> {
-  const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 2 })
+export async function startStandin(o: { version?: string; redisKeyPrefix?: string; consoleApiUrl?: string; consoleWebUrl?: string; redisUrl?: string } = {}): Promise<Standin> {
+  const redis = new Redis(o.redisUrl ?? redisUrl(), { maxRetriesPerRequest: 2 })
   const prefix = o.redisKeyPrefix ?? uniquePrefix()
   const app = buildStandinApi({
     secretKey: STANDIN_SECRET,
