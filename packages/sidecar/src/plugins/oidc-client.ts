@@ -411,6 +411,16 @@ export class OidcClient {
     };
   }
 
+  /**
+   * Like {@link OidcClient.endSessionUrl}, but `undefined` too when the IdP does not answer right
+   * now (the browser then stays on our origin; the server session is gone anyway).
+   */
+  async endSessionUrlIfReachable(p: { idTokenHint?: string; postLogoutRedirectUri: string }): Promise<URL | undefined> {
+    if (!this.#config || !this.endSessionEndpoint) return undefined;
+    if (!(await this.#reachable())) return undefined;
+    return this.endSessionUrl(p);
+  }
+
   /** RP-initiated logout URL, or `undefined` when the IdP has no `end_session_endpoint`. */
   endSessionUrl(p: { idTokenHint?: string; postLogoutRedirectUri: string }): URL | undefined {
     if (!this.#config || !this.endSessionEndpoint) return undefined;

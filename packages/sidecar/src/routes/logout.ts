@@ -30,7 +30,7 @@ export async function logoutRoutes(app: FastifyInstance): Promise<void> {
     const q = (request.query ?? {}) as Record<string, unknown>;
     const b = (request.body ?? {}) as Record<string, unknown>;
     const target = canonicalRedirect(q.redirect ?? b.redirect, sso.config.publicUrl, sso.config.signinPath);
-    const endSession = sso.oidc.endSessionUrl({
+    const endSession = await sso.oidc.endSessionUrlIfReachable({
       ...(idToken ? { idTokenHint: idToken } : {}),
       postLogoutRedirectUri: new URL(target, sso.config.publicUrl).href,
     });

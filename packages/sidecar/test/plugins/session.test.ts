@@ -256,6 +256,22 @@ describe('logout', () => {
     }
   });
 
+  test('IdP down at logout: server session still ends, browser stays on our origin', async () => {
+    let clock = Date.now();
+    const local = await makeApp(op, {}, { now: () => clock });
+    try {
+      const r = await login(local.app, op);
+      op.scenario.down = true;
+      clock += 6_000;
+      const res = await local.app.inject({ method: 'GET', url: '/sso/logout', headers: { cookie: cookieHeader(r.jar) } });
+      assert.equal(res.headers.location, '/signin');
+      assert.deepEqual(await check(local.app, { '__Host-dify_sso': r.jar.get('__Host-dify_sso')! }), { ok: false, reason: 'revoked' });
+    } finally {
+      op.scenario.down = false;
+      await local.app.close();
+    }
+  });
+
   test('logout without a session still clears cookies and reaches the IdP', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/sso/logout' });
     assert.equal(res.statusCode, 302);
