@@ -29,7 +29,8 @@ function stringList(value: unknown): string[] {
 /**
  * Extracts {@link SessionClaims} from merged ID-token/UserInfo claims according to the preset.
  *
- * - `keycloak`: roles = `realm_access.roles` plus `<client>:<role>` for every `resource_access` client;
+ * - `keycloak`: roles = `realm_access.roles` plus `<client>:<role>` for every `resource_access` client
+ *   (the callback adds these from the verified access token when the ID token lacks them);
  *   groups from the groups claim with a leading `/` removed (full-path group mapper).
  * - `entra`: groups = `groups` (object ids); roles = `roles` (app roles). A groups overage
  *   (`_claim_names.groups`) yields no groups (fail closed).

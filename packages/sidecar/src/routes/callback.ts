@@ -9,8 +9,34 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OidcError, SsoError, type ReasonCode } from '../errors.js';
 import { checkPolicy, extractClaims } from '../lib/policy.js';
 import { canonicalRedirect } from '../lib/redirect.js';
+import type { SidecarConfig } from '../config/schema.js';
+import type { OidcClient } from '../plugins/oidc-client.js';
 
 const OWN_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'azp', 'jti', 'auth_time', 'at_hash', 'c_hash', 'sid']);
+
+/**
+ * Keycloak puts realm and client roles into its (JWT) access token, not into the ID token or
+ * UserInfo, unless a mapper says so. With the `keycloak` preset, read them from the access
+ * token after verifying it (JWKS signature, alg allowlist, exact `iss`, `azp` = our client,
+ * same `sub`). An opaque or unverifiable access token yields no roles (role policies then deny).
+ */
+async function keycloakRolesFromAccessToken(
+  oidc: OidcClient,
+  accessToken: string,
+  o: SidecarConfig['oidc'],
+  sub: string,
+): Promise<Record<string, unknown>> {
+  try {
+    const at = await oidc.verifyJwt(accessToken, { algorithms: o.idTokenAlgs, requiredClaims: ['exp'] });
+    if (at.azp !== o.clientId || at.sub !== sub) return {};
+    const out: Record<string, unknown> = {};
+    if (at.realm_access !== undefined) out.realm_access = at.realm_access;
+    if (at.resource_access !== undefined) out.resource_access = at.resource_access;
+    return out;
+  } catch {
+    return {};
+  }
+}
 
 /**
  * Registers `GET /sso/callback`.
@@ -58,6 +84,9 @@ export async function callbackRoutes(app: FastifyInstance): Promise<void> {
     for (const [k, v] of Object.entries(userinfo)) if (!OWN_CLAIMS.has(k)) raw[k] = v;
     const iss = idClaims.iss as string;
     const sub = idClaims.sub as string;
+    if (config.oidc.preset === 'keycloak' && raw.realm_access === undefined && raw.resource_access === undefined) {
+      Object.assign(raw, await keycloakRolesFromAccessToken(sso.oidc, tokens.accessToken, config.oidc, sub));
+    }
     const sid = typeof idClaims.sid === 'string' ? idClaims.sid : undefined;
 
     const claims = extractClaims(config.oidc.preset, raw, config.policy);

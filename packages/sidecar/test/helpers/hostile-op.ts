@@ -34,6 +34,8 @@ export interface Scenario {
   refreshInvalidGrant?: boolean;
   /** Mutate claims of ID tokens issued by the refresh grant. */
   refreshIdClaims?: (c: Record<string, unknown>) => Record<string, unknown>;
+  /** Issue JWT access tokens with these extra claims (Keycloak style); opaque tokens otherwise. */
+  accessTokenClaims?: Record<string, unknown>;
   /** Discovery answers 503. */
   down?: boolean;
 }
@@ -275,7 +277,13 @@ export class HostileOp {
   }
 
   private async tokensFor(grant: CodeGrant, extra?: (c: Record<string, unknown>) => Record<string, unknown>) {
-    const access = randomBytes(16).toString('base64url');
+    const nowSec = Math.floor(this.now() / 1000);
+    const access = this.scenario.accessTokenClaims
+      ? await this.sign(
+          { iss: this.issuer, sub: grant.sub, azp: this.clientId, aud: 'account', iat: nowSec, exp: nowSec + 300, typ: 'Bearer', ...this.scenario.accessTokenClaims },
+          { alg: this.key.alg, kid: this.key.kid, typ: 'JWT' },
+        )
+      : randomBytes(16).toString('base64url');
     const refresh = randomBytes(16).toString('base64url');
     this.accessTokens.set(access, grant);
     this.refreshTokens.set(refresh, grant);

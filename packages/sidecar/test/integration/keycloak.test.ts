@@ -121,6 +121,7 @@ test('full login through Keycloak: session with iss/sub/sid, groups from Keycloa
   assert.equal(check.session.iss, `${kc}/realms/${REALM}`);
   assert.ok(check.session.sid, 'Keycloak sid kept for back-channel logout');
   assert.deepEqual(check.session.claims.groups, ['dify-admins']);
+  assert.ok(check.session.claims.roles.includes('default-roles-dify-sso'), 'realm roles read from the verified Keycloak access token');
   assert.equal(check.session.claims.emailVerified, true);
   assert.equal(check.session.claims.email, `${u.username}@example.com`);
 });

@@ -342,6 +342,26 @@ describe('after-login hooks and access policy', () => {
     { name: 'entra groups overage → denied', env: { DIFY_SSO_OIDC_PRESET: 'entra', DIFY_SSO_POLICY_ALLOWED_GROUPS: 'g-1' }, claims: { groups: ['g-1'], _claim_names: { groups: 'src1' } }, expect: '/signin?message=access_denied' },
     { name: 'group AND domain both required', env: { DIFY_SSO_POLICY_ALLOWED_GROUPS: 'g', DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' }, claims: { groups: ['g'], email: 'a@other.com', email_verified: true }, expect: '/signin?message=access_denied' },
   ];
+  const keycloakAccessTokenCases: { name: string; at: Record<string, unknown>; expect: string }[] = [
+    { name: 'realm role from the verified access token', at: { realm_access: { roles: ['dify-user'] } }, expect: '/apps' },
+    { name: 'client roles are namespaced <client>:<role> (plain name does not match)', at: { resource_access: { x: { roles: ['dify-user'] } } }, expect: '/signin?message=access_denied' },
+    { name: 'access token issued to another client (azp) ignored', at: { azp: 'other', realm_access: { roles: ['dify-user'] } }, expect: '/signin?message=access_denied' },
+    { name: 'access token for another sub ignored', at: { sub: 'other', realm_access: { roles: ['dify-user'] } }, expect: '/signin?message=access_denied' },
+    { name: 'access token from another issuer ignored', at: { iss: 'https://evil.example.com', realm_access: { roles: ['dify-user'] } }, expect: '/signin?message=access_denied' },
+  ];
+  for (const kc of keycloakAccessTokenCases) {
+    test(`keycloak preset: ${kc.name}`, async () => {
+      const a = await makeApp(op, { DIFY_SSO_OIDC_PRESET: 'keycloak', DIFY_SSO_POLICY_ALLOWED_ROLES: 'dify-user' });
+      try {
+        op.scenario.accessTokenClaims = kc.at;
+        const r = await login(a.app, op, { user: { sub: 'kc-user' } });
+        assert.equal(r.callbackRes.headers.location, kc.expect);
+      } finally {
+        await a.app.close();
+      }
+    });
+  }
+
   for (const pc of policyCases) {
     test(`policy: ${pc.name}`, async () => {
       const a = await makeApp(op, pc.env);
