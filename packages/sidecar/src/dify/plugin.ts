@@ -223,7 +223,7 @@ async function consoleLogout(app: FastifyInstance, svc: DifyBridgeServices, requ
   }
   sso.sessions.clearCookies(reply)
   for (const c of relay) reply.header('set-cookie', c)
-  const endSession = sso.oidc.endSessionUrl({ ...(idToken ? { idTokenHint: idToken } : {}), postLogoutRedirectUri: new URL(config.signinPath, config.publicUrl).href })
+  const endSession = await sso.oidc.endSessionUrlIfReachable({ ...(idToken ? { idTokenHint: idToken } : {}), postLogoutRedirectUri: new URL(config.signinPath, config.publicUrl).href })
   const target = endSession?.href ?? config.signinPath
   reply.header('cache-control', 'no-store')
   const accept = String(request.headers.accept ?? '')
