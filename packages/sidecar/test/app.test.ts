@@ -98,3 +98,19 @@ test('session secret rotation: previous secrets still open transaction cookies a
     assert.equal(cb.headers.location, expected);
   }
 });
+
+test('client IP in audit events: X-Forwarded-For honoured only from DIFY_SSO_TRUST_PROXY peers', async (t) => {
+  const op = await HostileOp.start();
+  t.after(() => op.close());
+  const untrusted = await makeApp(op);
+  t.after(() => untrusted.app.close());
+  const trusted = await makeApp(op, { DIFY_SSO_TRUST_PROXY: '127.0.0.1' });
+  t.after(() => trusted.app.close());
+  for (const [a, expected] of [
+    [untrusted, '127.0.0.1'],
+    [trusted, '203.0.113.7'],
+  ] as const) {
+    await a.app.inject({ method: 'GET', url: '/sso/login', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.7' } });
+    assert.equal(a.audits('auth.login.start').at(-1)?.ip, expected);
+  }
+});
