@@ -21,8 +21,10 @@ export interface Fixtures {
   allowedHosts: string[];
   /** Every request the page tried to send to a host outside `allowedHosts`. */
   blockedRequests: string[];
-  /** IdP admin client; the spec calls `requireIdpAdmin()` first. */
+  /** IdP admin client; using it declares that the test needs IdP admin rights (not applicable without). */
   idp: IdpAdmin;
+  /** A second, third … browser context with the same network fence as `context` (closed with `await using`). */
+  newContext: () => Promise<BrowserContext>;
   /** A fixed test user, or "not applicable" when the deployment does not provide it. */
   user: (name: UserName) => E2eUser;
 }
@@ -43,6 +45,19 @@ export function notApplicable(condition: boolean, reason: string): void {
   base.skip(true, `not applicable: ${reason}`);
 }
 
+/** Aborts every request of the context to a host outside `allowedHosts` and records it. */
+async function fence(context: BrowserContext, allowedHosts: string[], blocked: string[]): Promise<void> {
+  await context.route(
+    () => true,
+    async (route) => {
+      const url = new URL(route.request().url());
+      if (url.protocol === 'data:' || url.protocol === 'blob:' || allowedHosts.includes(url.hostname)) return route.fallback();
+      blocked.push(`${url.protocol}//${url.host}`);
+      return route.abort('blockedbyclient');
+    },
+  );
+}
+
 export const test = base.extend<Fixtures, WorkerFixtures>({
   target: [async ({}, use) => use(loadTarget()), { scope: 'worker' }],
 
@@ -54,16 +69,16 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
   blockedRequests: async ({}, use) => use([]),
 
   context: async ({ context, allowedHosts, blockedRequests }, use) => {
-    await context.route(
-      () => true,
-      async (route) => {
-        const url = new URL(route.request().url());
-        if (url.protocol === 'data:' || url.protocol === 'blob:' || allowedHosts.includes(url.hostname)) return route.fallback();
-        blockedRequests.push(`${url.protocol}//${url.host}`);
-        return route.abort('blockedbyclient');
-      },
-    );
+    await fence(context, allowedHosts, blockedRequests);
     await use(context);
+  },
+
+  newContext: async ({ browser, allowedHosts, blockedRequests }, use) => {
+    await use(async () => {
+      const context = await browser.newContext();
+      await fence(context, allowedHosts, blockedRequests);
+      return context;
+    });
   },
 
   idp: async ({ target }, use) => {

@@ -19,10 +19,10 @@ test.describe('provisioning and role mapping', () => {
     }
   });
 
-  test('a role change at the IdP applies at the next login', async ({ browser, target, idp }) => {
+  test('a role change at the IdP applies at the next login', async ({ newContext, target, idp }) => {
     await using person = await idp.createUser({ groups: ['dify-editors'] });
     {
-      await using context = await browser.newContext();
+      await using context = await newContext();
       const page = await context.newPage();
       await signIn(page, target, person);
       expect((await whoAmI(page, target)).role).toBe('editor');
@@ -30,7 +30,7 @@ test.describe('provisioning and role mapping', () => {
     await idp.setGroups(person.id, ['dify-admins']);
     await idp.logoutUser(person.id);
     {
-      await using context = await browser.newContext();
+      await using context = await newContext();
       const page = await context.newPage();
       await signIn(page, target, person);
       expect((await whoAmI(page, target)).role).toBe('admin');

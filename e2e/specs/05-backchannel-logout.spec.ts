@@ -19,11 +19,11 @@ test.describe('back-channel logout', () => {
     await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.signinUrl)}`));
   });
 
-  test("another user's sessions are not touched", async ({ browser, target, idp }) => {
+  test("another user's sessions are not touched", async ({ newContext, target, idp }) => {
     await using victim = await idp.createUser({ groups: ['dify-editors'] });
     await using bystander = await idp.createUser({ groups: ['dify-editors'] });
-    await using ctxA = await browser.newContext();
-    await using ctxB = await browser.newContext();
+    await using ctxA = await newContext();
+    await using ctxB = await newContext();
     const a = await ctxA.newPage();
     const b = await ctxB.newPage();
     await signIn(a, target, victim);

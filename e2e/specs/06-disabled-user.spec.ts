@@ -6,11 +6,11 @@ import { test, expect, signIn, startSignIn, whoAmI, consoleStatus, escapeRe, not
 const livenessSeconds = (stackSeconds: number | undefined): number => Number(process.env.E2E_LIVENESS_SECONDS ?? stackSeconds ?? 0);
 
 test.describe('disabled user', () => {
-  test('a disabled user cannot start a session and loses the existing one at the next liveness check', async ({ browser, target, idp }) => {
+  test('a disabled user cannot start a session and loses the existing one at the next liveness check', async ({ newContext, target, idp }) => {
     const interval = livenessSeconds(target.stack?.livenessSeconds);
     notApplicable(interval <= 0, 'the deployment has no liveness check configured (E2E_LIVENESS_SECONDS)');
     await using person = await idp.createUser({ groups: ['dify-editors'] });
-    await using ctxOld = await browser.newContext();
+    await using ctxOld = await newContext();
     const old = await ctxOld.newPage();
     await signIn(old, target, person);
     expect((await whoAmI(old, target)).status).toBe(200);
@@ -18,7 +18,7 @@ test.describe('disabled user', () => {
     await idp.setEnabled(person.id, false);
 
     // No new session: the IdP refuses the login and the console stays locked.
-    await using ctxNew = await browser.newContext();
+    await using ctxNew = await newContext();
     const fresh = await ctxNew.newPage();
     await startSignIn(fresh, target, person);
     await expect(fresh).not.toHaveURL(new RegExp(`^${escapeRe(target.baseUrl)}/apps`));

@@ -60,7 +60,7 @@ test.describe('open redirect and tampering', () => {
     expect(`${ok.pathname}${ok.search}`).toBe('/apps?tab=all');
   });
 
-  test('a replayed callback URL is refused', async ({ page, target, user, browser }) => {
+  test('a replayed callback URL is refused', async ({ page, target, user, newContext }) => {
     let callbackUrl = '';
     page.on('request', (r) => {
       if (r.url().startsWith(`${target.baseUrl}/sso/callback?`)) callbackUrl = r.url();
@@ -75,7 +75,7 @@ test.describe('open redirect and tampering', () => {
     expect(again.headers()['set-cookie'] ?? '', 'no new Dify session').not.toMatch(/access_token=[^;]/);
 
     // Another browser (the attacker holding a leaked URL): refused, nobody signed in.
-    await using attacker = await browser.newContext();
+    await using attacker = await newContext();
     const p = await attacker.newPage();
     await p.goto(callbackUrl);
     await expect(p).toHaveURL(new RegExp(`^${escapeRe(target.signinUrl)}\\?(?:.*&)?message=`));
@@ -92,9 +92,9 @@ test.describe('open redirect and tampering', () => {
     expect((await whoAmI(page, target)).status).toBe(401);
   });
 
-  test("another login's (validly sealed) transaction cookie is refused", async ({ page, context, target, user, browser }) => {
+  test("another login's (validly sealed) transaction cookie is refused", async ({ page, context, target, user, newContext }) => {
     // The attacker starts a login of their own and plants that transaction cookie in the victim's browser.
-    await using attacker = await browser.newContext();
+    await using attacker = await newContext();
     const ap = await attacker.newPage();
     await startAtIdp(ap, target);
     const foreign = await transactionCookie(attacker, target);
@@ -107,9 +107,9 @@ test.describe('open redirect and tampering', () => {
     expect((await whoAmI(page, target)).status).toBe(401);
   });
 
-  test("a foreign Dify access cookie in a signed-in browser is refused", async ({ browser, target, user }) => {
-    await using ctxAlice = await browser.newContext();
-    await using ctxBob = await browser.newContext();
+  test("a foreign Dify access cookie in a signed-in browser is refused", async ({ newContext, target, user }) => {
+    await using ctxAlice = await newContext();
+    await using ctxBob = await newContext();
     const a = await ctxAlice.newPage();
     const b = await ctxBob.newPage();
     await signIn(a, target, user('alice'));
@@ -126,14 +126,14 @@ test.describe('open redirect and tampering', () => {
     expect(await consoleStatus(a, target)).toBe(200);
   });
 
-  test('a stolen Dify access cookie without the kit session is refused', async ({ browser, target, user }) => {
-    await using victim = await browser.newContext();
+  test('a stolen Dify access cookie without the kit session is refused', async ({ newContext, target, user }) => {
+    await using victim = await newContext();
     const v = await victim.newPage();
     await signIn(v, target, user('alice'));
     const stolen = (await victim.cookies(target.baseUrl)).filter((c) => /(access_token|refresh_token|csrf_token)$/.test(c.name));
     expect(stolen.length).toBeGreaterThanOrEqual(2);
 
-    await using thief = await browser.newContext();
+    await using thief = await newContext();
     await thief.addCookies(stolen);
     const t = await thief.newPage();
     expect(await consoleStatus(t, target)).toBe(401);

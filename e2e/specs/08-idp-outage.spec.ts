@@ -68,9 +68,9 @@ async function idpDown(): Promise<void> {
 }
 
 // Runs first in the file: it needs the IdP up to open the session, then takes it down.
-test('a session opened before the IdP went down keeps working', async ({ browser, user }) => {
+test('a session opened before the IdP went down keeps working', async ({ newContext, user }) => {
   const alice = user('alice');
-  await using ctxAlice = await browser.newContext();
+  await using ctxAlice = await newContext();
   const a = await ctxAlice.newPage();
   await signIn(a, outage, alice, 'stock');
   expect(await consoleStatus(a, outage)).toBe(200);
@@ -90,11 +90,11 @@ test('with the IdP down, sign-in says the identity provider is unavailable', asy
   await expect(page.getByRole('alert')).toContainText(/unavailable/i);
 });
 
-test('break-glass reopens password login for the one client that redeemed the token, audited', async ({ browser, target }) => {
+test('break-glass reopens password login for the one client that redeemed the token, audited', async ({ newContext, target }) => {
   const stack = requireLocal(target);
   await idpDown();
   const owner = { email: 'owner@example.com', password: Buffer.from('owner-local-password').toString('base64') };
-  await using ctxOther = await browser.newContext();
+  await using ctxOther = await newContext();
   const other = await ctxOther.newPage();
   expect((await other.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 })).status()).toBe(403);
 
@@ -104,7 +104,7 @@ test('break-glass reopens password login for the one client that redeemed the to
   await store.close();
 
   // ... and redeems it in the browser of an allowlisted client.
-  await using ctxOp = await browser.newContext();
+  await using ctxOp = await newContext();
   const o = await ctxOp.newPage();
   await o.goto(`${outage.baseUrl}/sso/break-glass`);
   await o.getByLabel('Token').fill(token);
@@ -116,7 +116,7 @@ test('break-glass reopens password login for the one client that redeemed the to
 
   // Only for that client: the other browser is still refused, and the token is single-use.
   expect((await other.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 })).status()).toBe(403);
-  await using ctxReuse = await browser.newContext();
+  await using ctxReuse = await newContext();
   const r = await ctxReuse.newPage();
   const reuse = await r.request.post(`${outage.baseUrl}/sso/break-glass`, { form: { token }, maxRedirects: 0 });
   expect(reuse.status()).toBe(403);
