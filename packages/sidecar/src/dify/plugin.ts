@@ -49,6 +49,13 @@ async function difyBridgePlugin(app: FastifyInstance, opts: DifyBridgeOptions): 
   app.addHook('onClose', async () => svc.close())
   if (config.dify.allowNewerVersions) app.log.warn({ code: 'WARN_CONFIG_DIFY_NEWER_VERSIONS' }, 'DIFY_SSO_DIFY_ALLOW_NEWER_VERSIONS=true: Dify versions newer than the tested table are accepted')
   const doFetch = opts.fetch ?? fetch
+  // Report the running Dify version (or its refusal) at startup, without making startup depend on Dify.
+  app.addHook('onReady', async () => {
+    void svc.admin.version().then(
+      (t) => app.log.info({ difyVersion: t.version }, 'Dify version supported'),
+      (err: unknown) => app.log.error({ code: (err as { code?: string }).code ?? 'ERR_DIFY_UNREACHABLE', detail: (err as Error).message }, 'Dify version check failed; logins will be refused until it passes'),
+    )
+  })
 
   sso.addAfterLoginHook(async (ctx: AfterLoginContext) => seedLogin(app, svc, ctx))
   sso.addSessionEndHook(async (session, cause) => revokeDify(app, svc, session, cause))
