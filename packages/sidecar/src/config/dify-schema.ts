@@ -36,6 +36,8 @@ export const difySchema = {
   dify: Type.Object({
     apiUrl: Type.Optional(Type.String({ description: 'Base URL of dify-api as the sidecar reaches it (e.g. `http://api:5001`). Setting it turns the Dify bridge on.' })),
     webUrl: Type.Optional(Type.String({ description: 'Base URL of Dify web (e.g. `http://web:3000`); needed by reverse-proxy mode only.' })),
+    socketIoUrl: Type.Optional(Type.String({ description: 'Reverse-proxy mode: base URL of the collaboration websocket service (Dify ≥ 1.14 `api_websocket`, e.g. `http://api_websocket:5001`) for `/socket.io/`; default `dify.apiUrl`.' })),
+    pluginDaemonUrl: Type.Optional(Type.String({ description: 'Reverse-proxy mode: base URL of the plugin daemon (e.g. `http://plugin_daemon:5002`) for `/e/`; unset: `/e/` is not routed.' })),
     adminApiKey: Type.Optional(Type.String({ minLength: 1, secret: true, description: "Dify's `ADMIN_API_KEY` (dify-api needs `ADMIN_API_KEY_ENABLE=true`). Used for member management; public placeholder values are refused." })),
     workspaceId: Type.Optional(Type.String({ description: 'Id of the Dify workspace (tenant) the kit manages; sent as `X-WORKSPACE-ID`.' })),
     redisUrl: Type.Optional(Type.String({ secret: true, description: "URL of Dify's Redis (`redis://:password@redis:6379/0`), where the bridge seeds refresh tokens." })),
@@ -87,6 +89,10 @@ export const difyConfigChecks: readonly ConfigCheck[] = [
     if (typeof apiUrl !== 'string' || !isHttpUrl(apiUrl)) report('ERR_CONFIG_FORMAT', 'dify.apiUrl', 'must be an http(s) URL without query (e.g. http://api:5001)');
     const webUrl = getPath(c, 'dify.webUrl');
     if (typeof webUrl === 'string' && !isHttpUrl(webUrl)) report('ERR_CONFIG_FORMAT', 'dify.webUrl', 'must be an http(s) URL without query (e.g. http://web:3000)');
+    for (const k of ['socketIoUrl', 'pluginDaemonUrl']) {
+      const v = getPath(c, `dify.${k}`);
+      if (typeof v === 'string' && !isHttpUrl(v)) report('ERR_CONFIG_FORMAT', `dify.${k}`, 'must be an http(s) URL without query');
+    }
     if (getPath(c, 'gate.mode') === 'proxy' && webUrl === undefined) report('ERR_CONFIG_REQUIRED', 'dify.webUrl', 'is required when gate.mode=proxy');
     const key = getPath(c, 'dify.adminApiKey');
     if (key === undefined) report('ERR_CONFIG_REQUIRED', 'dify.adminApiKey', 'is required when dify.apiUrl is set');

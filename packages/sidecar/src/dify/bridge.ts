@@ -19,6 +19,8 @@ import { SessionSeeder } from './session-seed.js'
 export interface DifyBridgeServices {
   readonly apiUrl: string
   readonly webUrl: string | undefined
+  readonly socketIoUrl: string | undefined
+  readonly pluginDaemonUrl: string | undefined
   readonly cookies: DifyCookieSettings
   readonly admin: DifyAdminClient
   readonly seeder: SessionSeeder
@@ -82,6 +84,8 @@ export function createDifyBridge(config: SidecarConfig, deps: DifyBridgeDeps): D
   return {
     apiUrl,
     webUrl: d.webUrl?.replace(/\/+$/, ''),
+    socketIoUrl: d.socketIoUrl?.replace(/\/+$/, ''),
+    pluginDaemonUrl: d.pluginDaemonUrl?.replace(/\/+$/, ''),
     cookies,
     admin,
     seeder,

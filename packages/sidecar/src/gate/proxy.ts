@@ -8,7 +8,8 @@
  * 100 MB by default), websocket upgrades piped through, `Host` = the public host and
  * `X-Forwarded-*` written by the sidecar (a client's values are kept only from `trustProxy` peers).
  * Routing mirrors Dify's nginx template: `/console/api`, `/api`, `/v1`, `/files`, `/mcp`,
- * `/triggers`, `/openapi`, `/socket.io` → api; everything else → web.
+ * `/triggers`, `/openapi` → api; `/socket.io/` → `dify.socketIoUrl` (default api); `/e/` →
+ * `dify.pluginDaemonUrl` (404 when unset); everything else → web.
  *
  * @module
  */
@@ -26,13 +27,17 @@ import { decide, type GateDecision } from './decide.js'
 import { stripIdentityHeaders } from './identity-headers.js'
 import { classifyPath } from './policy.js'
 
-const API_PREFIXES = ['/console/api', '/api', '/v1', '/files', '/mcp', '/triggers', '/openapi', '/socket.io']
+const API_PREFIXES = ['/console/api', '/api', '/v1', '/files', '/mcp', '/triggers', '/openapi']
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 
-export function upstreamFor(rawUri: string, svc: Pick<DifyBridgeServices, 'apiUrl' | 'webUrl'>): string {
+/** Upstream base URL for a request, or undefined when the path is not routed (`/e/` without a plugin daemon). */
+export function upstreamFor(rawUri: string, svc: Pick<DifyBridgeServices, 'apiUrl' | 'webUrl' | 'socketIoUrl' | 'pluginDaemonUrl'>): string | undefined {
   const path = canonicalisePath(rawUri)?.path ?? '/'
-  const api = API_PREFIXES.some((p) => path === p || path.startsWith(p + '/'))
-  return api ? svc.apiUrl : (svc.webUrl ?? svc.apiUrl)
+  const under = (p: string) => path === p || path.startsWith(p + '/')
+  if (under('/socket.io')) return svc.socketIoUrl ?? svc.apiUrl
+  if (under('/e')) return svc.pluginDaemonUrl
+  if (API_PREFIXES.some(under)) return svc.apiUrl
+  return svc.webUrl ?? svc.apiUrl
 }
 
 const decisions = new WeakMap<object, GateDecision>()
@@ -137,6 +142,7 @@ export async function proxyRoutes(app: FastifyInstance, opts: { svc: DifyBridgeS
     }
     decisions.set(request, decision)
     const base = upstreamFor(request.url, svc)
+    if (base === undefined) return reply.code(404).send({ code: 'not_found', message: 'Not routed by the sidecar.', status: 404 })
     return reply.from(base + request.url, {
       rewriteRequestHeaders: (req, headers) =>
         upstreamHeaders(headers as Record<string, string | string[] | undefined>, {
@@ -188,7 +194,12 @@ async function upgrade(app: FastifyInstance, svc: DifyBridgeServices, req: Incom
     socket.end(`HTTP/1.1 ${decision.status} ${decision.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${JSON.stringify({ code: decision.code }).length}\r\n\r\n${JSON.stringify({ code: decision.code })}`)
     return
   }
-  const target = new URL(upstreamFor(rawUri, svc))
+  const base = upstreamFor(rawUri, svc)
+  if (base === undefined) {
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    return
+  }
+  const target = new URL(base)
   const headers = upstreamHeaders(req.headers, {
     peer,
     trustedPeer: svc.trustedProxies.contains(peer ? unmapV4(peer) : undefined),
