@@ -1,12 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { test, expect, signIn, requireLocal, consoleStatus, openSignin, ssoButton, escapeRe, type Target } from '../fixtures.js';
-import { repoRoot } from '../../scripts/lib/paths.js';
-import { loadTarget } from '../support/target.js';
-import { startService, waitUntil, httpOk, type Service } from '../../scripts/lib/proc.js';
-import { freePort, startFrontDoor, startSidecar } from '../../scripts/lib/stack.js';
-import { HOST, ports } from '../../scripts/lib/ports.js';
+import { startThrowawayKit, type ThrowawayKit } from '../support/throwaway.js';
 import { createStore } from '../../packages/sidecar/src/store/index.js';
 import { issueBreakGlassToken } from '../../packages/sidecar/src/dify/break-glass.js';
 
@@ -15,57 +9,23 @@ import { issueBreakGlassToken } from '../../packages/sidecar/src/dify/break-glas
 // the other specs or the shared Keycloak (see e2e/README.md for why). With the IdP down:
 // sign-in says "identity provider unavailable", existing sessions keep working, and break-glass
 // reopens password login for the one client that redeemed the token, audited.
-let op: Service | undefined;
-let sidecar: Service | undefined;
-let nginx: Service | undefined;
+let kit: ThrowawayKit | undefined;
 let outage: Target;
-// Own key prefix per run: the throwaway IdP has a new issuer (port) each time, and the kit
-// correctly refuses to link a Dify account already linked to another identity.
-const keyPrefix = `dify-sso-outage-${randomBytes(4).toString('hex')}:`;
 
 test.beforeAll(async ({ target }) => {
   test.setTimeout(120_000);
   const stack = requireLocal(target);
-  const [opPort, sidecarPort, frontPort] = [await freePort(), await freePort(), await freePort()];
-  const publicUrl = `http://${HOST}:${frontPort}`;
-  const issuer = `http://${HOST}:${opPort}`;
-  op = startService({ name: 'outage-op', command: process.execPath, args: ['--import', 'tsx', 'e2e/support/outage-op.ts', String(opPort), publicUrl], cwd: repoRoot });
-  await waitUntil('outage OP', () => httpOk(`${issuer}/.well-known/openid-configuration`), { timeoutMs: 30_000, service: op });
-  sidecar = await startSidecar({
-    name: 'outage-sidecar',
-    port: sidecarPort,
-    publicUrl,
-    issuer,
-    apiUrl: stack.standinApiUrl,
-    webUrl: stack.standinWebUrl,
-    adminApiKey: stack.adminApiKey,
-    workspaceId: stack.workspaceId,
-    redisUrl: stack.redisUrl,
-    sessionKeyPrefix: keyPrefix,
-    livenessSeconds: 0,
-    daemon: false,
-    idp: 'embedded',
-  });
-  nginx = await startFrontDoor({ name: 'outage-nginx', port: frontPort, sidecarPort, apiPort: ports.standinApi, webPort: ports.standinWeb, daemon: false });
+  kit = await startThrowawayKit(stack, { name: 'outage', mode: 'authrequest' });
   const { idpAdmin: _sharedIdp, ...rest } = target;
-  outage = { ...rest, baseUrl: publicUrl, signinUrl: `${publicUrl}/signin`, issuer };
+  outage = { ...rest, baseUrl: kit.publicUrl, signinUrl: `${kit.publicUrl}/signin`, issuer: kit.issuer };
 });
 
 test.afterAll(async () => {
-  await nginx?.stop();
-  await sidecar?.stop();
-  await op?.stop();
-  const redis = new Redis(requireLocal(loadTarget()).redisUrl);
-  const keys = await redis.keys(`${keyPrefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
+  await kit?.stop();
 });
 
 /** The outage: the throwaway IdP is killed (idempotent). */
-async function idpDown(): Promise<void> {
-  await op!.stop();
-  expect(await httpOk(`${outage.issuer}/.well-known/openid-configuration`)).toBe(false);
-}
+const idpDown = async (): Promise<void> => kit!.idpDown();
 
 // Runs first in the file: it needs the IdP up to open the session, then takes it down.
 test('a session opened before the IdP went down keeps working', async ({ newContext, user }) => {
@@ -99,7 +59,7 @@ test('break-glass reopens password login for the one client that redeemed the to
   expect((await other.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 })).status()).toBe(403);
 
   // The operator issues a one-time token (what `dify-sso break-glass issue` does) ...
-  const store = createStore({ store: 'redis', redis: { url: stack.redisUrl, keyPrefix } });
+  const store = createStore({ store: 'redis', redis: { url: stack.redisUrl, keyPrefix: kit!.keyPrefix } });
   const { token } = await issueBreakGlassToken(store.kv, 600);
   await store.close();
 
@@ -122,7 +82,7 @@ test('break-glass reopens password login for the one client that redeemed the to
   expect(reuse.status()).toBe(403);
 
   // Audited, without the token.
-  const log = readFileSync(sidecar!.logFile, 'utf8');
+  const log = readFileSync(kit!.sidecar.logFile, 'utf8');
   expect(log).toMatch(/"event":"break_glass\.used"/);
   expect(log).not.toContain(token);
 });
