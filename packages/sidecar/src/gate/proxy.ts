@@ -154,8 +154,10 @@ export async function proxyRoutes(app: FastifyInstance, opts: { svc: DifyBridgeS
         }),
     })
   }
-  app.route({ method: METHODS, url: '/', handler, bodyLimit: config.gate.bodyLimitMegabytes * 1024 * 1024 })
-  app.route({ method: METHODS, url: '/*', handler, bodyLimit: config.gate.bodyLimitMegabytes * 1024 * 1024 })
+  // Per-request access logs of proxied traffic are off (logLevel warn): they would dominate the
+  // log volume; gate refusals of Dify logins are audited (`auth.gate.rejected`), errors logged.
+  app.route({ method: METHODS, url: '/', handler, bodyLimit: limit, logLevel: 'warn' })
+  app.route({ method: METHODS, url: '/*', handler, bodyLimit: limit, logLevel: 'warn' })
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void upgrade(app, svc, req, socket, head).catch(() => socket.destroy())
