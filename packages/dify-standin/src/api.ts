@@ -10,7 +10,7 @@ import multipart from '@fastify/multipart';
 import { Redis } from 'ioredis';
 import type { ResolvedStandinOptions, StandinContext } from './lib/context.js';
 import { StandinDb, type SeedData } from './lib/db.js';
-import { DifyHttpError } from './lib/errors.js';
+import { DifyHttpError, WERKZEUG_NOT_FOUND_HTML } from './lib/errors.js';
 import { Passport, RedisKeys, RefreshStore } from './lib/tokens.js';
 import { NEWEST_VERSION, versionFeatures } from './version.js';
 import { accountRoutes } from './routes/account.js';
@@ -128,6 +128,14 @@ function resolve(o: StandinApiOptions): ResolvedStandinOptions {
   };
 }
 
+function originOf(url: string): string {
+  try {
+    return url ? new URL(url).origin : '';
+  } catch {
+    return '';
+  }
+}
+
 /**
  * Build the dify-api double.
  *
@@ -181,14 +189,27 @@ export function buildStandinApi(options: StandinApiOptions): FastifyInstance {
   });
   app.register(multipart, { limits: { fileSize: resolved.uploadLimitBytes } });
 
-  // follows api/extensions/ext_app_metrics.py: every response carries X-Version and X-Env
+  // follows api/extensions/ext_app_metrics.py: every response carries X-Version and X-Env;
+  // follows api/extensions/ext_blueprints.py (Flask-CORS on the console blueprint, 1.12.1–1.16.1):
+  // the console web origin with credentials and the exposed headers, observed on every response.
+  const corsOrigin = originOf(resolved.consoleWebUrl);
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('x-version', features.version);
     reply.header('x-env', resolved.deployEnv);
+    if (corsOrigin) {
+      reply.header('access-control-allow-origin', corsOrigin);
+      reply.header('access-control-expose-headers', 'X-Env, X-Trace-Id, X-Version');
+      reply.header('access-control-allow-credentials', 'true');
+    }
+    if (features.varyCookie) reply.header('vary', 'Cookie');
   });
 
   app.setErrorHandler((err, request, reply) => {
-    if (err instanceof DifyHttpError) return reply.code(err.status).send(err.body);
+    if (err instanceof DifyHttpError) {
+      // flask-restx's handler adds the challenge to the 401s it renders (api/libs/external_api.py)
+      if (err.status === 401 && err.viaErrorHandler) reply.header('www-authenticate', 'Bearer realm="api"');
+      return reply.code(err.status).send(err.body);
+    }
     const status = (err as { statusCode?: number }).statusCode;
     if (status === 413) return reply.code(413).send({ code: 'file_too_large', message: 'File size exceeded.', status: 413 });
     if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -201,13 +222,11 @@ export function buildStandinApi(options: StandinApiOptions): FastifyInstance {
       status: 500,
     });
   });
-  app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).send({
-      code: 'not_found',
-      message: 'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.',
-      status: 404,
-    }),
-  );
+  // a path no route matches: Werkzeug's HTML page (observed for /console/api/* too, e.g. the
+  // enterprise SSO paths community dify-api does not serve)
+  app.setNotFoundHandler((_request, reply) => reply.code(404).type('text/html; charset=utf-8').send(WERKZEUG_NOT_FOUND_HTML));
+  // CORS preflight: 200, empty body, no authentication
+  app.options('/console/api/*', async (_request, reply) => reply.code(200).type('text/html; charset=utf-8').send(''));
 
   // follows api/controllers/health (app_factory.py): GET /health
   app.get('/health', async () => ({ pid: process.pid, status: 'ok', version: features.version }));

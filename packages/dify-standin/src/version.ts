@@ -4,6 +4,10 @@
  * Every switch names the Dify change it follows. Versions are compared numerically
  * (`major.minor.patch`); the stand-in refuses anything older than 1.9.2, the first release whose
  * console credentials live in httpOnly cookies.
+ *
+ * Boundaries: where a behaviour was observed only on 1.12.1 and 1.16.1, the switch sits at the first
+ * Dify version-bump commit whose history contains the change (the commit named on the switch); the
+ * few without such a commit say "boundary unverified".
  */
 
 /** The newest Dify release the stand-in models; the default of `DIFY_STANDIN_VERSION`. */
@@ -51,9 +55,27 @@ export interface VersionFeatures {
   readonly redisKeyPrefix: boolean;
   /** ≥1.14.0: `/socket.io/` (collaboration websocket, cookie-authenticated) exists in the deployment. */
   readonly collaborationWebsocket: boolean;
-  /** ≥1.16.1: `is_allow_create_workspace`, `plugin_manager`, `max_plugin_package_size`, trial fields leave system-features; `license` shrinks to `{status}` (api/services/feature_service.py, aff5c47541 / 66a545fc6d). */
+  /** ≥1.12.0: `/setup` is served by fastopenapi (api/controllers/console/setup.py, eba5eac3fa): GET always carries `setup_at` (null before setup), POST after setup answers 403 `{"error":{"type":"authorization_error",…}}` instead of `already_setup`. */
+  readonly fastopenapiSetup: boolean;
+  /** ≥1.14.0: system-features gains `app_dsl_version`, `enable_collaboration_mode`, `enable_creators_platform` (api/services/feature_service.py). Field set from Dify's git history; 1.14.x was not run. */
+  readonly systemFeatures114: boolean;
+  /** ≥1.14.2: update-role answers dedicated codes (`role-already-assigned`, `cannot-operate-self`, 403 `forbidden`, 404 `member-not-found`) and admins may update and remove non-owner members (api/controllers/console/workspace/members.py + api/services/account_service.py, 680ef077ae). */
+  readonly memberRoleErrorCodes: boolean;
+  /** ≥1.15.0: invitation flow of 26b0137c83 (api/services/account_service.py `invite_new_member`, api/controllers/console/auth/activate.py): an active non-member gets a token and joins only on activation, an active member answers `already_member`, token data carries `role` and `requires_setup`, a token stays valid while its account exists (membership no longer required), `activate/check` adds `account_status`/`requires_setup`, `name`/`interface_language`/`timezone` become optional (required only when setup is needed, else 403 `already_activate`), invite `role` is a plain string (unknown → `invalid-role`). */
+  readonly inviteFlowV2: boolean;
+  /** ≥1.15.0: members carry `roles:[{id,name}]` (api/controllers/console/workspace/members.py, RBAC 33edf97f81) and system-features gains `enable_app_deploy`, `enable_learn_app`, `rbac_enabled`, drops `app_dsl_version`, `trial_models`. */
+  readonly rbacFields: boolean;
+  /** ≥1.16.0: invite-email validates `emails` with at least one entry and raises `InvalidMemberRoleError` (`{"code":"invalid_role","message":"Invalid role.","status":400}`) (api/controllers/console/workspace/members.py, 323654afe2 / 509a8b1452). */
+  readonly inviteErrorsV3: boolean;
+  /** ≥1.16.0: refresh-token no longer prefixes loader errors with the HTTP status ("Account is banned." instead of "401 Unauthorized: Account is banned.") (api/controllers/console/auth/login.py, fc01d112a0). */
+  readonly refreshErrorsUnmasked: boolean;
+  /** ≥1.16.0: `POST /workspaces/current` adds `trial_credits_exhausted_at` (api/controllers/console/workspace/workspace.py, 85cc183501) and answers `plan: null` on a community deployment (observed on 1.16.1, `"basic"` on 1.12.1; boundary of `plan` unverified). */
+  readonly workspaceCredits: boolean;
+  /** ≥1.16.0: `Vary: Cookie` on every response (observed on 1.16.1, not on 1.12.1; boundary unverified). */
+  readonly varyCookie: boolean;
+  /** ≥1.16.1: `is_allow_create_workspace`, `plugin_manager`, `max_plugin_package_size`, trial fields leave system-features; `license` shrinks to `{status}`; `enable_step_by_step_tour`, `knowledge_fs_enabled`, `webapp_auth.allow_public_access` join (api/services/feature_service.py, aff5c47541). */
   readonly slimSystemFeatures: boolean;
-  /** ≥1.15.0: system-features carries `deployment_edition` (api/services/feature_service.py). */
+  /** ≥1.16.1: system-features starts with `deployment_edition` (api/services/feature_service.py, 66a545fc6d). */
   readonly deploymentEditionField: boolean;
 }
 
@@ -75,7 +97,16 @@ export function versionFeatures(version: string): VersionFeatures {
     base64Secrets: atLeast('1.11.2'),
     redisKeyPrefix: atLeast('1.14.0'),
     collaborationWebsocket: atLeast('1.14.0'),
+    fastopenapiSetup: atLeast('1.12.0'),
+    systemFeatures114: atLeast('1.14.0'),
+    memberRoleErrorCodes: atLeast('1.14.2'),
+    inviteFlowV2: atLeast('1.15.0'),
+    rbacFields: atLeast('1.15.0'),
+    inviteErrorsV3: atLeast('1.16.0'),
+    refreshErrorsUnmasked: atLeast('1.16.0'),
+    workspaceCredits: atLeast('1.16.0'),
+    varyCookie: atLeast('1.16.0'),
     slimSystemFeatures: atLeast('1.16.1'),
-    deploymentEditionField: atLeast('1.15.0'),
+    deploymentEditionField: atLeast('1.16.1'),
   });
 }

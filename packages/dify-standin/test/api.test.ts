@@ -39,7 +39,8 @@ describe('password login', () => {
     const ok = await s.app.inject({ method: 'POST', url: '/console/api/login', payload: { email: 'alice@example.com', password: b64('alice-local-password') } });
     assert.equal(ok.statusCode, 200);
     assert.deepEqual(ok.json(), { result: 'success' });
-    assert.deepEqual(setCookies(ok.headers).map((c) => c.split('=')[0]), ['csrf_token', 'access_token', 'refresh_token']);
+    // POST /login writes access, refresh, CSRF (refresh-token writes CSRF first)
+    assert.deepEqual(setCookies(ok.headers).map((c) => c.split('=')[0]), ['access_token', 'refresh_token', 'csrf_token']);
     const plain = await s.app.inject({ method: 'POST', url: '/console/api/login', payload: { email: 'alice@example.com', password: 'alice-local-password' } });
     assert.equal(plain.statusCode, 401);
     assert.deepEqual(plain.json(), { code: 'authentication_failed', message: 'Invalid encrypted data', status: 401 });
@@ -74,16 +75,16 @@ describe('password login', () => {
     assert.equal(r.headers['set-cookie'], undefined);
   });
 
-  it('locks an address out after five failures', async (t) => {
+  it('locks an address out once more than five failures are counted (the 7th attempt)', async (t) => {
     const s = standin();
     t.after(() => s.close());
-    for (let i = 0; i < 5; i += 1) {
+    for (let i = 0; i < 6; i += 1) {
       const r = await s.app.inject({ method: 'POST', url: '/console/api/login', payload: { email: 'alice@example.com', password: b64('wrong') } });
       assert.equal(r.statusCode, 401);
     }
     const locked = await s.app.inject({ method: 'POST', url: '/console/api/login', payload: { email: 'alice@example.com', password: b64('alice-local-password') } });
     assert.equal(locked.statusCode, 429);
-    assert.equal(locked.json().code, 'email_code_login_limit');
+    assert.deepEqual(locked.json(), { code: 'email_code_login_limit', message: 'Too many incorrect password attempts. Please try again later.', status: 429 });
   });
 
   it('an account without a workspace gets {"result":"fail"} and no cookies', async (t) => {
@@ -177,17 +178,32 @@ describe('request authentication', () => {
     assert.deepEqual(rr.json(), { result: 'fail', message: 'Invalid account' });
   });
 
-  it('the profile carries the stand-in convenience fields role and status', async (t) => {
+  it('the profile has exactly Dify\'s fields; the role comes from POST /workspaces/current', async (t) => {
     const s = standin();
     t.after(() => s.close());
     const { cookie, csrf } = await tokensFor(SEED_IDS.aliceId);
     const r = await s.app.inject({ url: '/console/api/account/profile', headers: { cookie, 'x-csrf-token': csrf } });
+    assert.deepEqual(Object.keys(r.json()), [
+      'avatar', 'id', 'name', 'email', 'is_password_set', 'interface_language', 'interface_theme', 'timezone',
+      'last_login_at', 'last_login_ip', 'created_at', 'avatar_url',
+    ]);
     assert.equal(r.json().name, 'Alice Example');
-    assert.equal(r.json().role, 'normal');
-    assert.equal(r.json().status, 'active');
     const w = await s.app.inject({ method: 'POST', url: '/console/api/workspaces/current', headers: { cookie, 'x-csrf-token': csrf } });
     assert.equal(w.json().role, 'normal');
     assert.equal(w.json().id, SEED_IDS.workspaceId);
+  });
+
+  it('POST /workspaces/current: plan "basic" before 1.16.0, null with trial_credits_exhausted_at from 1.16.0', async (t) => {
+    const a = standin({ version: '1.12.1' });
+    const b = standin({ version: '1.16.1' });
+    t.after(() => Promise.all([a.close(), b.close()]));
+    const { cookie, csrf } = await tokensFor(SEED_IDS.aliceId);
+    const old = (await a.app.inject({ method: 'POST', url: '/console/api/workspaces/current', headers: { cookie, 'x-csrf-token': csrf } })).json();
+    const neu = (await b.app.inject({ method: 'POST', url: '/console/api/workspaces/current', headers: { cookie, 'x-csrf-token': csrf } })).json();
+    assert.equal(old.plan, 'basic');
+    assert.equal('trial_credits_exhausted_at' in old, false);
+    assert.equal(neu.plan, null);
+    assert.equal(neu.trial_credits_exhausted_at, null);
   });
 });
 
@@ -211,8 +227,8 @@ describe('admin API key', () => {
     assert.equal(r.json().message, 'Invalid token.');
   });
 
-  it('acts as the workspace owner: inviting an existing account without a join adds the join', async (t) => {
-    const s = standin({ seed: seedWith([{ name: 'Nora', email: 'nora@example.com' }]) });
+  it('1.12.1 acts as the workspace owner: inviting an existing account without a join adds the join at once', async (t) => {
+    const s = standin({ version: '1.12.1', seed: seedWith([{ name: 'Nora', email: 'nora@example.com' }]) });
     t.after(() => s.close());
     const r = await s.app.inject({
       method: 'POST',
@@ -222,6 +238,8 @@ describe('admin API key', () => {
     });
     assert.equal(r.statusCode, 201);
     assert.deepEqual(r.json().invitation_results, [{ status: 'success', email: 'nora@example.com', url: '/signin' }]);
+    const list = (await s.app.inject({ url: '/console/api/workspaces/current/members', headers: adminHeaders })).json();
+    assert.equal(list.accounts.find((a: { email: string }) => a.email === 'nora@example.com')?.role, 'admin');
     const owner = await s.app.inject({
       method: 'POST',
       url: '/console/api/workspaces/current/members/invite-email',
@@ -259,13 +277,23 @@ describe('setup', () => {
   it('before setup: console routes answer not_setup; POST /setup creates the owner once', async (t) => {
     const s = standin({ seed: { setup: null, workspaces: [], accounts: [] } });
     t.after(() => s.close());
-    assert.deepEqual((await s.app.inject({ url: '/console/api/setup' })).json(), { step: 'not_started' });
+    assert.deepEqual((await s.app.inject({ url: '/console/api/setup' })).json(), { step: 'not_started', setup_at: null });
     const p = await s.app.inject({ url: '/console/api/account/profile' });
     assert.equal(p.statusCode, 401);
     assert.equal(p.json().code, 'not_setup');
     const created = await s.app.inject({ method: 'POST', url: '/console/api/setup', payload: { email: 'root@example.com', name: 'Root', password: 'Root-passw0rd' } });
     assert.equal(created.statusCode, 201);
     assert.equal((await s.app.inject({ url: '/console/api/setup' })).json().step, 'finished');
+    const again = await s.app.inject({ method: 'POST', url: '/console/api/setup', payload: { email: 'evil@example.com', name: 'Evil', password: 'Evil-passw0rd' } });
+    assert.equal(again.statusCode, 403);
+    assert.deepEqual(again.json(), { error: { type: 'authorization_error', message: 'Forbidden', status: 403 } });
+  });
+
+  it('before 1.12.0: no setup_at before setup, and already_setup after it', async (t) => {
+    const s = standin({ version: '1.11.4', seed: { setup: null, workspaces: [], accounts: [] } });
+    t.after(() => s.close());
+    assert.deepEqual((await s.app.inject({ url: '/console/api/setup' })).json(), { step: 'not_started' });
+    await s.app.inject({ method: 'POST', url: '/console/api/setup', payload: { email: 'root@example.com', name: 'Root', password: 'Root-passw0rd' } });
     const again = await s.app.inject({ method: 'POST', url: '/console/api/setup', payload: { email: 'evil@example.com', name: 'Evil', password: 'Evil-passw0rd' } });
     assert.equal(again.statusCode, 403);
     assert.equal(again.json().code, 'already_setup');

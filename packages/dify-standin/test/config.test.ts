@@ -14,11 +14,15 @@ describe('version switches', () => {
     ['1.11.0', { adminKeySkipsCsrf: true, base64Secrets: false }],
     ['1.11.1', { base64Secrets: false }],
     ['1.11.2', { base64Secrets: true }],
-    ['1.13.3', { redisKeyPrefix: false, collaborationWebsocket: false }],
-    ['1.14.0', { redisKeyPrefix: true, collaborationWebsocket: true, deploymentEditionField: false }],
-    ['1.15.0', { deploymentEditionField: true, slimSystemFeatures: false }],
-    ['1.16.0', { slimSystemFeatures: false }],
-    ['1.16.1', { slimSystemFeatures: true, redisKeyPrefix: true, adminKeySkipsCsrf: true }],
+    ['1.11.4', { fastopenapiSetup: false }],
+    ['1.12.0', { fastopenapiSetup: true }],
+    ['1.13.3', { redisKeyPrefix: false, collaborationWebsocket: false, systemFeatures114: false }],
+    ['1.14.0', { redisKeyPrefix: true, collaborationWebsocket: true, systemFeatures114: true, deploymentEditionField: false }],
+    ['1.14.1', { memberRoleErrorCodes: false }],
+    ['1.14.2', { memberRoleErrorCodes: true, inviteFlowV2: false, rbacFields: false }],
+    ['1.15.0', { inviteFlowV2: true, rbacFields: true, inviteErrorsV3: false, deploymentEditionField: false, slimSystemFeatures: false }],
+    ['1.16.0', { inviteErrorsV3: true, refreshErrorsUnmasked: true, workspaceCredits: true, varyCookie: true, slimSystemFeatures: false }],
+    ['1.16.1', { slimSystemFeatures: true, deploymentEditionField: true, redisKeyPrefix: true, adminKeySkipsCsrf: true }],
   ];
   for (const [v, expected] of table) {
     it(v, () => {

@@ -87,27 +87,30 @@ export interface CookieLifetimes {
 }
 
 /**
- * The three Set-Cookie values of a login or refresh: CSRF, access, refresh (the order
- * `RefreshTokenApi` writes them in).
+ * Which endpoint writes the cookies decides their order (observed on 1.12.1 and 1.16.1):
+ * `login` — `POST /login` (access, refresh, CSRF); `refresh` — `POST /refresh-token` and
+ * `POST /email-code-login/validity` (CSRF, access, refresh).
  */
-export function sessionCookies(tokens: TokenTriple, rule: CookieRuleInput, life: CookieLifetimes, nowMs: number): string[] {
-  return [
-    serializeCookie(
-      { name: COOKIE_CSRF_TOKEN, value: tokens.csrfToken, httpOnly: false, maxAge: Math.trunc(60 * life.accessTokenExpireMinutes), sameSite: 'Lax' },
-      rule,
-      nowMs,
-    ),
-    serializeCookie(
-      { name: COOKIE_ACCESS_TOKEN, value: tokens.accessToken, httpOnly: true, maxAge: Math.trunc(life.accessTokenExpireMinutes * 60), sameSite: 'Lax' },
-      rule,
-      nowMs,
-    ),
-    serializeCookie(
-      { name: COOKIE_REFRESH_TOKEN, value: tokens.refreshToken, httpOnly: true, maxAge: Math.trunc(60 * 60 * 24 * life.refreshTokenExpireDays), sameSite: 'Lax' },
-      rule,
-      nowMs,
-    ),
-  ];
+export type CookieOrder = 'login' | 'refresh';
+
+/** The three Set-Cookie values of a login or refresh, in the order the endpoint writes them. */
+export function sessionCookies(tokens: TokenTriple, rule: CookieRuleInput, life: CookieLifetimes, nowMs: number, order: CookieOrder = 'refresh'): string[] {
+  const csrf = serializeCookie(
+    { name: COOKIE_CSRF_TOKEN, value: tokens.csrfToken, httpOnly: false, maxAge: Math.trunc(60 * life.accessTokenExpireMinutes), sameSite: 'Lax' },
+    rule,
+    nowMs,
+  );
+  const access = serializeCookie(
+    { name: COOKIE_ACCESS_TOKEN, value: tokens.accessToken, httpOnly: true, maxAge: Math.trunc(life.accessTokenExpireMinutes * 60), sameSite: 'Lax' },
+    rule,
+    nowMs,
+  );
+  const refresh = serializeCookie(
+    { name: COOKIE_REFRESH_TOKEN, value: tokens.refreshToken, httpOnly: true, maxAge: Math.trunc(60 * 60 * 24 * life.refreshTokenExpireDays), sameSite: 'Lax' },
+    rule,
+    nowMs,
+  );
+  return order === 'login' ? [access, refresh, csrf] : [csrf, access, refresh];
 }
 
 /** The three clearing Set-Cookie values written by logout (`_clear_cookie`). */

@@ -4,7 +4,8 @@
  * follows api/libs/exception.py + api/libs/external_api.py (1.12.1–main): a `BaseHTTPException`
  * or a Werkzeug HTTP error becomes `{"code", "message", "status"}`; a `ValueError` becomes 400
  * `invalid_param`. Flask-Login's unauthorized handler (api/extensions/ext_login.py) answers
- * `{"code":"unauthorized","message":"Unauthorized."}` without `status`.
+ * `{"code":"unauthorized","message":"Unauthorized."}` without `status`. 401s raised through the
+ * error handler carry `WWW-Authenticate: Bearer realm="api"`.
  */
 
 export class DifyHttpError extends Error {
@@ -12,13 +13,25 @@ export class DifyHttpError extends Error {
   readonly status: number;
   readonly code: string;
   readonly body: Record<string, unknown>;
+  /**
+   * Raised through flask-restx's error handler, which adds `WWW-Authenticate: Bearer realm="api"`
+   * to 401s (api/libs/external_api.py). False for Flask-Login's anonymous 401 and for bodies a view
+   * returns itself.
+   */
+  readonly viaErrorHandler: boolean;
 
-  constructor(status: number, code: string, message: string, body?: Record<string, unknown>) {
+  constructor(status: number, code: string, message: string, body?: Record<string, unknown>, viaErrorHandler = body === undefined) {
     super(message);
     this.status = status;
     this.code = code;
     this.body = body ?? { code, message, status };
+    this.viaErrorHandler = viaErrorHandler;
   }
+}
+
+/** A body a view returns itself (`return {...}, status`): no `status` key unless given, no WWW-Authenticate. */
+export function viewError(status: number, code: string, message: string): DifyHttpError {
+  return new DifyHttpError(status, code, message, { code, message }, false);
 }
 
 /** Werkzeug default descriptions. */
@@ -43,12 +56,45 @@ export function unauthorized(description: string): DifyHttpError {
 
 /** Flask-Login `unauthorized_handler` for anonymous users on `login_required` views. */
 export function loginRequired(): DifyHttpError {
-  return new DifyHttpError(401, 'unauthorized', 'Unauthorized.', { code: 'unauthorized', message: 'Unauthorized.' });
+  return new DifyHttpError(401, 'unauthorized', 'Unauthorized.', { code: 'unauthorized', message: 'Unauthorized.' }, false);
 }
 
 /** `ValueError(msg)` surfaced by external_api. */
 export function invalidParam(message: string): DifyHttpError {
   return new DifyHttpError(400, 'invalid_param', message);
+}
+
+/**
+ * A pydantic `ValidationError` surfaced by external_api as 400 `invalid_param`; the message imitates
+ * pydantic's summary (`N validation error(s) for <Model>` + one block per field).
+ */
+export function validationError(model: string, errors: { field: string; message: string; type: string; input?: unknown }[]): DifyHttpError {
+  const head = `${errors.length} validation error${errors.length === 1 ? '' : 's'} for ${model}`;
+  const lines = errors.map((e) => {
+    const input = e.input === undefined ? '' : `, input_value=${typeof e.input === 'string' ? `'${e.input}'` : JSON.stringify(e.input)}`;
+    return `${e.field}\n  ${e.message} [type=${e.type}${input}]`;
+  });
+  return invalidParam([head, ...lines].join('\n'));
+}
+
+/**
+ * 404 raised inside a flask-restx view (`abort(404)`): the JSON not-found body plus Flask's
+ * "did you mean" hint naming the route the path matched.
+ */
+export function notFoundInView(path: string, route: string): DifyHttpError {
+  const base = WERKZEUG[404]?.[1] ?? '';
+  return new DifyHttpError(404, 'not_found', `${base} You have requested this URI [${path}] but did you mean ${route} ?`);
+}
+
+/** Werkzeug's HTML page for a path no route matches (text/html). */
+export const WERKZEUG_NOT_FOUND_HTML =
+  '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.</p>\n';
+
+/**
+ * fastopenapi routes (setup, init; ≥1.12.0) turn a 403 into this body instead of `{code,message,status}`.
+ */
+export function fastopenapiForbidden(): DifyHttpError {
+  return new DifyHttpError(403, 'authorization_error', 'Forbidden', { error: { type: 'authorization_error', message: 'Forbidden', status: 403 } }, false);
 }
 
 /** Named `BaseHTTPException`s used by the endpoints the stand-in serves. */
@@ -58,6 +104,7 @@ export const DifyErrors = {
     new DifyHttpError(403, 'already_setup', 'Dify has been successfully installed. Please refresh the page or return to the dashboard homepage.'),
   notSetup: () =>
     new DifyHttpError(401, 'not_setup', 'Dify has not been initialized and installed yet. Please proceed with the initialization and installation process first.'),
+  invalidMemberRole: () => new DifyHttpError(400, 'invalid_role', 'Invalid role.'),
   alreadyActivate: () =>
     new DifyHttpError(403, 'already_activate', 'Auth Token is invalid or account already activated, please check again.'),
   accountNotFound: () => new DifyHttpError(400, 'account_not_found', 'Account not found.'),

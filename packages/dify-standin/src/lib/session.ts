@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Account } from './db.js';
 import type { StandinContext } from './context.js';
-import { sessionCookies, type TokenTriple } from './cookies.js';
+import { sessionCookies, type CookieOrder, type TokenTriple } from './cookies.js';
 import { CONSOLE_PASSPORT_SUBJECT, generateRefreshToken } from './tokens.js';
 import { loadUser } from './auth.js';
 import { DifyHttpError } from './errors.js';
@@ -28,8 +28,8 @@ export async function csrfTokenFor(ctx: StandinContext, accountId: string): Prom
   });
 }
 
-export function cookiesFor(ctx: StandinContext, tokens: TokenTriple): string[] {
-  return sessionCookies(tokens, ctx.cookieRule, ctx.options, ctx.now());
+export function cookiesFor(ctx: StandinContext, tokens: TokenTriple, order: CookieOrder): string[] {
+  return sessionCookies(tokens, ctx.cookieRule, ctx.options, ctx.now(), order);
 }
 
 export function remoteIp(request: FastifyRequest): string {
@@ -58,8 +58,10 @@ export async function login(ctx: StandinContext, account: Account, ip: string): 
 
 /**
  * `AccountService.refresh_token`: unknown token → "Invalid refresh token"; account that no longer
- * loads → "Invalid account" (banned → the Unauthorized text); then both keys rotate.
- * Throws Error(message) — RefreshTokenApi answers 401 `{"result":"fail","message": str(e)}`.
+ * loads → "Invalid account"; then both keys rotate. A banned account makes the loader raise
+ * Unauthorized, which RefreshTokenApi reports as `str(e)` ("401 Unauthorized: Account is banned.")
+ * before 1.16.0 and as the bare description from 1.16.0 (fc01d112a0). Redis keys are kept on
+ * failure. Throws Error(message) — RefreshTokenApi answers 401 `{"result":"fail","message":…}`.
  */
 export async function rotate(ctx: StandinContext, refreshToken: string): Promise<TokenTriple> {
   const accountId = await ctx.refresh.accountOf(refreshToken);
@@ -68,7 +70,7 @@ export async function rotate(ctx: StandinContext, refreshToken: string): Promise
   try {
     loaded = loadUser(ctx, accountId);
   } catch (err) {
-    if (err instanceof DifyHttpError) throw new Error(`401 Unauthorized: ${err.message}`);
+    if (err instanceof DifyHttpError) throw new Error(ctx.features.refreshErrorsUnmasked ? err.message : `401 Unauthorized: ${err.message}`);
     throw err;
   }
   if (!loaded) throw new Error('Invalid account');

@@ -2,12 +2,14 @@
  * The signed-in person's own view.
  *
  * - follows api/controllers/console/workspace/account.py `AccountProfileApi` + api/fields/member_fields.py
- *   (1.12.1–main): `GET /account/profile` behind setup_required → login_required →
- *   account_initialization_required. **Stand-in convenience:** the answer also carries `role` (the
- *   account's role in its current workspace) and `status`; Dify's profile has neither (use
- *   `POST /workspaces/current` or the members list against a real dify-api).
- * - follows api/controllers/console/workspace/workspace.py `TenantApi.post` (1.12.1–main):
- *   `POST /workspaces/current` answers the current workspace with the caller's `role`.
+ *   (1.12.1–1.16.1): `GET /account/profile` behind setup_required → login_required →
+ *   account_initialization_required; exactly Dify's fields (no role, no status — observed on
+ *   1.12.1 and 1.16.1). The caller's role comes from `POST /workspaces/current` (as the console's
+ *   app context reads it) or from the members list.
+ * - follows api/controllers/console/workspace/workspace.py `TenantApi.post` (1.12.1–1.16.1):
+ *   `POST /workspaces/current` answers the current workspace with the caller's `role`; community
+ *   values only (`plan` "basic" before 1.16.0, null from 1.16.0; credit fields null; never billing
+ *   data).
  */
 import type { FastifyInstance } from 'fastify';
 import type { StandinContext } from '../lib/context.js';
@@ -17,12 +19,11 @@ const ts = (d: Date | null): number | null => (d ? Math.floor(d.getTime() / 1000
 
 export function accountRoutes(app: FastifyInstance, ctx: StandinContext): void {
   app.get('/console/api/account/profile', async (request) => {
-    const { account, membership } = await consoleUser(ctx, request);
+    const { account } = await consoleUser(ctx, request);
     return {
+      avatar: null,
       id: account.id,
       name: account.name,
-      avatar: null,
-      avatar_url: null,
       email: account.email,
       is_password_set: account.passwordHash !== null,
       interface_language: account.interfaceLanguage,
@@ -31,25 +32,28 @@ export function accountRoutes(app: FastifyInstance, ctx: StandinContext): void {
       last_login_at: ts(account.lastLoginAt),
       last_login_ip: account.lastLoginIp,
       created_at: ts(account.createdAt),
-      // stand-in convenience fields (not in Dify's profile):
-      role: membership.role,
-      status: account.status,
+      avatar_url: null,
     };
   });
 
   app.post('/console/api/workspaces/current', async (request) => {
     const { membership } = await consoleUser(ctx, request);
     const ws = ctx.db.workspaces.get(membership.workspaceId);
+    const credits = ctx.features.workspaceCredits;
     return {
       id: membership.workspaceId,
       name: ws?.name ?? '',
-      plan: 'basic',
+      plan: credits ? null : 'basic',
       status: ws?.status ?? 'normal',
       created_at: ts(ws?.createdAt ?? null),
       role: membership.role,
       in_trial: null,
       trial_end_reason: null,
       custom_config: null,
+      trial_credits: null,
+      trial_credits_used: null,
+      ...(credits ? { trial_credits_exhausted_at: null } : {}),
+      next_credit_reset_date: null,
     };
   });
 }

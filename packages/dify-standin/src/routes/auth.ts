@@ -17,11 +17,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { StandinContext } from '../lib/context.js';
 import { COOKIE_REFRESH_TOKEN, clearingCookies } from '../lib/cookies.js';
 import { loadRequestUser, requestCookie, setupRequired } from '../lib/auth.js';
-import { DifyErrors, DifyHttpError, httpError, invalidParam, unauthorized } from '../lib/errors.js';
+import { DifyErrors, DifyHttpError, fastopenapiForbidden, httpError, invalidParam, unauthorized, validationError } from '../lib/errors.js';
 import { cookiesFor, decodeBase64Field, login, logout, remoteIp, rotate } from '../lib/session.js';
 import { generateToken, getInvitation, getTokenData, revokeInvitation, revokeToken } from '../lib/token-manager.js';
+import { NON_OWNER_ROLES, type Account, type WorkspaceRole } from '../lib/db.js';
 
-const LOGIN_LOCKOUT_ATTEMPTS = 5;
+/** `LOGIN_MAX_ERROR_LIMITS`: locked once the failure count is ABOVE it, i.e. the 7th attempt answers 429. */
+const LOGIN_MAX_ERROR_LIMITS = 5;
 const LOGIN_LOCKOUT_SECONDS = 86400;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -80,7 +82,7 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     decrypt(ctx, body, 'password', new DifyHttpError(401, 'authentication_failed', 'Invalid encrypted data'));
     const mail = email(body);
     const password = str(body, 'password') ?? '';
-    if ((await loginErrorCount(ctx, mail)) >= LOGIN_LOCKOUT_ATTEMPTS) throw DifyErrors.loginLimit();
+    if ((await loginErrorCount(ctx, mail)) > LOGIN_MAX_ERROR_LIMITS) throw DifyErrors.loginLimit();
     const inviteToken = str(body, 'invite_token', false);
     if (inviteToken) {
       const invitation = await getInvitation(ctx, undefined, mail, inviteToken);
@@ -105,7 +107,7 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     }
     const tokens = await login(ctx, account, remoteIp(request));
     await ctx.redis.del(ctx.keys.key(`login_error_rate_limit:${mail}`));
-    return sendWithCookies(reply, cookiesFor(ctx, tokens), { result: 'success' });
+    return sendWithCookies(reply, cookiesFor(ctx, tokens, 'login'), { result: 'success' });
   });
 
   // ---- logout (POST since 1.9.2; setup_required only, no CSRF) -------------------------------
@@ -125,7 +127,7 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     if (!token) return reply.code(401).send({ result: 'fail', message: 'No refresh token provided' });
     try {
       const tokens = await rotate(ctx, token);
-      return sendWithCookies(reply, cookiesFor(ctx, tokens), { result: 'success' });
+      return sendWithCookies(reply, cookiesFor(ctx, tokens, 'refresh'), { result: 'success' });
     } catch (err) {
       return reply.code(401).send({ result: 'fail', message: err instanceof Error ? err.message : String(err) });
     }
@@ -164,14 +166,15 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
       createOwnWorkspace(ctx, account.id, account.name);
     }
     if (!account) {
-      // AccountService.create_account_and_tenant: registration and workspace creation must both be allowed
+      // AccountService.create_account_and_tenant: the account is created first; without workspace
+      // creation it is left behind (active, no workspace) and the request fails (observed)
       if (!ctx.options.allowRegister) throw DifyErrors.accountNotFound();
-      if (!ctx.options.allowCreateWorkspace) throw DifyErrors.notAllowedCreateWorkspace();
       account = ctx.db.createAccount({ name: mail, email: mail });
+      if (!ctx.options.allowCreateWorkspace) throw DifyErrors.notAllowedCreateWorkspace();
       createOwnWorkspace(ctx, account.id, account.name);
     }
     const tokens = await login(ctx, account, remoteIp(request));
-    return sendWithCookies(reply, cookiesFor(ctx, tokens), { result: 'success' });
+    return sendWithCookies(reply, cookiesFor(ctx, tokens, 'refresh'), { result: 'success' });
   });
 
   // ---- password reset --------------------------------------------------------------------------
@@ -237,8 +240,8 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     setupRequired(ctx);
     emailPasswordLoginEnabled(ctx);
     emailRegisterEnabled(ctx);
+    // this endpoint takes the code in plain text (no decrypt_code_field), unlike the others
     const body = jsonBody(request);
-    decrypt(ctx, body, 'code', new DifyHttpError(400, 'email_code_error', 'Invalid encrypted code'));
     const mail = email(body);
     const token = str(body, 'token') ?? '';
     const data = await getTokenData(ctx, 'email_register', token);
@@ -265,10 +268,13 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     const mail = String(data['email']);
     if (ctx.db.findAccountByEmail(mail)) throw DifyErrors.emailAlreadyInUse();
     const account = ctx.db.createAccount({ name: mail, email: mail, password: newPassword });
-    if (ctx.options.allowCreateWorkspace) createOwnWorkspace(ctx, account.id, account.name);
-    // the final step answers with the token pair in the body and sets no cookies (1.12.1–main)
+    // without workspace creation the account stays (active, password set, no workspace) and the
+    // request answers 400 invalid_param with an empty message (observed on 1.12.1 and 1.16.1)
+    if (!ctx.options.allowCreateWorkspace) throw invalidParam('');
+    createOwnWorkspace(ctx, account.id, account.name);
+    // the final step answers with the three tokens in the body and sets no cookies
     const tokens = await login(ctx, account, remoteIp(request));
-    return { result: 'success', data: { access_token: tokens.accessToken, refresh_token: tokens.refreshToken } };
+    return { result: 'success', data: { access_token: tokens.accessToken, refresh_token: tokens.refreshToken, csrf_token: tokens.csrfToken } };
   });
 
   // ---- social OAuth ----------------------------------------------------------------------------
@@ -299,12 +305,14 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
   });
 
   // ---- setup -----------------------------------------------------------------------------------
+  // `setup_at` is a naive UTC ISO timestamp with whole seconds; from 1.12.0 (fastopenapi) the field
+  // is always present (null before setup) and a second POST answers fastopenapi's 403 body
   app.get('/console/api/setup', async () => {
-    if (ctx.db.setupAt) return { step: 'finished', setup_at: ctx.db.setupAt.toISOString() };
-    return { step: 'not_started' };
+    if (ctx.db.setupAt) return { step: 'finished', setup_at: ctx.db.setupAt.toISOString().slice(0, 19) };
+    return ctx.features.fastopenapiSetup ? { step: 'not_started', setup_at: null } : { step: 'not_started' };
   });
   app.post('/console/api/setup', async (request, reply) => {
-    if (ctx.db.setupAt || ctx.db.workspaces.size > 0) throw DifyErrors.alreadySetup();
+    if (ctx.db.setupAt || ctx.db.workspaces.size > 0) throw ctx.features.fastopenapiSetup ? fastopenapiForbidden() : DifyErrors.alreadySetup();
     const body = jsonBody(request);
     const mail = email(body);
     const name = str(body, 'name') ?? '';
@@ -317,37 +325,101 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
   });
 
   // ---- invitation activation (no auth) ---------------------------------------------------------
+  // Query/body parameters are passed on as given: `workspace_id` together with `email` selects
+  // Dify's legacy token key, which nothing writes any more (see getInvitation).
   app.get<{ Querystring: Record<string, string | undefined> }>('/console/api/activate/check', async (request) => {
     const q = request.query;
-    if (!q['token']) throw invalidParam('token is required');
-    const invitation = await getInvitation(ctx, q['workspace_id'] || undefined, q['email'] || undefined, q['token']);
+    if (q['token'] === undefined) {
+      throw validationError('ActivateCheckQuery', [{ field: 'token', message: 'Field required', type: 'missing', input: { ...q } }]);
+    }
+    const invitation = await getInvitation(ctx, q['workspace_id'], q['email'], q['token']);
     if (!invitation) return { is_valid: false };
-    return {
-      is_valid: true,
-      data: { workspace_name: invitation.workspaceName, workspace_id: invitation.workspaceId, email: invitation.data.email },
+    const data: Record<string, unknown> = {
+      workspace_name: invitation.workspaceName,
+      workspace_id: invitation.workspaceId,
+      email: invitation.data.email,
     };
+    if (ctx.features.inviteFlowV2) {
+      const account = ctx.db.accounts.get(invitation.accountId);
+      data['account_status'] = account?.status ?? null;
+      data['requires_setup'] = invitation.data.requires_setup ?? account?.status === 'pending';
+    }
+    return { is_valid: true, data };
   });
 
   app.post('/console/api/activate', async (request) => {
     const body = jsonBody(request);
-    const token = str(body, 'token') ?? '';
-    const name = str(body, 'name') ?? '';
-    if (name.length > 30) throw invalidParam('name must be at most 30 characters');
-    const language = str(body, 'interface_language') ?? '';
-    const timezone = str(body, 'timezone') ?? '';
-    const invitation = await getInvitation(ctx, str(body, 'workspace_id', false) || undefined, str(body, 'email', false) || undefined, token);
+    const missing = ['token', ...(ctx.features.inviteFlowV2 ? [] : ['name', 'interface_language', 'timezone'])].filter(
+      (k) => typeof body[k] !== 'string',
+    );
+    if (missing.length > 0) {
+      throw validationError(
+        'ActivatePayload',
+        missing.map((field) => ({ field, message: 'Field required', type: 'missing', input: body })),
+      );
+    }
+    const token = body['token'] as string;
+    const name = optionalString(body, 'name');
+    const language = optionalString(body, 'interface_language');
+    const timezone = optionalString(body, 'timezone');
+    if (name !== undefined && name.length > 30) {
+      throw validationError('ActivatePayload', [{ field: 'name', message: 'String should have at most 30 characters', type: 'string_too_long', input: name }]);
+    }
+    if (timezone !== undefined && !validTimezone(timezone)) {
+      throw validationError('ActivatePayload', [{ field: 'timezone', message: `Value error, ${timezone} is not a valid timezone.`, type: 'value_error', input: timezone }]);
+    }
+    const workspaceId = optionalString(body, 'workspace_id');
+    const requestEmail = optionalString(body, 'email');
+    const invitation = await getInvitation(ctx, workspaceId, requestEmail, token);
     if (!invitation) throw DifyErrors.alreadyActivate();
-    await revokeInvitation(ctx, token);
     const account = ctx.db.accounts.get(invitation.accountId);
     if (!account) throw DifyErrors.alreadyActivate();
+    const revokeEmail = requestEmail?.toLowerCase();
+
+    if (!ctx.features.inviteFlowV2) {
+      // before 1.15.0: the three fields are required by the schema and always applied
+      await revokeInvitation(ctx, workspaceId, revokeEmail, token);
+      setUp(account, name ?? '', language ?? '', timezone ?? '');
+      return { result: 'success' };
+    }
+
+    // ≥1.15.0: join with the invited role if needed; set-up fields only when setup is required
+    let role = (invitation.data.role ?? 'normal') as WorkspaceRole;
+    if (!(NON_OWNER_ROLES as readonly string[]).includes(role)) role = 'normal';
+    const requiresSetup = invitation.data.requires_setup ?? account.status === 'pending';
+    if (requiresSetup && (!name || !language || !timezone)) throw DifyErrors.alreadyActivate();
+    await revokeInvitation(ctx, workspaceId, revokeEmail, token);
+    if (!ctx.db.membership(invitation.workspaceId, account.id)) ctx.db.addMember(invitation.workspaceId, account.id, role, null);
+    if (requiresSetup) setUp(account, name ?? '', language ?? '', timezone ?? '');
+    ctx.db.switchCurrent(account.id, invitation.workspaceId);
+    return { result: 'success' };
+  });
+
+  const setUp = (account: Account, name: string, language: string, timezone: string): void => {
     account.name = name;
     account.interfaceLanguage = language;
     account.timezone = timezone;
     account.interfaceTheme = 'light';
     account.status = 'active';
     account.initializedAt = new Date(ctx.now());
-    return { result: 'success' };
-  });
+  };
+}
+
+function optionalString(body: Record<string, unknown>, key: string): string | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw validationError('ActivatePayload', [{ field: key, message: 'Input should be a valid string', type: 'string_type', input: v }]);
+  return v;
+}
+
+/** `libs.helper.timezone`: an IANA zone name. */
+function validTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `TenantService.create_owner_tenant_if_not_exist` (only where Dify's policy allows it). */

@@ -1,54 +1,65 @@
 /**
  * `GET /console/api/system-features` with community-edition values.
  *
- * follows api/controllers/console/feature.py + api/services/feature_service.py (1.12.1–1.16.1):
- * unauthenticated; CE fills the fields from env; `license` is `{status:"none", …}` and never
- * anything else here (the stand-in never fakes licence, enterprise or billing data). 1.16.1 drops
- * `is_allow_create_workspace`, `plugin_manager`, `max_plugin_package_size`, `enable_trial_app`,
- * and reduces `license` to `{status}` (aff5c47541, 66a545fc6d).
+ * follows api/controllers/console/feature.py + api/services/feature_service.py
+ * `SystemFeatureModel` (1.12.1–1.16.1): unauthenticated; CE fills the fields from env; `license`
+ * is `{status:"none", …}` and never anything else here (the stand-in never fakes licence,
+ * enterprise or billing data). Key order is the model's field order. Field sets per version
+ * (src/version.ts): ≤1.13 and 1.16.1 as observed on real 1.12.1 / 1.16.1; 1.14.x and
+ * 1.15.0–1.16.0 from the model in Dify's git history (not run). Env-driven values the stand-in
+ * does not configure take their defaults: marketplace, creators platform, learn app and
+ * collaboration mode on (collaboration off in 1.14.x), app deploy, trial app, explore banner,
+ * step-by-step tour, RBAC and knowledge FS off, web-app public access on.
  */
 import type { FastifyInstance } from 'fastify';
 import type { StandinContext } from '../lib/context.js';
 import { optionalUser } from '../lib/auth.js';
 
+/** `PLUGIN_MAX_PACKAGE_SIZE` default (15 MiB). */
+const PLUGIN_MAX_PACKAGE_SIZE = 15728640;
+/** `CURRENT_APP_DSL_VERSION` of 1.14.x (api/constants/dsl_version.py). */
+const APP_DSL_VERSION_114 = '0.6.0';
+
 export function systemFeatures(ctx: StandinContext, _authenticated: boolean): Record<string, unknown> {
   const o = ctx.options;
   const f = ctx.features;
-  const out: Record<string, unknown> = {
-    sso_enforced_for_signin: false,
-    sso_enforced_for_signin_protocol: '',
-    enable_marketplace: true,
-    enable_email_code_login: o.enableEmailCodeLogin,
-    enable_email_password_login: o.enableEmailPasswordLogin,
-    enable_social_oauth_login: o.enableSocialOauthLogin,
-    is_allow_register: o.allowRegister,
-    is_email_setup: o.mailType !== '',
-    license: f.slimSystemFeatures
-      ? { status: 'none' }
-      : {
-          status: 'none',
-          expired_at: '',
-          workspaces: { enabled: false, size: 0, limit: 0 },
-        },
-    branding: { enabled: false, application_title: '', login_page_logo: '', workspace_logo: '', favicon: '' },
-    webapp_auth: {
-      enabled: false,
-      allow_sso: false,
-      sso_config: { protocol: '' },
-      allow_email_code_login: false,
-      allow_email_password_login: false,
-    },
-    plugin_installation_permission: { plugin_installation_scope: 'all', restrict_to_marketplace_only: false },
-    enable_change_email: true,
-    enable_explore_banner: false,
-  };
-  if (!f.slimSystemFeatures) {
-    out['is_allow_create_workspace'] = o.allowCreateWorkspace;
-    out['plugin_manager'] = { enabled: false };
-    out['max_plugin_package_size'] = 52428800;
-    out['enable_trial_app'] = false;
-  }
+  const slim = f.slimSystemFeatures;
+  const out: Record<string, unknown> = {};
   if (f.deploymentEditionField) out['deployment_edition'] = 'COMMUNITY';
+  if (f.rbacFields) out['enable_app_deploy'] = false;
+  else if (f.systemFeatures114) out['app_dsl_version'] = APP_DSL_VERSION_114;
+  out['sso_enforced_for_signin'] = false;
+  out['sso_enforced_for_signin_protocol'] = '';
+  out['enable_marketplace'] = true;
+  if (!slim) out['max_plugin_package_size'] = PLUGIN_MAX_PACKAGE_SIZE;
+  out['enable_email_code_login'] = o.enableEmailCodeLogin;
+  out['enable_email_password_login'] = o.enableEmailPasswordLogin;
+  out['enable_social_oauth_login'] = o.enableSocialOauthLogin;
+  if (f.systemFeatures114) out['enable_collaboration_mode'] = f.rbacFields;
+  out['is_allow_register'] = o.allowRegister;
+  if (!slim) out['is_allow_create_workspace'] = o.allowCreateWorkspace;
+  out['is_email_setup'] = o.mailType !== '';
+  out['license'] = slim ? { status: 'none' } : { status: 'none', expired_at: '', workspaces: { enabled: false, size: 0, limit: 0 } };
+  out['branding'] = { enabled: false, application_title: '', login_page_logo: '', workspace_logo: '', favicon: '' };
+  out['webapp_auth'] = {
+    enabled: false,
+    allow_sso: false,
+    sso_config: { protocol: '' },
+    allow_email_code_login: false,
+    allow_email_password_login: false,
+    ...(slim ? { allow_public_access: true } : {}),
+  };
+  out['plugin_installation_permission'] = { plugin_installation_scope: 'all', restrict_to_marketplace_only: false };
+  out['enable_change_email'] = true;
+  if (!slim) out['plugin_manager'] = { enabled: false };
+  if (!f.rbacFields) out['trial_models'] = [];
+  if (f.systemFeatures114) out['enable_creators_platform'] = true;
+  if (!slim) out['enable_trial_app'] = false;
+  out['enable_explore_banner'] = false;
+  if (f.rbacFields) out['enable_learn_app'] = true;
+  if (slim) out['enable_step_by_step_tour'] = false;
+  if (f.rbacFields) out['rbac_enabled'] = false;
+  if (slim) out['knowledge_fs_enabled'] = false;
   return out;
 }
 

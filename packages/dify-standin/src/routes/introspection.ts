@@ -14,7 +14,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { StandinContext } from '../lib/context.js';
-import { httpError } from '../lib/errors.js';
 
 export const INTROSPECTION_HEADER = 'x-standin-secret';
 
@@ -31,8 +30,11 @@ function allowed(ctx: StandinContext, request: FastifyRequest): boolean {
 export function introspectionRoutes(app: FastifyInstance, ctx: StandinContext): void {
   app.register(
     async (scope) => {
-      scope.addHook('onRequest', async (request) => {
-        if (!allowed(ctx, request)) throw httpError(404);
+      scope.addHook('onRequest', async (request, reply) => {
+        if (!allowed(ctx, request)) {
+          reply.callNotFound();
+          return reply;
+        }
       });
 
       scope.get<{ Querystring: { email?: string } }>('/accounts', async (request) => {

@@ -3,44 +3,69 @@
  *
  * follows api/controllers/console/workspace/members.py and api/services/account_service.py
  * (`RegisterService.invite_new_member`, `TenantService.check_member_permission`,
- * `remove_member_from_tenant`, `update_member_role`), 1.12.1–main:
- * - members list: `{result, accounts:[{id, name, avatar, avatar_url, email, last_login_at,
- *   last_active_at, created_at, role, status}]}` (timestamps in epoch seconds);
- * - invite-email: roles other than owner; an unknown e-mail becomes a PENDING account joined with
- *   the role (the register flag is bypassed); an existing non-pending account is joined if
- *   needed and answered with a `/signin` URL; 201 `{result, invitation_results, tenant_id}`;
- * - update-role: any valid role (Dify transfers ownership when asked for `owner`; the kit never
- *   asks); permission "update" is owner-only; errors surface as 400 `invalid_param`;
- * - delete: permission "remove" is owner-only; 400 `cannot-operate-self`, 403 `forbidden`,
- *   404 `member-not-found`; 200 `{result, tenant_id}`.
- * `<uuid:member_id>` routes answer 404 for ids that are not UUIDs.
+ * `remove_member_from_tenant`, `update_member_role`), 1.12.1–1.16.1; version switches in
+ * src/version.ts:
+ * - members list: `{accounts:[{avatar, id, name, email, last_login_at, last_active_at, created_at,
+ *   role, (roles ≥1.15.0), status, avatar_url}]}` — no `result` key; timestamps in epoch seconds;
+ * - invite-email (`{emails[], role, language?}`, 201 `{result, invitation_results, tenant_id}`):
+ *   an unknown e-mail becomes a PENDING account joined with the role (the register flag is
+ *   bypassed); an existing account: before 1.15.0 joined at once and answered with a `/signin` URL
+ *   (pending accounts get a new token); from 1.15.0 a member answers `already_member`, a non-member
+ *   gets a token and joins only on activation. Role errors: `owner` → `invalid-role` (unknown role:
+ *   pydantic `invalid_param` before 1.15.0, `invalid-role` in 1.15.x); from 1.16.0 both
+ *   `invalid_role` and `emails: []` is refused;
+ * - update-role: before 1.14.2 owner-only and every service error is 400 `invalid_param`; from
+ *   1.14.2 owner or admin (an admin never touches the owner role), dedicated codes without
+ *   `status`; `owner` transfers ownership (old owner → admin) — the kit never asks for it;
+ * - delete: owner-only before 1.14.2, then owner or admin (not on the owner); 400
+ *   `cannot-operate-self`, 403 `forbidden`, 404 `member-not-found`; 200 `{result, tenant_id}`.
+ * `<uuid:member_id>` routes do not match non-UUID ids (Werkzeug's 404 page); a UUID of no account
+ * is a JSON 404 with Flask's "did you mean" hint.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { StandinContext } from '../lib/context.js';
 import { consoleUser, type ConsoleUser } from '../lib/auth.js';
-import { httpError, invalidParam } from '../lib/errors.js';
+import { DifyErrors, invalidParam, notFoundInView, validationError, viewError } from '../lib/errors.js';
 import { NON_OWNER_ROLES, WORKSPACE_ROLES, type WorkspaceRole } from '../lib/db.js';
 import { generateInviteToken } from '../lib/token-manager.js';
 import { jsonBody } from './auth.js';
 
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const ts = (d: Date | null): number | null => (d ? Math.floor(d.getTime() / 1000) : null);
+const MEMBER_ROUTE = '/console/api/workspaces/current/members/<uuid:member_id>';
+const ROLE_ENUM_MESSAGE = "Input should be 'owner', 'admin', 'editor', 'normal' or 'dataset_operator'";
 
 type Action = 'add' | 'remove' | 'update';
-const PERMS: Record<Action, readonly WorkspaceRole[]> = { add: ['owner', 'admin'], remove: ['owner'], update: ['owner'] };
 
 class MemberError extends Error {
   constructor(
-    readonly kind: 'self' | 'permission' | 'not_member',
+    readonly kind: 'self' | 'permission' | 'not_member' | 'already_assigned',
     message: string,
   ) {
     super(message);
   }
 }
 
-function checkPermission(user: ConsoleUser, targetId: string | null, action: Action): void {
+/** `TenantService.check_member_permission` (RBAC off). */
+function checkPermission(ctx: StandinContext, user: ConsoleUser, targetId: string | null, action: Action): void {
   if (targetId !== null && user.account.id === targetId) throw new MemberError('self', 'Cannot operate self.');
-  if (!PERMS[action].includes(user.membership.role)) throw new MemberError('permission', `No permission to ${action} member.`);
+  const perms: Record<Action, readonly WorkspaceRole[]> = ctx.features.memberRoleErrorCodes
+    ? { add: ['owner', 'admin'], remove: ['owner', 'admin'], update: ['owner', 'admin'] }
+    : { add: ['owner', 'admin'], remove: ['owner'], update: ['owner'] };
+  const role = user.membership.role;
+  if (!perms[action].includes(role)) throw new MemberError('permission', `No permission to ${action} member.`);
+  if (action === 'remove' && role === 'admin' && targetId !== null) {
+    if (ctx.db.membership(user.membership.workspaceId, targetId)?.role === 'owner') {
+      throw new MemberError('permission', `No permission to ${action} member.`);
+    }
+  }
+}
+
+/** A `<uuid:member_id>` route: non-UUIDs do not match any route. */
+function uuidParam(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): boolean {
+  if (UUID_RE.test(request.params.id)) return true;
+  reply.callNotFound();
+  return false;
 }
 
 export function memberRoutes(app: FastifyInstance, ctx: StandinContext): void {
@@ -51,58 +76,91 @@ export function memberRoutes(app: FastifyInstance, ctx: StandinContext): void {
       if (!a) return [];
       return [
         {
+          avatar: null,
           id: a.id,
           name: a.name,
-          avatar: null,
-          avatar_url: null,
           email: a.email,
           last_login_at: ts(a.lastLoginAt),
           last_active_at: ts(a.lastActiveAt),
           created_at: ts(a.createdAt),
           role: m.role,
+          ...(ctx.features.rbacFields ? { roles: [{ id: m.role, name: m.role }] } : {}),
           status: a.status,
+          avatar_url: null,
         },
       ];
     });
-    return { result: 'success', accounts };
+    return { accounts };
   });
 
   app.post('/console/api/workspaces/current/members/invite-email', async (request, reply) => {
     const user = await consoleUser(ctx, request);
+    const f = ctx.features;
     const body = jsonBody(request);
-    const emails = body['emails'];
+    const emailsIn = body['emails'] ?? [];
     const role = body['role'];
     const language = typeof body['language'] === 'string' ? body['language'] : undefined;
-    if (!Array.isArray(emails) || emails.some((e) => typeof e !== 'string')) throw invalidParam('emails is required');
-    if (typeof role !== 'string' || !(NON_OWNER_ROLES as readonly string[]).includes(role)) {
+    if (!Array.isArray(emailsIn) || emailsIn.some((e) => typeof e !== 'string')) {
+      throw validationError('MemberInvitePayload', [{ field: 'emails', message: 'Input should be a valid list', type: 'list_type', input: emailsIn }]);
+    }
+    if (f.inviteErrorsV3 && emailsIn.length === 0) {
+      throw validationError('MemberInvitePayload', [
+        { field: 'emails', message: 'List should have at least 1 item after validation, not 0', type: 'too_short', input: [] },
+      ]);
+    }
+    if (typeof role !== 'string') {
+      throw validationError('MemberInvitePayload', [{ field: 'role', message: 'Field required', type: 'missing', input: body }]);
+    }
+    const isValid = (WORKSPACE_ROLES as readonly string[]).includes(role);
+    if (!f.inviteFlowV2 && !isValid) {
+      // before 1.15.0 the payload's role is the TenantAccountRole enum
+      throw validationError('MemberInvitePayload', [{ field: 'role', message: ROLE_ENUM_MESSAGE, type: 'enum', input: role }]);
+    }
+    if (!(NON_OWNER_ROLES as readonly string[]).includes(role)) {
+      if (f.inviteErrorsV3) throw DifyErrors.invalidMemberRole();
       return reply.code(400).send({ code: 'invalid-role', message: 'Invalid role' });
     }
+    const invitedRole = role as WorkspaceRole;
+    // ≥1.15.0 the list is lower-cased and de-duplicated before anything else
+    const emails = f.inviteFlowV2 ? [...new Set((emailsIn as string[]).map((e) => e.toLowerCase()))] : (emailsIn as string[]);
     const workspaceId = user.membership.workspaceId;
     const consoleWebUrl = ctx.options.consoleWebUrl;
     const results: Record<string, unknown>[] = [];
-    for (const raw of emails as string[]) {
+    for (const raw of emails) {
       const normalized = raw.toLowerCase();
       try {
         let account = ctx.db.findAccountByEmail(raw);
+        let requiresSetup = false;
         if (!account) {
-          checkPermission(user, null, 'add');
+          checkPermission(ctx, user, null, 'add');
           account = ctx.db.createAccount({
-            name: raw.split('@')[0] ?? raw,
-            email: raw,
+            name: normalized.split('@')[0] ?? normalized,
+            email: normalized,
             status: 'pending',
             ...(language ? { interfaceLanguage: language } : {}),
           });
-          ctx.db.addMember(workspaceId, account.id, role as WorkspaceRole, user.account.id);
+          ctx.db.addMember(workspaceId, account.id, invitedRole, user.account.id);
           ctx.db.switchCurrent(account.id, workspaceId);
+          requiresSetup = true;
         } else {
-          checkPermission(user, account.id, 'add');
-          if (!ctx.db.membership(workspaceId, account.id)) ctx.db.addMember(workspaceId, account.id, role as WorkspaceRole, user.account.id);
-          if (account.status !== 'pending') {
-            results.push({ status: 'success', email: normalized, url: `${consoleWebUrl}/signin` });
-            continue;
+          checkPermission(ctx, user, account.id, 'add');
+          const joined = ctx.db.membership(workspaceId, account.id) !== undefined;
+          requiresSetup = account.status === 'pending';
+          if (!f.inviteFlowV2) {
+            if (!joined) ctx.db.addMember(workspaceId, account.id, invitedRole, user.account.id);
+            if (account.status !== 'pending') {
+              results.push({ status: 'success', email: normalized, url: `${consoleWebUrl}/signin` });
+              continue;
+            }
+          } else {
+            if (!joined && account.status === 'pending') ctx.db.addMember(workspaceId, account.id, invitedRole, user.account.id);
+            if (account.status !== 'pending' && joined) {
+              results.push({ status: 'already_member', email: normalized, message: 'Account already in workspace.' });
+              continue;
+            }
           }
         }
-        const token = await generateInviteToken(ctx, workspaceId, account.id, account.email);
+        const token = await generateInviteToken(ctx, workspaceId, account.id, account.email, { role: invitedRole, requiresSetup });
         const url = `${consoleWebUrl}/activate?email=${encodeURIComponent(normalized)}&token=${token}`;
         ctx.outbox.push({ kind: 'invite_member', to: account.email, url, at: new Date(ctx.now()).toISOString() });
         results.push({ status: 'success', email: normalized, url });
@@ -113,51 +171,56 @@ export function memberRoutes(app: FastifyInstance, ctx: StandinContext): void {
     return reply.code(201).send({ result: 'success', invitation_results: results, tenant_id: workspaceId });
   });
 
-  const memberTarget = (reply: FastifyReply, id: string) => {
-    if (!UUID_RE.test(id)) throw httpError(404);
-    return ctx.db.accounts.get(id);
-  };
-
   app.put<{ Params: { id: string } }>('/console/api/workspaces/current/members/:id/update-role', async (request, reply) => {
-    if (!UUID_RE.test(request.params.id)) throw httpError(404);
+    if (!uuidParam(request, reply)) return reply;
     const user = await consoleUser(ctx, request);
     const role = jsonBody(request)['role'];
-    if (typeof role !== 'string' || !(WORKSPACE_ROLES as readonly string[]).includes(role)) {
+    if (typeof role !== 'string') {
+      throw validationError('MemberRoleUpdatePayload', [{ field: 'role', message: 'Field required', type: 'missing', input: jsonBody(request) }]);
+    }
+    if (!(WORKSPACE_ROLES as readonly string[]).includes(role)) {
       return reply.code(400).send({ code: 'invalid-role', message: 'Invalid role' });
     }
-    const member = memberTarget(reply, request.params.id);
-    if (!member) throw httpError(404);
+    const member = ctx.db.accounts.get(request.params.id);
+    if (!member) throw notFoundInView(request.url.split('?')[0] ?? '', `${MEMBER_ROUTE}/update-role`);
+    const workspaceId = user.membership.workspaceId;
     try {
-      checkPermission(user, member.id, 'update');
-      const join = ctx.db.membership(user.membership.workspaceId, member.id);
+      checkPermission(ctx, user, member.id, 'update');
+      const join = ctx.db.membership(workspaceId, member.id);
       if (!join) throw new MemberError('not_member', 'Member not in tenant.');
-      if (join.role === role) throw new Error('The provided role is already assigned to the member.');
+      if (ctx.features.memberRoleErrorCodes && user.membership.role === 'admin' && (join.role === 'owner' || role === 'owner')) {
+        throw new MemberError('permission', 'No permission to update member.');
+      }
+      if (join.role === role) throw new MemberError('already_assigned', 'The provided role is already assigned to the member.');
       if (role === 'owner') {
-        for (const m of ctx.db.membersOf(user.membership.workspaceId)) if (m.role === 'owner') m.role = 'admin';
+        for (const m of ctx.db.membersOf(workspaceId)) if (m.role === 'owner') m.role = 'admin';
       }
       join.role = role as WorkspaceRole;
     } catch (err) {
-      throw invalidParam(err instanceof Error ? err.message : String(err));
+      if (!(err instanceof MemberError)) throw err;
+      if (!ctx.features.memberRoleErrorCodes) throw invalidParam(err.message);
+      if (err.kind === 'self') throw viewError(400, 'cannot-operate-self', err.message);
+      if (err.kind === 'permission') throw viewError(403, 'forbidden', err.message);
+      if (err.kind === 'not_member') throw viewError(404, 'member-not-found', err.message);
+      throw viewError(400, 'role-already-assigned', err.message);
     }
     return { result: 'success' };
   });
 
   app.delete<{ Params: { id: string } }>('/console/api/workspaces/current/members/:id', async (request, reply) => {
-    if (!UUID_RE.test(request.params.id)) throw httpError(404);
+    if (!uuidParam(request, reply)) return reply;
     const user = await consoleUser(ctx, request);
-    const member = memberTarget(reply, request.params.id);
-    if (!member) throw httpError(404);
+    const member = ctx.db.accounts.get(request.params.id);
+    if (!member) throw notFoundInView(request.url.split('?')[0] ?? '', MEMBER_ROUTE);
     try {
-      checkPermission(user, member.id, 'remove');
+      checkPermission(ctx, user, member.id, 'remove');
       if (!ctx.db.membership(user.membership.workspaceId, member.id)) throw new MemberError('not_member', 'Member not in tenant.');
       ctx.db.removeMember(user.membership.workspaceId, member.id);
     } catch (err) {
-      if (err instanceof MemberError) {
-        if (err.kind === 'self') return reply.code(400).send({ code: 'cannot-operate-self', message: err.message });
-        if (err.kind === 'permission') return reply.code(403).send({ code: 'forbidden', message: err.message });
-        return reply.code(404).send({ code: 'member-not-found', message: err.message });
-      }
-      throw invalidParam(err instanceof Error ? err.message : String(err));
+      if (!(err instanceof MemberError)) throw err;
+      if (err.kind === 'self') throw viewError(400, 'cannot-operate-self', err.message);
+      if (err.kind === 'permission') throw viewError(403, 'forbidden', err.message);
+      throw viewError(404, 'member-not-found', err.message);
     }
     return { result: 'success', tenant_id: user.membership.workspaceId };
   });

@@ -6,6 +6,8 @@
  * - web/app/signin/normal-form.tsx: already-signed-in probe (`GET /account/profile`), buttons top
  *   to bottom (social, SSO, "or", e-mail code / password, sign-up link, "no method" panel),
  *   `?message=` shown as an error, `?invite_token=` passed to the SSO call;
+ * - web/context/app-context.tsx (1.12.1) / web/context/app-context-normalizers.ts (1.16.1): the
+ *   signed-in person from `GET /account/profile`, their role from `POST /workspaces/current`;
  * - web/app/signin/components/sso-auth.tsx + web/service/sso.ts: `GET
  *   <prefix>/enterprise/sso/<protocol>/login[?invite_token=]` → `{url, state}`, cookie
  *   `user-oidc-state=<state>; path=/` (oauth2: `user-oauth2-state`), full navigation to `url`;
@@ -225,11 +227,10 @@ async function main() {
   var r = await request('GET', '/account/profile');
   if (!r || !r.ok) { location.href = '/signin'; return; }
   var p = await r.json();
-  var role = p.role;
-  if (!role) {
-    var w = await request('POST', '/workspaces/current');
-    if (w && w.ok) role = (await w.json()).role;
-  }
+  // the profile has no role: the console reads it from POST /workspaces/current (app context)
+  var role = 'unknown';
+  var w = await request('POST', '/workspaces/current', {});
+  if (w && w.ok) role = (await w.json()).role;
   document.getElementById('who').textContent = 'Signed in as ' + p.name + ' (' + role + ')';
   document.getElementById('email').textContent = p.email;
 }

@@ -107,7 +107,8 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         const s = await session();
         assert.deepEqual(s.response.body, { result: 'success' });
         const cookies = new Map(s.response.setCookies.map((c) => [parseSetCookie(c).name, parseSetCookie(c)]));
-        assert.deepEqual([...cookies.keys()].sort(), [names.access, names.csrf, names.refresh].sort());
+        // refresh-token writes them in this order (login uses access, refresh, CSRF)
+        assert.deepEqual([...cookies.keys()], [names.csrf, names.access, names.refresh]);
         const secure = target.consoleApiUrl.startsWith('https') && target.consoleWebUrl.startsWith('https');
         const expected: [string, boolean, number][] = [
           [names.access, true, target.accessTokenExpireMinutes * 60],
@@ -173,13 +174,27 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
     });
 
     describe('request authentication and CSRF', () => {
-      it('the profile answers with cookies and a matching X-CSRF-Token', async () => {
+      it('the profile answers with cookies and a matching X-CSRF-Token (Dify\'s fields only: no role, no status)', async () => {
         const s = await session();
         const r = await call(target, 'GET', '/console/api/account/profile', { cookie: s.cookie, csrf: s.csrfToken });
         assert.equal(r.status, 200, r.text);
         assert.equal(r.body['id'], target.accountId);
         assert.equal(typeof r.body['email'], 'string');
         assert.equal(typeof r.body['name'], 'string');
+        assert.deepEqual(Object.keys(r.body).sort(), [
+          'avatar', 'avatar_url', 'created_at', 'email', 'id', 'interface_language', 'interface_theme',
+          'is_password_set', 'last_login_at', 'last_login_ip', 'name', 'timezone',
+        ]);
+      });
+
+      it('the caller\'s role comes from POST /workspaces/current', async () => {
+        const s = await session();
+        const r = await call(target, 'POST', '/console/api/workspaces/current', { cookie: s.cookie, csrf: s.csrfToken, json: {} });
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.body['id'], target.workspaceId);
+        const list = await admin(target, 'GET', '/console/api/workspaces/current/members');
+        const me = (list.body['accounts'] as Record<string, string>[]).find((a) => a['id'] === target.accountId);
+        assert.equal(r.body['role'], me?.['role']);
       });
 
       it('without X-CSRF-Token the profile is refused', async () => {
@@ -210,10 +225,11 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         assert.equal(r.body['id'], target.accountId);
       });
 
-      it('no credentials at all → 401 unauthorized', async () => {
+      it('no credentials at all → 401 unauthorized with the error handler\'s challenge', async () => {
         const r = await call(target, 'GET', '/console/api/account/profile');
         assert.equal(r.status, 401);
-        assert.equal(r.body['code'], 'unauthorized');
+        assert.deepEqual(r.body, { code: 'unauthorized', message: 'Invalid Authorization token.', status: 401 });
+        assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="api"');
       });
 
       it('a forged access token is refused', async () => {
@@ -233,10 +249,15 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
       it('with X-WORKSPACE-ID it lists members without CSRF (≥1.11.0)', async () => {
         const r = await admin(target, 'GET', '/console/api/workspaces/current/members');
         assert.equal(r.status, 200, r.text);
+        assert.deepEqual(Object.keys(r.body), ['accounts'], 'no "result" key');
         const accounts = r.body['accounts'] as Record<string, unknown>[];
         assert.ok(Array.isArray(accounts) && accounts.length > 0);
         for (const k of ['id', 'name', 'email', 'role', 'status']) assert.ok(k in (accounts[0] ?? {}), `member field ${k}`);
         assert.ok(accounts.some((a) => a['role'] === 'owner'));
+        for (const a of accounts) {
+          if (versionFeatures(version).rbacFields) assert.deepEqual(a['roles'], [{ id: a['role'], name: a['role'] }]);
+          else assert.equal('roles' in a, false);
+        }
       });
 
       it('with an unknown workspace it authenticates nobody', async () => {
@@ -324,16 +345,24 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         const g = await call(target, 'GET', '/console/api/setup');
         assert.equal(g.status, 200);
         assert.equal(g.body['step'], 'finished');
+        assert.match(String(g.body['setup_at']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/, 'naive ISO timestamp, whole seconds');
         const p = await call(target, 'POST', '/console/api/setup', {
           json: { email: nobody(), name: 'Nobody', password: 'Contract-Passw0rd' },
         });
         assert.equal(p.status, 403, p.text);
-        assert.equal(p.body['code'], 'already_setup');
+        if (versionFeatures(version).fastopenapiSetup) {
+          // fastopenapi's error shape (≥1.12.0), not the `already_setup` error class
+          assert.deepEqual(p.body, { error: { type: 'authorization_error', message: 'Forbidden', status: 403 } });
+        } else {
+          assert.equal(p.body['code'], 'already_setup');
+        }
       });
 
-      it('community edition does not serve /console/api/enterprise/*', async () => {
+      it('community edition does not serve /console/api/enterprise/* (Werkzeug\'s HTML 404)', async () => {
         const r = await call(target, 'GET', '/console/api/enterprise/sso/oidc/login');
         assert.equal(r.status, 404);
+        assert.match(r.headers.get('content-type') ?? '', /^text\/html/);
+        assert.match(r.text, /<title>404 Not Found<\/title>/);
       });
     });
 
@@ -354,10 +383,27 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         const token = url.searchParams.get('token') ?? '';
         assert.ok(token);
 
-        const check = await call(target, 'GET', `/console/api/activate/check?workspace_id=${target.workspaceId}&email=${encodeURIComponent(email)}&token=${token}`);
+        // the invite URL carries email + token; that (or the token alone) is what Dify looks up
+        const check = await call(target, 'GET', `/console/api/activate/check?email=${encodeURIComponent(email)}&token=${token}`);
         assert.equal(check.status, 200);
         assert.equal(check.body['is_valid'], true);
-        assert.equal((check.body['data'] as Record<string, string>)['email'], email);
+        const checkData = check.body['data'] as Record<string, unknown>;
+        assert.equal(checkData['email'], email);
+        assert.equal(checkData['workspace_id'], target.workspaceId);
+        if (versionFeatures(version).inviteFlowV2) {
+          assert.equal(checkData['account_status'], 'pending');
+          assert.equal(checkData['requires_setup'], true);
+        } else {
+          assert.deepEqual(Object.keys(checkData).sort(), ['email', 'workspace_id', 'workspace_name']);
+        }
+        // with workspace_id AND email Dify reads a legacy key nothing writes any more: never valid
+        const legacy = await call(target, 'GET', `/console/api/activate/check?workspace_id=${target.workspaceId}&email=${encodeURIComponent(email)}&token=${token}`);
+        assert.deepEqual(legacy.body, { is_valid: false });
+        const legacyAct = await call(target, 'POST', '/console/api/activate', {
+          json: { workspace_id: target.workspaceId, email, token, name: 'Contract Person', interface_language: 'en-US', timezone: 'UTC' },
+        });
+        assert.equal(legacyAct.status, 403, legacyAct.text);
+        assert.equal(legacyAct.body['code'], 'already_activate');
 
         const list = await admin(target, 'GET', '/console/api/workspaces/current/members');
         const member = (list.body['accounts'] as Record<string, string>[]).find((a) => a['email'] === email);
@@ -367,21 +413,24 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
 
         const bad = await admin(target, 'PUT', `/console/api/workspaces/current/members/${member['id']}/update-role`, { role: 'superuser' });
         assert.equal(bad.status, 400);
-        assert.equal(bad.body['code'], 'invalid-role');
+        assert.deepEqual(bad.body, { code: 'invalid-role', message: 'Invalid role' });
         const same = await admin(target, 'PUT', `/console/api/workspaces/current/members/${member['id']}/update-role`, { role: 'editor' });
         assert.equal(same.status, 400, 'the same role again is an error');
+        const sameMessage = 'The provided role is already assigned to the member.';
+        if (versionFeatures(version).memberRoleErrorCodes) assert.deepEqual(same.body, { code: 'role-already-assigned', message: sameMessage });
+        else assert.deepEqual(same.body, { code: 'invalid_param', message: sameMessage, status: 400 });
         const upd = await admin(target, 'PUT', `/console/api/workspaces/current/members/${member['id']}/update-role`, { role: 'normal' });
         assert.equal(upd.status, 200, upd.text);
         assert.deepEqual(upd.body, { result: 'success' });
 
         const act = await call(target, 'POST', '/console/api/activate', {
-          json: { workspace_id: target.workspaceId, email, token, name: 'Contract Person', interface_language: 'en-US', timezone: 'UTC' },
+          json: { email, token, name: 'Contract Person', interface_language: 'en-US', timezone: 'UTC' },
         });
         assert.equal(act.status, 200, act.text);
         assert.deepEqual(act.body, { result: 'success' });
         assert.equal(act.setCookies.length, 0, 'activation issues no login');
-        const recheck = await call(target, 'GET', `/console/api/activate/check?workspace_id=${target.workspaceId}&email=${encodeURIComponent(email)}&token=${token}`);
-        assert.equal(recheck.body['is_valid'], false);
+        const recheck = await call(target, 'GET', `/console/api/activate/check?email=${encodeURIComponent(email)}&token=${token}`);
+        assert.deepEqual(recheck.body, { is_valid: false });
 
         const after1 = await admin(target, 'GET', '/console/api/workspaces/current/members');
         const activated = (after1.body['accounts'] as Record<string, string>[]).find((a) => a['email'] === email);
@@ -395,6 +444,46 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         const again = await admin(target, 'DELETE', `/console/api/workspaces/current/members/${member['id']}`);
         assert.equal(again.status, 404);
         assert.equal(again.body['code'], 'member-not-found');
+
+        // inviting the (active, removed) account again
+        const reinvite = await admin(target, 'POST', '/console/api/workspaces/current/members/invite-email', { emails: [email], role: 'editor' });
+        assert.equal(reinvite.status, 201, reinvite.text);
+        const re = (reinvite.body['invitation_results'] as Record<string, string>[])[0] ?? {};
+        const listed = async () =>
+          ((await admin(target, 'GET', '/console/api/workspaces/current/members')).body['accounts'] as Record<string, string>[]).find((a) => a['email'] === email);
+        if (versionFeatures(version).inviteFlowV2) {
+          // a token; the account joins only when it activates (name etc. optional for an active account)
+          assert.equal(re['status'], 'success');
+          const reToken = new URL(re['url'] ?? '', 'http://placeholder').searchParams.get('token') ?? '';
+          assert.ok(reToken, re['url']);
+          assert.equal(await listed(), undefined, 'not a member before activation');
+          const reCheck = await call(target, 'GET', `/console/api/activate/check?token=${reToken}`);
+          assert.equal((reCheck.body['data'] as Record<string, unknown>)['account_status'], 'active');
+          assert.equal((reCheck.body['data'] as Record<string, unknown>)['requires_setup'], false);
+          const reAct = await call(target, 'POST', '/console/api/activate', { json: { email, token: reToken } });
+          assert.equal(reAct.status, 200, reAct.text);
+          assert.equal((await listed())?.['role'], 'editor');
+          // a member already: no token
+          const dup = await admin(target, 'POST', '/console/api/workspaces/current/members/invite-email', { emails: [email], role: 'editor' });
+          assert.deepEqual((dup.body['invitation_results'] as unknown[])[0], { status: 'already_member', email, message: 'Account already in workspace.' });
+        } else {
+          // joined at once, answered with the sign-in URL
+          assert.equal(re['status'], 'success');
+          assert.equal(new URL(re['url'] ?? '', 'http://placeholder').pathname.endsWith('/signin'), true, re['url']);
+          assert.equal((await listed())?.['role'], 'editor');
+        }
+        const cleanup = await admin(target, 'DELETE', `/console/api/workspaces/current/members/${member['id']}`);
+        assert.equal(cleanup.status, 200, cleanup.text);
+      });
+
+      it('invite-email refuses the owner role (error body per version)', async () => {
+        const r = await admin(target, 'POST', '/console/api/workspaces/current/members/invite-email', {
+          emails: [`contract-${randomBytes(6).toString('hex')}@example.com`],
+          role: 'owner',
+        });
+        assert.equal(r.status, 400, r.text);
+        if (versionFeatures(version).inviteErrorsV3) assert.deepEqual(r.body, { code: 'invalid_role', message: 'Invalid role.', status: 400 });
+        else assert.deepEqual(r.body, { code: 'invalid-role', message: 'Invalid role' });
       });
 
       it('member routes take UUIDs only', async () => {
