@@ -9,6 +9,7 @@ test.describe('disabled user', () => {
   test('a disabled user cannot start a session and loses the existing one at the next liveness check', async ({ newContext, target, idp }) => {
     const interval = livenessSeconds(target.stack?.livenessSeconds);
     notApplicable(interval <= 0, 'the deployment has no liveness check configured (E2E_LIVENESS_SECONDS)');
+    test.setTimeout(60_000 + interval * 1000);
     await using person = await idp.createUser({ groups: ['dify-editors'] });
     await using ctxOld = await newContext();
     const old = await ctxOld.newPage();
