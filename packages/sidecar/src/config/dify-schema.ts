@@ -60,6 +60,7 @@ export const difySchema = {
   gate: Type.Object({
     mode: Type.Union([Type.Literal('authrequest'), Type.Literal('proxy')], { default: 'authrequest', description: '`authrequest`: nginx asks `/sso/auth`; `proxy`: the sidecar forwards every request to Dify itself.' }),
     webApps: Type.Boolean({ default: false, description: 'Require a kit session for the published web-app API (`/api/…`) too.' }),
+    serviceApiBearer: Type.Boolean({ default: false, description: 'Service API (`/v1/…`): require an IdP bearer JWT in `X-Sso-Token` (verified like console bearers: `bearer.audience`, `bearer.requiredScopes`) next to the Dify app key.' }),
     machineRoutes: Type.Array(Type.String(), { default: [], description: 'Console routes a verified bearer token may call, as `GET /console/api/apps*` (method, path, `*` = prefix). They run with the admin key as the workspace owner: keep to read routes.' }),
     proxyTimeoutSeconds: Type.Integer({ default: 3600, minimum: 10, maximum: 86400, description: 'Reverse-proxy mode: upstream read timeout (SSE, long runs).' }),
     bodyLimitMegabytes: Type.Integer({ default: 100, minimum: 1, maximum: 2048, description: 'Reverse-proxy mode: largest request body (uploads).' }),
@@ -132,6 +133,9 @@ export const difyConfigChecks: readonly ConfigCheck[] = [
     if (!Array.isArray(routes)) return;
     const { problems } = parseMachineRoutes(routes as string[]);
     for (const p of problems) report('ERR_CONFIG_FORMAT', 'gate.machineRoutes', p);
+    if (getPath(c, 'gate.serviceApiBearer') === true && (getPath(c, 'bearer.audience') as unknown[] | undefined)?.length === 0) {
+      report('ERR_CONFIG_CONFLICT', 'gate.serviceApiBearer', 'needs bearer.audience (bearer verification) to be configured');
+    }
     if (routes.length > 0 && (getPath(c, 'bearer.audience') as unknown[] | undefined)?.length === 0) {
       report('ERR_CONFIG_CONFLICT', 'gate.machineRoutes', 'needs bearer.audience (bearer verification) to be configured');
     }

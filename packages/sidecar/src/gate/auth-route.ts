@@ -21,7 +21,7 @@ import type { DifyBridgeServices } from '../dify/bridge.js'
 import { difyClearCookies } from '../dify/cookies.js'
 import { clientAddress, headerValue, unmapV4 } from './cidr.js'
 import { gateContextFor } from './context.js'
-import { decide, type GateDecision } from './decide.js'
+import { SERVICE_TOKEN_HEADER, decide, type GateDecision } from './decide.js'
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
@@ -44,6 +44,7 @@ export function authRoute(app: FastifyInstance, svc: DifyBridgeServices): void {
         cookie: h.cookie,
         authorization: headerValue(h.authorization),
         clientIp: clientAddress(peer, h, svc.trustedProxies),
+        serviceToken: headerValue(h[SERVICE_TOKEN_HEADER]),
       }
       const decision = await decide(gateReq, gateContextFor(app, svc, request, gateReq))
       if (!decision.allow) {

@@ -20,5 +20,6 @@ export function gateContextFor(app: FastifyInstance, svc: DifyBridgeServices, re
     machineRoutes: svc.machineRoutes,
     machineUpstream: config.dify.adminApiKey && config.dify.workspaceId ? { authorization: `Bearer ${config.dify.adminApiKey}`, workspaceId: config.dify.workspaceId } : undefined,
     webApps: config.gate.webApps,
+    serviceApiBearer: config.gate.serviceApiBearer,
   }
 }

@@ -20,7 +20,12 @@ export interface GateRequest {
   readonly cookie: string | string[] | undefined
   readonly authorization: string | undefined
   readonly clientIp: string | undefined
+  /** IdP bearer JWT sent next to a Dify app key on the service API (`X-Sso-Token`), if any. */
+  readonly serviceToken?: string | undefined
 }
+
+/** Header carrying the IdP bearer JWT on the service API (second factor next to the Dify app key). */
+export const SERVICE_TOKEN_HEADER = 'x-sso-token'
 
 /** Minimal view of a kit session result (`app.sso.checkSession`). */
 export type SessionCheck =
@@ -45,13 +50,15 @@ export interface GateContext {
   readonly machineUpstream?: { readonly authorization: string; readonly workspaceId: string } | undefined
   /** Require a kit session for the web-app API (`/api/**`). */
   readonly webApps: boolean
+  /** Require a verified IdP bearer (`X-Sso-Token`) next to the Dify app key on `/v1/**`. */
+  readonly serviceApiBearer?: boolean | undefined
 }
 
 export type GateDecision =
   | {
       readonly allow: true
       /** Why it passed (for debug logs and tests). */
-      readonly via: 'public' | 'session' | 'refresh' | 'machine' | 'break_glass' | 'passthrough' | 'signed_file' | 'setup_open'
+      readonly via: 'public' | 'session' | 'refresh' | 'machine' | 'service_bearer' | 'break_glass' | 'passthrough' | 'signed_file' | 'setup_open'
       /** Set only for machine requests: credentials nginx / the proxy puts on the upstream request. */
       readonly upstream?: { readonly authorization: string; readonly workspaceId: string }
     }
@@ -109,6 +116,20 @@ export async function decide(req: GateRequest, ctx: GateContext): Promise<GateDe
     if (hasFileSignature(req.rawUri)) return { allow: true, via: 'signed_file' }
     const s = await ctx.checkSession()
     return s.ok ? { allow: true, via: 'session' } : deny(401, 'unauthorized', `unsigned file request without session (${s.reason})`)
+  }
+  if (cls === 'service') {
+    if (!ctx.serviceApiBearer) return { allow: true, via: 'passthrough' }
+    if (method === 'OPTIONS') return { allow: true, via: 'passthrough' }
+    const token = /^(?:Bearer\s+)?(\S+)\s*$/i.exec(req.serviceToken ?? '')?.[1]
+    if (!token || !ctx.verifyBearer) return deny(401, 'invalid_token', 'service API needs an IdP bearer in X-Sso-Token')
+    try {
+      await ctx.verifyBearer(token)
+    } catch (e) {
+      const code = (e as { code?: unknown }).code
+      if (code === 'ERR_TOKEN_SCOPE') return deny(403, 'insufficient_scope', 'service bearer lacks the required scope')
+      return deny(401, 'invalid_token', `service bearer rejected (${typeof code === 'string' ? code : 'error'})`)
+    }
+    return { allow: true, via: 'service_bearer' }
   }
   if (cls === 'webapp') {
     if (!ctx.webApps) return { allow: true, via: 'passthrough' }

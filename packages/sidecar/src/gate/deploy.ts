@@ -31,6 +31,8 @@ export interface DeployOptions {
   readonly sidecarPort?: number
   /** Also gate the published web-app API. */
   readonly gateWebApps?: boolean
+  /** Also gate the service API (IdP bearer in `X-Sso-Token` next to the app key). */
+  readonly gateServiceApi?: boolean
   /** Overwrite an override file not written by this generator. */
   readonly force?: boolean
   /** Accept Dify minors newer than the version table. */
@@ -75,7 +77,7 @@ export function renderDeployment(o: DeployOptions): DeployResult {
   if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(o.image)) throw Object.assign(new TypeError('"image" must be an image reference'), { code: 'ERR_INVALID_ARG_VALUE' })
   const templatePath = join(o.difyDockerDir, 'nginx', 'conf.d', 'default.conf.template')
   if (!existsSync(templatePath)) throw new DifyError('ERR_DIFY_NGINX_TEMPLATE', `missing ${templatePath}`)
-  const template = insertSsoLocations(readFileSync(templatePath, 'utf8'), { sidecar: `http://${SIDECAR_UPSTREAM}`, ...(o.gateWebApps ? { gateWebApps: true } : {}) })
+  const template = insertSsoLocations(readFileSync(templatePath, 'utf8'), { sidecar: `http://${SIDECAR_UPSTREAM}`, ...(o.gateWebApps ? { gateWebApps: true } : {}), ...(o.gateServiceApi ? { gateServiceApi: true } : {}) })
   const serverSide = v !== undefined && (v.major > 1 || (v.major === 1 && v.minor >= 15))
 
   const sidecarEnv = {
@@ -92,6 +94,7 @@ export function renderDeployment(o: DeployOptions): DeployResult {
     DIFY_SSO_DIFY_COOKIE_DOMAIN: '${COOKIE_DOMAIN:-}',
     DIFY_SSO_DIFY_REFRESH_TOKEN_EXPIRE_DAYS: '${REFRESH_TOKEN_EXPIRE_DAYS:-30}',
     ...(o.gateWebApps ? { DIFY_SSO_GATE_WEB_APPS: 'true' } : {}),
+    ...(o.gateServiceApi ? { DIFY_SSO_GATE_SERVICE_API_BEARER: 'true' } : {}),
   }
   const apiEnv = { ...LOGIN_FLAGS, ADMIN_API_KEY_ENABLE: 'true', ADMIN_API_KEY: '${DIFY_SSO_ADMIN_API_KEY:?set DIFY_SSO_ADMIN_API_KEY in .env}' }
   const health = `fetch('http://127.0.0.1:${port}/sso/health/live').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))`

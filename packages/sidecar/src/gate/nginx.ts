@@ -5,7 +5,7 @@
  *   (`docker/nginx/conf.d/default.conf.template` of the installed version, read at run time, never
  *   shipped here) and inserts the sidecar's locations right after `server_name`, plus the
  *   `auth_request` lines at the top of the gated locations (`/console/api`, `/socket.io/`, and
- *   `/api` when web apps are gated). Nothing else in the template changes, so the locations a
+ *   `/api` / `/v1` when web apps / the service API are gated). Nothing else in the template changes, so the locations a
  *   newer Dify adds (`/socket.io/`, `/openapi`, …) are kept as they are. A template of an
  *   unexpected shape is refused with `ERR_DIFY_NGINX_TEMPLATE`.
  * - {@link renderLocalNginxConf} renders a complete `nginx.conf` for the local stack (front door →
@@ -27,6 +27,8 @@ export interface InsertOptions {
   readonly sidecar: string
   /** Also gate the published web-app API (`location /api`). */
   readonly gateWebApps?: boolean
+  /** Also gate the service API (`location /v1`: IdP bearer in `X-Sso-Token` next to the app key). */
+  readonly gateServiceApi?: boolean
 }
 
 /** Name of the nginx `upstream` block for the sidecar (keep-alive connections for `auth_request`). */
@@ -43,7 +45,7 @@ export function sidecarUpstreamBlock(server: string, keepalive = 32): string {
 }
 
 /** Identity headers nginx blanks on gated requests (nginx itself drops names with `_`: `underscores_in_headers off`). */
-const BLANKED_HEADERS = ['X-Forwarded-User', 'X-Forwarded-Email', 'X-Forwarded-Groups', 'X-Forwarded-Preferred-Username', 'X-Forwarded-Access-Token', 'X-Auth-Request-User', 'X-Auth-Request-Email', 'X-Auth-Request-Groups', 'X-Remote-User', 'Remote-User', 'X-Original-URI', 'X-Original-Method']
+const BLANKED_HEADERS = ['X-Sso-Token', 'X-Forwarded-User', 'X-Forwarded-Email', 'X-Forwarded-Groups', 'X-Forwarded-Preferred-Username', 'X-Forwarded-Access-Token', 'X-Auth-Request-User', 'X-Auth-Request-Email', 'X-Auth-Request-Groups', 'X-Remote-User', 'Remote-User', 'X-Original-URI', 'X-Original-Method']
 
 function sidecarLocations(sidecar: string, proxyInclude: string, ind: string): string {
   const i2 = ind + '  '
@@ -150,6 +152,7 @@ export function insertSsoLocations(template: string, options: InsertOptions): st
     { prefix: '/console/api', replaceAuthorization: true, required: true },
     { prefix: '/socket.io/', replaceAuthorization: true, required: false },
     ...(options.gateWebApps ? [{ prefix: '/api', replaceAuthorization: false, required: true }] : []),
+    ...(options.gateServiceApi ? [{ prefix: '/v1', replaceAuthorization: false, required: true }] : []),
   ]
   const inserts: { at: number; text: string }[] = []
   for (const g of gated) {
@@ -181,6 +184,7 @@ export interface LocalNginxOptions {
   /** Writable directory for nginx's pid, logs and temp files. */
   readonly tempDir: string
   readonly gateWebApps?: boolean
+  readonly gateServiceApi?: boolean
 }
 
 /** Proxy settings of Dify's `proxy.conf` (dify `docker/nginx/proxy.conf.template`), with 3600 s timeouts. */
@@ -226,7 +230,7 @@ export function renderLocalNginxConf(o: LocalNginxOptions): string {
     '}',
     '',
   ].join('\n')
-  const inserted = insertSsoLocations(server, { sidecar: `http://${SIDECAR_UPSTREAM}`, ...(o.gateWebApps ? { gateWebApps: true } : {}) })
+  const inserted = insertSsoLocations(server, { sidecar: `http://${SIDECAR_UPSTREAM}`, ...(o.gateWebApps ? { gateWebApps: true } : {}), ...(o.gateServiceApi ? { gateServiceApi: true } : {}) })
   const body = inserted.replace(/^([ \t]*)include proxy\.conf;/gm, (_m, ind: string) => ind + inlineProxyConf(ind))
   const t = o.tempDir.replace(/\/$/, '')
   return [

@@ -75,15 +75,17 @@ export const REFRESH_ROUTE: RouteRule = rule(['POST'], '/console/api/refresh-tok
 
 export type PathClass =
   | 'console' // /console/api/**, /socket.io/** (both authenticate with the console access cookie)
+  | 'service' // /v1/** (service API, Dify app keys)
   | 'files' // /files/** (signed URLs)
   | 'webapp' // /api/** (published web-app API)
-  | 'passthrough' // everything Dify authenticates itself or serves publicly: /v1, /mcp, /triggers, /e/, /openapi, /health, web pages
+  | 'passthrough' // everything Dify authenticates itself or serves publicly: /mcp, /triggers, /e/, /openapi, /health, web pages
 
 export function classifyPath(path: string): PathClass {
   if (path === '/console/api' || path.startsWith('/console/api/')) return 'console'
   if (path === '/socket.io' || path.startsWith('/socket.io/')) return 'console'
   if (path === '/files' || path.startsWith('/files/')) return 'files'
   if (path === '/api' || path.startsWith('/api/')) return 'webapp'
+  if (path === '/v1' || path.startsWith('/v1/')) return 'service'
   return 'passthrough'
 }
 

@@ -23,7 +23,7 @@ import { difyClearCookies } from '../dify/cookies.js'
 import { canonicalisePath } from './canonical-path.js'
 import { clientAddress, headerValue, unmapV4 } from './cidr.js'
 import { gateContextFor } from './context.js'
-import { decide, type GateDecision } from './decide.js'
+import { SERVICE_TOKEN_HEADER, decide, type GateDecision } from './decide.js'
 import { stripIdentityHeaders } from './identity-headers.js'
 import { classifyPath } from './policy.js'
 
@@ -134,6 +134,7 @@ export async function proxyRoutes(app: FastifyInstance, opts: { svc: DifyBridgeS
       cookie: request.headers.cookie,
       authorization: headerValue(request.headers.authorization),
       clientIp: clientAddress(peer, request.headers, svc.trustedProxies),
+      serviceToken: headerValue(request.headers[SERVICE_TOKEN_HEADER]),
     }
     const decision = await decide(gateReq, gateContextFor(app, svc, request, gateReq))
     if (!decision.allow) {

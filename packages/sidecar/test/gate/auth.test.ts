@@ -17,6 +17,7 @@ before(async () => {
     DIFY_SSO_BEARER_AUDIENCE: 'dify-console-api',
     DIFY_SSO_BEARER_REQUIRED_SCOPES: 'dify:console',
     DIFY_SSO_GATE_MACHINE_ROUTES: 'GET /console/api/apps*',
+    DIFY_SSO_GATE_SERVICE_API_BEARER: 'true',
   }, { op })
 })
 after(async () => {
@@ -218,4 +219,14 @@ test('break-glass cookie: bound to the client IP, bounded lifetime, tamper-evide
   assert.equal(parseTtl('1h'), 3600)
   assert.equal(parseTtl('5s'), undefined)
   assert.equal(parseTtl('2d'), undefined)
+})
+
+test('/sso/auth: service API second factor (X-Sso-Token next to the app key)', async () => {
+  const none = await auth(b.app, 'POST', '/v1/chat-messages', { authorization: 'Bearer app-123' })
+  assert.equal(none.statusCode, 401)
+  const ok = await auth(b.app, 'POST', '/v1/chat-messages', { authorization: 'Bearer app-123', 'x-sso-token': `Bearer ${await op.accessTokenJwt({})}` })
+  assert.equal(ok.statusCode, 204)
+  assert.equal(ok.headers['x-sso-upstream-authorization'], undefined, 'the app key is not replaced')
+  const aud = await auth(b.app, 'POST', '/v1/chat-messages', { authorization: 'Bearer app-123', 'x-sso-token': await op.accessTokenJwt({ aud: 'elsewhere' }) })
+  assert.equal(aud.statusCode, 401)
 })

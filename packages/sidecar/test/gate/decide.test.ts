@@ -210,3 +210,16 @@ test('uncanonicalisable path → 400 invalid_path', async () => {
   const d = await decide(req('GET', '/console/api/%zz'), ctx({ session: live() }))
   assert.ok(!d.allow && d.code === 'invalid_path')
 })
+
+test('service API: passthrough by default; with serviceApiBearer an IdP bearer in X-Sso-Token is required', async () => {
+  assert.equal((await decide(req('POST', '/v1/chat-messages', { authorization: 'Bearer app-1' }), ctx())).allow, true)
+  const on = (o: Opts) => ({ ...ctx(o), serviceApiBearer: true })
+  const missing = await decide(req('POST', '/v1/chat-messages', { authorization: 'Bearer app-1' }), on({ bearer: 'ok' }))
+  assert.ok(!missing.allow && missing.status === 401 && missing.code === 'invalid_token')
+  const ok = await decide(req('POST', '/v1/chat-messages', { authorization: 'Bearer app-1', serviceToken: `Bearer ${jwt({ sub: 'm' })}` }), on({ bearer: 'ok' }))
+  assert.ok(ok.allow && ok.via === 'service_bearer' && !('upstream' in ok && ok.upstream), 'the app key stays; nothing is replaced')
+  const aud = await decide(req('POST', '/v1/chat-messages', { serviceToken: jwt({}) }), on({ bearer: 'ERR_TOKEN_AUDIENCE' }))
+  assert.ok(!aud.allow && aud.status === 401)
+  const scope = await decide(req('POST', '/v1/chat-messages', { serviceToken: jwt({}) }), on({ bearer: 'ERR_TOKEN_SCOPE' }))
+  assert.ok(!scope.allow && scope.status === 403 && scope.code === 'insufficient_scope')
+})

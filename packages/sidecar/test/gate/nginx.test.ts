@@ -57,6 +57,15 @@ test('web-app gating adds auth_request to /api without replacing Authorization t
   assert.ok((await checkWithNginx(out)).ok)
 })
 
+test('service-API gating adds auth_request to /v1, keeps the app key and blanks X-Sso-Token upstream', async () => {
+  const out = insertSsoLocations(template('dify-1.12'), { sidecar: 'http://dify-sso:8080', gateServiceApi: true })
+  const v1 = out.slice(out.indexOf('location /v1 {'), out.indexOf('proxy_pass', out.indexOf('location /v1 {')))
+  assert.match(v1, /auth_request \/sso\/auth;/)
+  assert.match(v1, /proxy_set_header X-Sso-Token "";/)
+  assert.doesNotMatch(v1, /Authorization/)
+  assert.ok((await checkWithNginx(out)).ok)
+})
+
 const refusals: [string, string, RegExp][] = [
   ['two server blocks', 'server {\n server_name a;\n location /console/api {\n }\n}\nserver {\n server_name b;\n}\n', /exactly one "server \{"/],
   ['no server_name', 'server {\n    listen 80;\n    location /console/api {\n    }\n}\n', /exactly one "server_name/],
