@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import { buildStandinWeb } from '../src/web.js';
 import { findChromium, chromiumArgs } from '../../../scripts/lib/chromium.js';
 import { INTROSPECTION, listen, standin, type StandinUnderTest } from './helpers.js';
