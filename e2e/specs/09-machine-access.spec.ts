@@ -3,9 +3,9 @@ import { test, expect, type Target, notApplicable } from '../fixtures.js';
 // Scenario 9: machine access — a client-credentials token with the right audience and scope
 // reaches the console API (allowlisted read routes); a token of another client (no Dify
 // audience or scope), a tampered token and a user's ID token are refused.
-async function clientToken(target: Target, which: 'good' | 'other'): Promise<string> {
+async function clientToken(target: Target, which: 'good' | 'other' | { clientId: string; clientSecret: string }): Promise<string> {
   const m = target.machine;
-  const client = m?.[which];
+  const client = typeof which === 'string' ? m?.[which] : which;
   if (!m || !client) throw new Error('machine client not configured');
   const res = await fetch(m.tokenUrl, {
     method: 'POST',
@@ -44,6 +44,22 @@ test.describe('machine access', () => {
   test('a token of another client (no Dify audience or scope) is refused', async ({ request, target }) => {
     notApplicable(!target.machine?.other, 'no second machine client configured (E2E_OTHER_MACHINE_CLIENT_ID/SECRET)');
     const token = await clientToken(target, 'other');
+    const res = await request.get(`${target.baseUrl}${membersPath}`, { headers: { authorization: `Bearer ${token}` } });
+    expect([401, 403]).toContain(res.status());
+  });
+
+  test('right audience without the required scope is refused', async ({ request, target, idp }) => {
+    await using client = await idp.createMachineClient({ audience: 'dify-console-api' });
+    const token = await clientToken(target, client);
+    const res = await request.get(`${target.baseUrl}${membersPath}`, { headers: { authorization: `Bearer ${token}` } });
+    expect([401, 403]).toContain(res.status());
+  });
+
+  test('the required scope without the right audience is refused', async ({ request, target, idp }) => {
+    await using client = await idp.createMachineClient({ scopes: ['dify:console'] });
+    const token = await clientToken(target, client);
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { scope?: string };
+    expect(claims.scope ?? '', 'the token does carry the scope').toContain('dify:console');
     const res = await request.get(`${target.baseUrl}${membersPath}`, { headers: { authorization: `Bearer ${token}` } });
     expect([401, 403]).toContain(res.status());
   });

@@ -24,6 +24,18 @@ export interface CreateUserOptions {
   prefix?: string;
 }
 
+export interface TestClient extends AsyncDisposable {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface CreateClientOptions {
+  /** Hard-coded `aud` value added to access tokens (audience mapper). */
+  audience?: string;
+  /** Client scopes added as default scopes (their names end up in `scope`). */
+  scopes?: string[];
+}
+
 export class IdpAdmin {
   readonly #access: IdpAdminAccess;
   #token: { value: string; until: number } | undefined;
@@ -103,6 +115,50 @@ export class IdpAdmin {
       name: `${firstName} ${lastName}`,
       [Symbol.asyncDispose]: async () => {
         await this.#call('DELETE', `/users/${id}`).catch(() => undefined);
+      },
+    };
+  }
+
+  /** A disposable confidential client for the client-credentials grant. */
+  async createMachineClient(opts: CreateClientOptions = {}): Promise<TestClient> {
+    const clientId = `e2e-machine-${randomBytes(4).toString('hex')}`;
+    const clientSecret = randomBytes(16).toString('base64url');
+    await this.#call('POST', '/clients', {
+      clientId,
+      secret: clientSecret,
+      enabled: true,
+      protocol: 'openid-connect',
+      publicClient: false,
+      serviceAccountsEnabled: true,
+      standardFlowEnabled: false,
+      directAccessGrantsEnabled: false,
+      protocolMappers: opts.audience
+        ? [
+            {
+              name: 'audience',
+              protocol: 'openid-connect',
+              protocolMapper: 'oidc-audience-mapper',
+              config: { 'included.custom.audience': opts.audience, 'access.token.claim': 'true', 'id.token.claim': 'false' },
+            },
+          ]
+        : [],
+    });
+    const list = (await (await this.#call('GET', `/clients?clientId=${encodeURIComponent(clientId)}`)).json()) as Array<{ id: string }>;
+    const id = list[0]?.id;
+    if (!id) throw new Error(`IdP client ${clientId} not found after creation`);
+    if (opts.scopes?.length) {
+      const all = (await (await this.#call('GET', '/client-scopes')).json()) as Array<{ id: string; name: string }>;
+      for (const name of opts.scopes) {
+        const scope = all.find((x) => x.name === name);
+        if (!scope) throw new Error(`IdP client scope ${name} not found`);
+        await this.#call('PUT', `/clients/${id}/default-client-scopes/${scope.id}`);
+      }
+    }
+    return {
+      clientId,
+      clientSecret,
+      [Symbol.asyncDispose]: async () => {
+        await this.#call('DELETE', `/clients/${id}`).catch(() => undefined);
       },
     };
   }
