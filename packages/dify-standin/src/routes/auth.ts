@@ -8,8 +8,10 @@
  * - follows api/controllers/console/auth/email_register.py (1.12.1–main).
  * - follows api/controllers/console/auth/oauth.py (1.12.1): unconfigured provider → 400
  *   `{"error":"Invalid provider"}`.
- * - follows api/controllers/console/setup.py (1.12.1–main).
- * - follows api/controllers/console/auth/activate.py (1.12.1–main).
+ * - follows api/controllers/console/setup.py (fastopenapi from 1.12.0; the older `already_setup`
+ *   answer before).
+ * - follows api/controllers/console/auth/activate.py + api/services/account_service.py invitation
+ *   look-ups (1.12.1–1.16.1; optional set-up fields and join-on-activation from 1.15.0).
  * - follows api/controllers/console/wraps.py (1.12.1–main): `email_password_login_enabled`
  *   (`abort(403)`), `decrypt_password_field` / `decrypt_code_field` (≥1.11.2).
  */
