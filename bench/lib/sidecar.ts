@@ -52,5 +52,9 @@ const access = `eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.${Buffer.from(JSON.stringif
 process.send?.({ port: (app.server.address() as AddressInfo).port, cookie: `${app.sso.cookieNames.session}=${raw}; access_token=${access}` })
 process.on('message', (m: unknown) => {
   if (m === 'rss') process.send?.({ rss: process.memoryUsage().rss })
+  if (m === 'cpu') {
+    const u = process.cpuUsage()
+    process.send?.({ cpu: u.user + u.system })
+  }
   if (m === 'exit') void app.close().then(() => process.exit(0))
 })
