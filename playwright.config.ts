@@ -23,9 +23,13 @@ export default defineConfig({
     launchOptions: { executablePath: findChromium(), args: chromiumArgs },
   },
   projects: [
-    { name: 'setup', testMatch: /setup\/.*\.setup\.ts/, teardown: 'teardown' },
-    { name: 'teardown', testMatch: /setup\/.*\.teardown\.ts/ },
+    // Real services (Redis, Keycloak), then the kit's stack on top; each teardown stops exactly
+    // what its setup started, in reverse order.
+    { name: 'setup', testMatch: /setup\/services\.setup\.ts/, teardown: 'teardown' },
+    { name: 'teardown', testMatch: /setup\/services\.teardown\.ts/ },
+    { name: 'stack', testMatch: /setup\/stack\.setup\.ts/, dependencies: ['setup'], teardown: 'stack-teardown' },
+    { name: 'stack-teardown', testMatch: /setup\/stack\.teardown\.ts/ },
     { name: 'smoke', testMatch: /smoke\/.*\.spec\.ts/, dependencies: ['setup'] },
-    { name: 'chromium', testMatch: /specs\/.*\.spec\.ts/, dependencies: ['setup', 'smoke'] },
+    { name: 'chromium', testMatch: /specs\/.*\.spec\.ts/, dependencies: ['stack', 'smoke'] },
   ],
 });

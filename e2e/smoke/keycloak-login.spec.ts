@@ -5,6 +5,8 @@ import { ports, urls } from '../../scripts/lib/ports.js';
 // Plumbing smoke test: Chromium opens Keycloak's own login page for the realm, alice logs in
 // through Keycloak's form, and lands back at a minimal relying party, authenticated.
 let rp: MinimalRp;
+// The plumbing smoke test belongs to the local stack; a deployment run reports it as not applicable.
+test.skip(!!process.env.E2E_BASE_URL, 'local-stack plumbing check: not applicable against a deployment (E2E_BASE_URL)');
 test.beforeAll(async () => {
   rp = await startMinimalRp({ issuer: urls.keycloakIssuer, port: ports.smokeRp });
 });

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { generateKeyPair, exportJWK } from 'jose';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { realmFile } from './keycloak.js';
 
 interface RealmUser {
@@ -156,6 +156,8 @@ export async function startDemoOp(opts: { port: number; publicUrl: string }): Pr
     ttl: { Session: 8 * 3600, Interaction: 600, Grant: 8 * 3600, AccessToken: 300, IdToken: 300, ClientCredentials: 300, RefreshToken: 8 * 3600 },
   };
 
+  // Loaded lazily: importing this module only for realmUsers() must not load the OP.
+  const { default: Provider } = await import('oidc-provider');
   const provider = new Provider(issuer, configuration);
   const callback = provider.callback();
 
