@@ -7,7 +7,8 @@
  * - refresh token = `secrets.token_hex(64)` (128 hex characters);
  * - Redis `SETEX refresh_token:<t> <ttl> <account id>` and
  *   `SETEX account_refresh_token:<account id> <ttl> <t>`, TTL = REFRESH_TOKEN_EXPIRE_DAYS;
- * - from 1.14.0 every key is `<REDIS_KEY_PREFIX>:<key>` when the prefix is set (langgenius/dify#35139);
+ * - from 1.14.0 every key is `<REDIS_KEY_PREFIX>:<key>` when the prefix is set (langgenius/dify#35139;
+ *   dify `api/extensions/redis_names.py` `serialize_redis_name`: prefix stripped, empty = none);
  * - `POST /console/api/refresh-token` with the refresh cookie rotates the pair and answers
  *   with Set-Cookie for access, refresh and CSRF tokens (dify `api/controllers/console/auth/login.py`,
  *   `RefreshTokenApi`; cookie rules in `api/libs/token.py`).
