@@ -11,7 +11,6 @@ async function landAfterLogin(page: Page, target: Target, payload: string): Prom
     throw new Error(`redirect=${payload} sent the browser off the console: ${err.message.split('\n')[0]}`);
   });
   await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.baseUrl)}/`));
-  await page.waitForLoadState('load');
   return new URL(page.url());
 }
 
