@@ -62,6 +62,7 @@ export const difySchema = {
     webApps: Type.Boolean({ default: false, description: 'Require a kit session for the published web-app API (`/api/…`) too.' }),
     serviceApiBearer: Type.Boolean({ default: false, description: 'Service API (`/v1/…`): require an IdP bearer JWT in `X-Sso-Token` (verified like console bearers: `bearer.audience`, `bearer.requiredScopes`) next to the Dify app key.' }),
     machineRoutes: Type.Array(Type.String(), { default: [], description: 'Console routes a verified bearer token may call, as `GET /console/api/apps*` (method, path, `*` = prefix). They run with the admin key as the workspace owner: keep to read routes.' }),
+    authRequestSecret: Type.Optional(Type.String({ minLength: 32, secret: true, description: 'Shared secret nginx sends to `/sso/auth` (`X-Sso-Gate-Secret`). Needed for machine access in `authrequest` mode unless every `trustProxy` entry is loopback: only nginx may receive the upstream admin credentials.' })),
     proxyTimeoutSeconds: Type.Integer({ default: 3600, minimum: 10, maximum: 86400, description: 'Reverse-proxy mode: upstream read timeout (SSE, long runs).' }),
     bodyLimitMegabytes: Type.Integer({ default: 100, minimum: 1, maximum: 2048, description: 'Reverse-proxy mode: largest request body (uploads).' }),
   }),

@@ -2,8 +2,10 @@
  * `/sso/auth`: the decision endpoint for nginx `auth_request`.
  *
  * nginx sends the original request's headers plus `X-Original-URI: $request_uri`,
- * `X-Original-Method: $request_method` and `X-Real-IP: $remote_addr`; they are read only from
- * peers in `trustProxy` (oauth2-proxy GHSA-7x63-xv5r-3p2x). Answers:
+ * `X-Original-Method: $request_method` and `X-Forwarded-For`; they are read only from peers in
+ * `trustProxy` (oauth2-proxy GHSA-7x63-xv5r-3p2x). Machine credentials are only returned to a
+ * subrequest carrying `X-Sso-Gate-Secret` = `gate.authRequestSecret` (or when every trusted proxy
+ * is loopback). Answers:
  * - **204** pass. For machine requests also `X-Sso-Upstream-Authorization` and
  *   `X-Sso-Upstream-Workspace-Id`, which nginx puts on the upstream request (it replaces the
  *   client's `Authorization` and `X-WORKSPACE-ID` on every gated request, so these can only come
@@ -16,6 +18,7 @@
  *
  * @module
  */
+import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { DifyBridgeServices } from '../dify/bridge.js'
 import { difyClearCookies } from '../dify/cookies.js'
@@ -24,6 +27,29 @@ import { gateContextFor } from './context.js'
 import { SERVICE_TOKEN_HEADER, decide, type GateDecision } from './decide.js'
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+
+/** Header nginx adds to the `auth_request` subrequest with `gate.authRequestSecret`. */
+export const GATE_SECRET_HEADER = 'x-sso-gate-secret'
+
+function isLoopbackCidr(entry: string): boolean {
+  const [addr, bits] = entry.split('/')
+  if (addr === '::1') return bits === undefined || bits === '128'
+  return /^127\./.test(addr ?? '') && (bits === undefined || Number(bits) >= 8)
+}
+
+/**
+ * Whether this subrequest may receive upstream credentials (the admin key for machine routes):
+ * it carries `gate.authRequestSecret`, or — without a secret — every trusted proxy is on this
+ * host (loopback), so no other machine can ask.
+ */
+export function mayReceiveCredentials(secret: string | undefined, given: string | string[] | undefined, trustProxy: readonly string[]): boolean {
+  if (secret) {
+    const g = Buffer.from(typeof given === 'string' ? given : '')
+    const s = Buffer.from(secret)
+    return g.length === s.length && timingSafeEqual(g, s)
+  }
+  return trustProxy.length > 0 && trustProxy.every(isLoopbackCidr)
+}
 
 export function authRoute(app: FastifyInstance, svc: DifyBridgeServices): void {
   app.route({
@@ -46,7 +72,10 @@ export function authRoute(app: FastifyInstance, svc: DifyBridgeServices): void {
         clientIp: clientAddress(peer, h, svc.trustedProxies),
         serviceToken: headerValue(h[SERVICE_TOKEN_HEADER]),
       }
-      const decision = await decide(gateReq, gateContextFor(app, svc, request, gateReq))
+      let decision = await decide(gateReq, gateContextFor(app, svc, request, gateReq))
+      if (decision.allow && decision.upstream && !mayReceiveCredentials(app.sso.config.gate.authRequestSecret, h[GATE_SECRET_HEADER], app.sso.config.trustProxy)) {
+        decision = { allow: false, status: 403, code: 'machine_route_denied', detail: 'upstream credentials are handed only to nginx (gate.authRequestSecret)' }
+      }
       if (!decision.allow) {
         request.log.debug({ code: decision.code, detail: decision.detail }, 'gate denied')
         // A Dify login presented without its kit session (stolen cookie, or a session that just ended).

@@ -55,6 +55,9 @@ export function difyVersionOf(dockerDir: string): string {
   throw new DifyError('ERR_DIFY_VERSION_UNKNOWN', `no langgenius/dify-api:<version> image found in ${dockerDir}/docker-compose.yaml`)
 }
 
+/** Shared by the sidecar and nginx (envsubst in Dify's nginx entrypoint), from Dify's `.env`. */
+const GATE_SECRET_REF = '${DIFY_SSO_GATE_AUTH_REQUEST_SECRET:?set DIFY_SSO_GATE_AUTH_REQUEST_SECRET in .env (32+ random characters)}'
+
 const LOGIN_FLAGS = {
   ENABLE_EMAIL_PASSWORD_LOGIN: 'false',
   ENABLE_EMAIL_CODE_LOGIN: 'false',
@@ -77,7 +80,12 @@ export function renderDeployment(o: DeployOptions): DeployResult {
   if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(o.image)) throw Object.assign(new TypeError('"image" must be an image reference'), { code: 'ERR_INVALID_ARG_VALUE' })
   const templatePath = join(o.difyDockerDir, 'nginx', 'conf.d', 'default.conf.template')
   if (!existsSync(templatePath)) throw new DifyError('ERR_DIFY_NGINX_TEMPLATE', `missing ${templatePath}`)
-  const template = insertSsoLocations(readFileSync(templatePath, 'utf8'), { sidecar: `http://${SIDECAR_UPSTREAM}`, ...(o.gateWebApps ? { gateWebApps: true } : {}), ...(o.gateServiceApi ? { gateServiceApi: true } : {}) })
+  const template = insertSsoLocations(readFileSync(templatePath, 'utf8'), {
+    sidecar: `http://${SIDECAR_UPSTREAM}`,
+    authRequestSecret: '${DIFY_SSO_GATE_AUTH_REQUEST_SECRET}',
+    ...(o.gateWebApps ? { gateWebApps: true } : {}),
+    ...(o.gateServiceApi ? { gateServiceApi: true } : {}),
+  })
   const serverSide = v !== undefined && (v.major > 1 || (v.major === 1 && v.minor >= 15))
 
   const sidecarEnv = {
@@ -93,6 +101,7 @@ export function renderDeployment(o: DeployOptions): DeployResult {
     DIFY_SSO_DIFY_CONSOLE_WEB_URL: '${CONSOLE_WEB_URL:-}',
     DIFY_SSO_DIFY_COOKIE_DOMAIN: '${COOKIE_DOMAIN:-}',
     DIFY_SSO_DIFY_REFRESH_TOKEN_EXPIRE_DAYS: '${REFRESH_TOKEN_EXPIRE_DAYS:-30}',
+    DIFY_SSO_GATE_AUTH_REQUEST_SECRET: GATE_SECRET_REF,
     ...(o.gateWebApps ? { DIFY_SSO_GATE_WEB_APPS: 'true' } : {}),
     ...(o.gateServiceApi ? { DIFY_SSO_GATE_SERVICE_API_BEARER: 'true' } : {}),
   }
@@ -135,6 +144,8 @@ export function renderDeployment(o: DeployOptions): DeployResult {
     yamlEnv('      ', apiEnv),
     ...(serverSide ? ['  web:', '    environment:', yamlEnv('      ', { SERVER_CONSOLE_API_URL: 'http://nginx:${NGINX_PORT:-80}' })] : []),
     '  nginx:',
+    '    environment:',
+    yamlEnv('      ', { DIFY_SSO_GATE_AUTH_REQUEST_SECRET: GATE_SECRET_REF }),
     '    volumes:',
     '      - ./sso/nginx/conf.d:/etc/nginx/conf.d',
     '    depends_on:',

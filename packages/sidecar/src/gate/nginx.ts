@@ -29,6 +29,12 @@ export interface InsertOptions {
   readonly gateWebApps?: boolean
   /** Also gate the service API (`location /v1`: IdP bearer in `X-Sso-Token` next to the app key). */
   readonly gateServiceApi?: boolean
+  /**
+   * Value nginx sends as `X-Sso-Gate-Secret` to `/sso/auth` (`gate.authRequestSecret`): the secret
+   * itself, or an envsubst reference such as `${DIFY_SSO_GATE_AUTH_REQUEST_SECRET}` for Dify's
+   * nginx entrypoint. Without it, machine access works only with a loopback-only `trustProxy`.
+   */
+  readonly authRequestSecret?: string
 }
 
 /** Name of the nginx `upstream` block for the sidecar (keep-alive connections for `auth_request`). */
@@ -47,7 +53,7 @@ export function sidecarUpstreamBlock(server: string, keepalive = 32): string {
 /** Identity headers nginx blanks on gated requests (nginx itself drops names with `_`: `underscores_in_headers off`). */
 const BLANKED_HEADERS = ['X-Sso-Token', 'X-Forwarded-User', 'X-Forwarded-Email', 'X-Forwarded-Groups', 'X-Forwarded-Preferred-Username', 'X-Forwarded-Access-Token', 'X-Auth-Request-User', 'X-Auth-Request-Email', 'X-Auth-Request-Groups', 'X-Remote-User', 'Remote-User', 'X-Original-URI', 'X-Original-Method']
 
-function sidecarLocations(sidecar: string, proxyInclude: string, ind: string): string {
+function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, secret: string | undefined): string {
   const i2 = ind + '  '
   const px = (path: string) => `${ind}location ${path} {\n${i2}proxy_pass ${sidecar};\n${i2}${proxyInclude}\n${ind}}\n`
   return [
@@ -63,6 +69,7 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string): s
     `${i2}proxy_set_header X-Original-Method $request_method;`,
     `${i2}proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`,
     `${i2}proxy_set_header X-Forwarded-Proto $scheme;`,
+    ...(secret ? [`${i2}proxy_set_header X-Sso-Gate-Secret "${secret}";`] : []),
     `${i2}proxy_http_version 1.1;`,
     `${i2}proxy_set_header Connection "";`,
     `${ind}}`,
@@ -138,6 +145,9 @@ export function insertSsoLocations(template: string, options: InsertOptions): st
     throw Object.assign(new TypeError('"sidecar" must be an http URL without a path (e.g. http://dify-sso:8080)'), { code: 'ERR_INVALID_ARG_VALUE' })
   }
   const sidecar = options.sidecar.replace(/\/$/, '')
+  if (options.authRequestSecret !== undefined && !/^(\$\{[A-Z0-9_]+\}|[A-Za-z0-9._~+\/=-]{32,256})$/.test(options.authRequestSecret)) {
+    throw Object.assign(new TypeError('"authRequestSecret" must be 32+ URL-safe characters or an ${ENV_VAR} reference'), { code: 'ERR_INVALID_ARG_VALUE' })
+  }
   let text = template.replace(/\r\n/g, '\n')
   if (text.includes(BEGIN_MARK) || text.includes(GATE_MARK)) fail('it already contains the dify-sso-kit blocks (use the original Dify template)')
   const servers = text.match(/^[ \t]*server[ \t]*\{/gm) ?? []
@@ -166,7 +176,7 @@ export function insertSsoLocations(template: string, options: InsertOptions): st
   // 2. the sidecar's own locations right after server_name.
   const sn = names[0] as RegExpMatchArray
   const snEnd = (sn.index as number) + sn[0].length
-  inserts.push({ at: snEnd, text: '\n' + sidecarLocations(sidecar, proxyInclude, sn[1] ?? '    ') })
+  inserts.push({ at: snEnd, text: '\n' + sidecarLocations(sidecar, proxyInclude, sn[1] ?? '    ', options.authRequestSecret) })
   inserts.sort((a, b) => b.at - a.at)
   for (const ins of inserts) text = text.slice(0, ins.at) + ins.text + text.slice(ins.at)
   return text
@@ -185,6 +195,8 @@ export interface LocalNginxOptions {
   readonly tempDir: string
   readonly gateWebApps?: boolean
   readonly gateServiceApi?: boolean
+  /** `gate.authRequestSecret` of the sidecar (sent as `X-Sso-Gate-Secret`). */
+  readonly authRequestSecret?: string
 }
 
 /** Proxy settings of Dify's `proxy.conf` (dify `docker/nginx/proxy.conf.template`), with 3600 s timeouts. */
@@ -230,7 +242,7 @@ export function renderLocalNginxConf(o: LocalNginxOptions): string {
     '}',
     '',
   ].join('\n')
-  const inserted = insertSsoLocations(server, { sidecar: `http://${SIDECAR_UPSTREAM}`, ...(o.gateWebApps ? { gateWebApps: true } : {}), ...(o.gateServiceApi ? { gateServiceApi: true } : {}) })
+  const inserted = insertSsoLocations(server, { sidecar: `http://${SIDECAR_UPSTREAM}`, ...(o.gateWebApps ? { gateWebApps: true } : {}), ...(o.gateServiceApi ? { gateServiceApi: true } : {}), ...(o.authRequestSecret ? { authRequestSecret: o.authRequestSecret } : {}) })
   const body = inserted.replace(/^([ \t]*)include proxy\.conf;/gm, (_m, ind: string) => ind + inlineProxyConf(ind))
   const t = o.tempDir.replace(/\/$/, '')
   return [

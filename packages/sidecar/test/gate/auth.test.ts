@@ -230,3 +230,27 @@ test('/sso/auth: service API second factor (X-Sso-Token next to the app key)', a
   const aud = await auth(b.app, 'POST', '/v1/chat-messages', { authorization: 'Bearer app-123', 'x-sso-token': await op.accessTokenJwt({ aud: 'elsewhere' }) })
   assert.equal(aud.statusCode, 401)
 })
+
+test('/sso/auth: machine credentials are handed only to nginx (gate secret), unless every trusted proxy is loopback', async () => {
+  const token = await op.accessTokenJwt({})
+  const secret = 'gate-secret-0123456789abcdefghijklmnop'
+  const wide = await startBridge(standin, {
+    DIFY_SSO_TRUST_PROXY: '127.0.0.1,10.0.0.0/8',
+    DIFY_SSO_BEARER_AUDIENCE: 'dify-console-api',
+    DIFY_SSO_BEARER_REQUIRED_SCOPES: 'dify:console',
+    DIFY_SSO_GATE_MACHINE_ROUTES: 'GET /console/api/apps*',
+    DIFY_SSO_GATE_AUTH_REQUEST_SECRET: secret,
+  }, { op })
+  try {
+    const without = await auth(wide.app, 'GET', '/console/api/apps', { authorization: `Bearer ${token}` })
+    assert.equal(without.statusCode, 403)
+    assert.equal(without.headers['x-sso-upstream-authorization'], undefined)
+    const wrong = await auth(wide.app, 'GET', '/console/api/apps', { authorization: `Bearer ${token}`, 'x-sso-gate-secret': secret.replace(/.$/, 'X') })
+    assert.equal(wrong.statusCode, 403)
+    const right = await auth(wide.app, 'GET', '/console/api/apps', { authorization: `Bearer ${token}`, 'x-sso-gate-secret': secret })
+    assert.equal(right.statusCode, 204)
+    assert.match(String(right.headers['x-sso-upstream-authorization']), /^Bearer /)
+  } finally {
+    await wide.close()
+  }
+})

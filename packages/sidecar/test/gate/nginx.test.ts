@@ -15,7 +15,7 @@ async function checkWithNginx(inserted: string, upstreamConf = sidecarUpstreamBl
   const dir = tempDir()
   const port = await freePort()
   // What Dify's nginx entrypoint does, plus a stand-in for Docker DNS (service names → loopback).
-  const rendered = envsubst(inserted, { NGINX_PORT: `127.0.0.1:${port}`, NGINX_SERVER_NAME: '_', NGINX_SOCKET_IO_UPSTREAM: '127.0.0.1:1', ACME_CHALLENGE_LOCATION: '', HTTPS_CONFIG: '' })
+  const rendered = envsubst(inserted, { NGINX_PORT: `127.0.0.1:${port}`, NGINX_SERVER_NAME: '_', NGINX_SOCKET_IO_UPSTREAM: '127.0.0.1:1', ACME_CHALLENGE_LOCATION: '', HTTPS_CONFIG: '', DIFY_SSO_GATE_AUTH_REQUEST_SECRET: 'gate-secret-0123456789abcdefghijklmnop' })
     .replace(/http:\/\/(api|web|dify-sso):/g, 'http://127.0.0.1:')
   return nginxTest(wrapServer(dir, upstreamConf.replace('dify-sso:', '127.0.0.1:') + rendered), dir)
 }
@@ -95,6 +95,9 @@ test('renderLocalNginxConf: complete config accepted by nginx -t', () => {
   assert.match(text, /proxy_buffering off;/)
   assert.match(text, /client_max_body_size 100m;/)
   assert.throws(() => renderLocalNginxConf({ listen: '127.0.0.1', sidecar: 'a:1', api: 'a:1', web: 'a:1', tempDir: dir }), { code: 'ERR_INVALID_ARG_VALUE' })
+  const withSecret = renderLocalNginxConf({ listen: '127.0.0.1:18000', sidecar: '127.0.0.1:18088', api: '127.0.0.1:15001', web: '127.0.0.1:13000', tempDir: dir, authRequestSecret: 'gate-secret-0123456789abcdefghijklmnop' })
+  assert.match(withSecret, /proxy_set_header X-Sso-Gate-Secret "gate-secret-0123456789abcdefghijklmnop";/)
+  assert.throws(() => renderLocalNginxConf({ listen: '127.0.0.1:1', sidecar: 'a:1', api: 'a:1', web: 'a:1', tempDir: dir, authRequestSecret: 'x"; evil' }), { code: 'ERR_INVALID_ARG_VALUE' })
 })
 
 function copyFixture(v: string): string {
@@ -115,6 +118,8 @@ test('deploy: compose override hardens the sidecar, sets Dify’s login flags, m
   assert.ok(existsSync(join(dir, 'sso/sso.env.example')))
   const tpl = read(join(dir, 'sso/nginx/conf.d/default.conf.template'))
   assert.ok(tpl.includes('location = /sso/auth {') && tpl.includes('proxy_pass http://dify_sso_sidecar;'))
+  assert.ok(tpl.includes('proxy_set_header X-Sso-Gate-Secret "${DIFY_SSO_GATE_AUTH_REQUEST_SECRET}";'), 'nginx sends the gate secret (envsubst at container start)')
+  assert.match(o, /nginx:\n    environment:\n      DIFY_SSO_GATE_AUTH_REQUEST_SECRET: /)
   const upstream = read(join(dir, 'sso/nginx/conf.d/dify-sso-upstream.conf'))
   assert.match(upstream, /upstream dify_sso_sidecar \{\n  server dify-sso:8080;\n  keepalive 32;/)
   assert.ok((await checkWithNginx(tpl, upstream)).ok)
