@@ -222,9 +222,26 @@ export function buildStandinApi(options: StandinApiOptions): FastifyInstance {
       status: 500,
     });
   });
-  // a path no route matches: Werkzeug's HTML page (observed for /console/api/* too, e.g. the
-  // enterprise SSO paths community dify-api does not serve)
-  app.setNotFoundHandler((_request, reply) => reply.code(404).type('text/html; charset=utf-8').send(WERKZEUG_NOT_FOUND_HTML));
+  // Werkzeug routing: a path some route serves with another method → 405 JSON; a path no route
+  // matches → Werkzeug's HTML page (observed for /console/api/* too, e.g. the enterprise SSO paths
+  // community dify-api does not serve)
+  const routePatterns: { re: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = ([] as string[]).concat(route.method);
+    if (!route.url.startsWith('/console/api/') || route.url.includes('*')) return;
+    const escaped = route.url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+');
+    routePatterns.push({ re: new RegExp(`^${escaped}/?$`), methods });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const matching = routePatterns.filter((r) => r.re.test(path));
+    // (a path that matched a route with this very method but was refused by it, e.g. a non-UUID
+    // member id, is a plain 404)
+    if (request.method !== 'OPTIONS' && matching.length > 0 && !matching.some((r) => r.methods.includes(request.method))) {
+      return reply.code(405).send({ code: 'method_not_allowed', message: 'The method is not allowed for the requested URL.', status: 405 });
+    }
+    return reply.code(404).type('text/html; charset=utf-8').send(WERKZEUG_NOT_FOUND_HTML);
+  });
   // CORS preflight: 200, empty body, no authentication
   app.options('/console/api/*', async (_request, reply) => reply.code(200).type('text/html; charset=utf-8').send(''));
 

@@ -71,6 +71,8 @@ export interface VersionFeatures {
   readonly refreshErrorsUnmasked: boolean;
   /** ≥1.16.0: `POST /workspaces/current` adds `trial_credits_exhausted_at` (api/controllers/console/workspace/workspace.py, 85cc183501) and answers `plan: null` on a community deployment (observed on 1.16.1, `"basic"` on 1.12.1; boundary of `plan` unverified). */
   readonly workspaceCredits: boolean;
+  /** ≥1.16.0: `GET /workspaces` items carry `last_opened_at` (api/controllers/console/workspace/workspace.py, ff56fb7e23). */
+  readonly workspaceLastOpened: boolean;
   /** ≥1.16.0: `Vary: Cookie` on every response (observed on 1.16.1, not on 1.12.1; boundary unverified). */
   readonly varyCookie: boolean;
   /** ≥1.16.1: `is_allow_create_workspace`, `plugin_manager`, `max_plugin_package_size`, trial fields leave system-features; `license` shrinks to `{status}`; `enable_step_by_step_tour`, `knowledge_fs_enabled`, `webapp_auth.allow_public_access` join (api/services/feature_service.py, aff5c47541). */
@@ -105,6 +107,7 @@ export function versionFeatures(version: string): VersionFeatures {
     inviteErrorsV3: atLeast('1.16.0'),
     refreshErrorsUnmasked: atLeast('1.16.0'),
     workspaceCredits: atLeast('1.16.0'),
+    workspaceLastOpened: atLeast('1.16.0'),
     varyCookie: atLeast('1.16.0'),
     slimSystemFeatures: atLeast('1.16.1'),
     deploymentEditionField: atLeast('1.16.1'),

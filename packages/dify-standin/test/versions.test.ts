@@ -404,3 +404,52 @@ describe('registration details', () => {
     }
   });
 });
+
+describe('other console endpoints', () => {
+  it('setup creates the owner with the language\'s timezone; GET /workspaces, /version, /init, /account/init', async (t) => {
+    const a = standin({ version: '1.16.1', seed: { setup: null, workspaces: [], accounts: [] }, enableEmailPasswordLogin: true });
+    const b = standin({ version: '1.12.1' });
+    t.after(() => Promise.all([a.close(), b.close()]));
+    await a.app.inject({ method: 'POST', url: '/console/api/setup', payload: { email: 'root@example.com', name: 'Root', password: 'Root-passw0rd', language: 'en-US' } });
+    const login = await a.app.inject({ method: 'POST', url: '/console/api/login', payload: { email: 'root@example.com', password: Buffer.from('Root-passw0rd').toString('base64') } });
+    const jar = ([] as string[]).concat(login.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+    const h = { cookie: jar, 'x-csrf-token': /csrf_token=([^;]+)/.exec(jar)?.[1] ?? '' };
+    const profile = (await a.app.inject({ url: '/console/api/account/profile', headers: h })).json();
+    assert.equal(profile.timezone, 'America/New_York');
+    const ws = (await a.app.inject({ url: '/console/api/workspaces', headers: h })).json();
+    assert.equal(ws.workspaces.length, 1);
+    assert.deepEqual(Object.keys(ws.workspaces[0]), ['id', 'name', 'plan', 'status', 'created_at', 'last_opened_at', 'current']);
+    assert.equal(ws.workspaces[0].plan, 'sandbox');
+    assert.equal(ws.workspaces[0].current, true);
+    const init = await a.app.inject({ method: 'POST', url: '/console/api/account/init', headers: h, payload: {} });
+    assert.equal(init.statusCode, 400);
+    assert.equal(init.json().code, 'account_already_inited');
+    assert.deepEqual((await a.app.inject({ url: '/console/api/init' })).json(), { status: 'finished' });
+    const initPost = await a.app.inject({ method: 'POST', url: '/console/api/init', payload: { password: 'x' } });
+    assert.equal(initPost.statusCode, 403);
+    assert.equal(initPost.json().error.type, 'authorization_error');
+    const v = (await b.app.inject({ url: '/console/api/version?current_version=1.0.0' })).json();
+    assert.deepEqual(v, { version: '1.12.1', release_date: '', release_notes: '', can_auto_update: false, features: { can_replace_logo: false, model_load_balancing_enabled: false } });
+  });
+
+  it('a known path with another method → 405 JSON', async (t) => {
+    const s = standin();
+    t.after(() => s.close());
+    const r = await s.app.inject({ url: '/console/api/logout' });
+    assert.equal(r.statusCode, 405);
+    assert.deepEqual(r.json(), { code: 'method_not_allowed', message: 'The method is not allowed for the requested URL.', status: 405 });
+  });
+
+  it('logout with a valid access token of an account without a workspace → 400 invalid_param', async (t) => {
+    const lonely = randomUUID();
+    const s = standin({ seed: seedWith([{ id: lonely, name: 'Lonely', email: 'lonely@example.com' }]) });
+    t.after(() => s.close());
+    const { SignJWT } = await import('jose');
+    const key = new TextEncoder().encode('standin-test-secret-key-0123456789');
+    const access = await new SignJWT({ user_id: lonely, exp: Math.floor(Date.now() / 1000) + 600 }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(key);
+    const r = await s.app.inject({ method: 'POST', url: '/console/api/logout', headers: { cookie: `access_token=${access}` } });
+    assert.equal(r.statusCode, 400);
+    assert.deepEqual(r.json(), { code: 'invalid_param', message: 'current_user must be an Account instance', status: 400 });
+    assert.equal(r.headers['set-cookie'], undefined);
+  });
+});

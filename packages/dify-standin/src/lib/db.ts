@@ -68,6 +68,15 @@ export interface SeedData {
   accounts: SeedAccount[];
 }
 
+/**
+ * The timezone a new account gets for its interface language (`language_timezone_mapping` in
+ * api/constants/languages.py, applied by `AccountService.create_account`): observed `en-US` →
+ * `America/New_York`; other languages fall back to `UTC` here (the full table is not modelled).
+ */
+export function timezoneForLanguage(language: string | undefined): string {
+  return (language ?? 'en-US') === 'en-US' ? 'America/New_York' : 'UTC';
+}
+
 function hashPassword(password: string, salt: Buffer): Buffer {
   // follows api/libs/password.py (1.12.1–main): PBKDF2-HMAC-SHA256, 10 000 iterations
   return pbkdf2Sync(password, salt, 10_000, 32, 'sha256');

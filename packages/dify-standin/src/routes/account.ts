@@ -9,11 +9,15 @@
  * - follows api/controllers/console/workspace/workspace.py `TenantApi.post` (1.12.1–1.16.1):
  *   `POST /workspaces/current` answers the current workspace with the caller's `role`; community
  *   values only (`plan` "basic" before 1.16.0, null from 1.16.0; credit fields null; never billing
- *   data).
+ *   data). `GET /workspaces` lists the caller's workspaces (`plan` "sandbox", `current`;
+ *   `last_opened_at` from 1.16.0).
+ * - follows api/controllers/console/workspace/account.py `AccountInitApi`: an initialised account
+ *   → 400 `account_already_inited`.
  */
 import type { FastifyInstance } from 'fastify';
 import type { StandinContext } from '../lib/context.js';
-import { consoleUser } from '../lib/auth.js';
+import { checkCsrf, consoleUser, loadRequestUser, setupRequired } from '../lib/auth.js';
+import { DifyHttpError, loginRequired } from '../lib/errors.js';
 
 const ts = (d: Date | null): number | null => (d ? Math.floor(d.getTime() / 1000) : null);
 
@@ -55,5 +59,39 @@ export function accountRoutes(app: FastifyInstance, ctx: StandinContext): void {
       ...(credits ? { trial_credits_exhausted_at: null } : {}),
       next_credit_reset_date: null,
     };
+  });
+
+  app.get('/console/api/workspaces', async (request) => {
+    const { account, membership } = await consoleUser(ctx, request);
+    const workspaces = ctx.db.membershipsOf(account.id).flatMap((m) => {
+      const ws = ctx.db.workspaces.get(m.workspaceId);
+      if (!ws) return [];
+      return [
+        {
+          id: ws.id,
+          name: ws.name,
+          plan: 'sandbox',
+          status: ws.status,
+          created_at: ts(ws.createdAt),
+          ...(ctx.features.workspaceLastOpened ? { last_opened_at: ts(account.lastActiveAt) } : {}),
+          current: ws.id === membership.workspaceId,
+        },
+      ];
+    });
+    return { workspaces };
+  });
+
+  // setup_required + login_required (no account_initialization_required)
+  app.post('/console/api/account/init', async (request) => {
+    setupRequired(ctx);
+    const user = await loadRequestUser(ctx, request);
+    if (!user) throw loginRequired();
+    await checkCsrf(ctx, request, user);
+    if (user.account.status === 'active') {
+      throw new DifyHttpError(400, 'account_already_inited', 'The account has been initialized. Please refresh the page.');
+    }
+    user.account.status = 'active';
+    user.account.initializedAt = new Date(ctx.now());
+    return { result: 'success' };
   });
 }

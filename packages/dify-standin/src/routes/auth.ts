@@ -22,7 +22,7 @@ import { loadRequestUser, requestCookie, setupRequired } from '../lib/auth.js';
 import { DifyErrors, DifyHttpError, fastopenapiForbidden, httpError, invalidParam, unauthorized, validationError } from '../lib/errors.js';
 import { cookiesFor, decodeBase64Field, login, logout, remoteIp, rotate } from '../lib/session.js';
 import { generateToken, getInvitation, getTokenData, revokeInvitation, revokeToken } from '../lib/token-manager.js';
-import { NON_OWNER_ROLES, type Account, type WorkspaceRole } from '../lib/db.js';
+import { NON_OWNER_ROLES, timezoneForLanguage, type Account, type WorkspaceRole } from '../lib/db.js';
 
 /** `LOGIN_MAX_ERROR_LIMITS`: locked once the failure count is ABOVE it, i.e. the 7th attempt answers 429. */
 const LOGIN_MAX_ERROR_LIMITS = 5;
@@ -171,7 +171,7 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
       // AccountService.create_account_and_tenant: the account is created first; without workspace
       // creation it is left behind (active, no workspace) and the request fails (observed)
       if (!ctx.options.allowRegister) throw DifyErrors.accountNotFound();
-      account = ctx.db.createAccount({ name: mail, email: mail });
+      account = ctx.db.createAccount({ name: mail, email: mail, ...newAccountLocale(body['language']) });
       if (!ctx.options.allowCreateWorkspace) throw DifyErrors.notAllowedCreateWorkspace();
       createOwnWorkspace(ctx, account.id, account.name);
     }
@@ -269,7 +269,7 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     await revokeToken(ctx, 'email_register', token);
     const mail = String(data['email']);
     if (ctx.db.findAccountByEmail(mail)) throw DifyErrors.emailAlreadyInUse();
-    const account = ctx.db.createAccount({ name: mail, email: mail, password: newPassword });
+    const account = ctx.db.createAccount({ name: mail, email: mail, password: newPassword, ...newAccountLocale(undefined) });
     // without workspace creation the account stays (active, password set, no workspace) and the
     // request answers 400 invalid_param with an empty message (observed on 1.12.1 and 1.16.1)
     if (!ctx.options.allowCreateWorkspace) throw invalidParam('');
@@ -320,9 +320,17 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     const name = str(body, 'name') ?? '';
     const password = str(body, 'password') ?? '';
     if (name.length === 0 || name.length > 30) throw invalidParam('name must be 1 to 30 characters');
-    const account = ctx.db.createAccount({ name, email: mail, password });
+    const account = ctx.db.createAccount({ name, email: mail, password, ...newAccountLocale(body['language']) });
     createOwnWorkspace(ctx, account.id, name, true);
     ctx.db.setupAt = new Date(ctx.now());
+    return reply.code(201).send({ result: 'success' });
+  });
+
+  // follows api/controllers/console/init_validate.py: no INIT_PASSWORD is modelled, so the
+  // validation step always reads "finished"; a POST after setup is refused like POST /setup
+  app.get('/console/api/init', async () => ({ status: 'finished' }));
+  app.post('/console/api/init', async (_request, reply) => {
+    if (ctx.db.setupAt) throw ctx.features.fastopenapiSetup ? fastopenapiForbidden() : DifyErrors.alreadySetup();
     return reply.code(201).send({ result: 'success' });
   });
 
@@ -405,6 +413,12 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     account.status = 'active';
     account.initializedAt = new Date(ctx.now());
   };
+}
+
+/** Interface language and its mapped timezone for an account Dify creates. */
+function newAccountLocale(language: unknown): { interfaceLanguage: string; timezone: string } {
+  const l = typeof language === 'string' && language ? language : 'en-US';
+  return { interfaceLanguage: l, timezone: timezoneForLanguage(l) };
 }
 
 function optionalString(body: Record<string, unknown>, key: string): string | undefined {

@@ -64,6 +64,14 @@ export function systemFeatures(ctx: StandinContext, _authenticated: boolean): Re
 }
 
 export function featureRoutes(app: FastifyInstance, ctx: StandinContext): void {
+  // follows api/controllers/console/version.py: no update check configured (CHECK_UPDATE_URL empty)
+  app.get('/console/api/version', async () => ({
+    version: ctx.features.version,
+    release_date: '',
+    release_notes: '',
+    can_auto_update: false,
+    features: { can_replace_logo: false, model_load_balancing_enabled: false },
+  }));
   app.get('/console/api/system-features', async (request) => {
     const user = await optionalUser(ctx, request);
     return systemFeatures(ctx, user !== null);

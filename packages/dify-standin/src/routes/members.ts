@@ -26,7 +26,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { StandinContext } from '../lib/context.js';
 import { consoleUser, type ConsoleUser } from '../lib/auth.js';
 import { DifyErrors, invalidParam, notFoundInView, validationError, viewError } from '../lib/errors.js';
-import { NON_OWNER_ROLES, WORKSPACE_ROLES, type WorkspaceRole } from '../lib/db.js';
+import { NON_OWNER_ROLES, WORKSPACE_ROLES, timezoneForLanguage, type WorkspaceRole } from '../lib/db.js';
 import { generateInviteToken } from '../lib/token-manager.js';
 import { jsonBody } from './auth.js';
 
@@ -137,7 +137,8 @@ export function memberRoutes(app: FastifyInstance, ctx: StandinContext): void {
             name: normalized.split('@')[0] ?? normalized,
             email: normalized,
             status: 'pending',
-            ...(language ? { interfaceLanguage: language } : {}),
+            interfaceLanguage: language ?? 'en-US',
+            timezone: timezoneForLanguage(language),
           });
           ctx.db.addMember(workspaceId, account.id, invitedRole, user.account.id);
           ctx.db.switchCurrent(account.id, workspaceId);
