@@ -73,7 +73,8 @@ export function authRoute(app: FastifyInstance, svc: DifyBridgeServices): void {
         serviceToken: headerValue(h[SERVICE_TOKEN_HEADER]),
       }
       let decision = await decide(gateReq, gateContextFor(app, svc, request, gateReq))
-      if (decision.allow && decision.upstream && !mayReceiveCredentials(app.sso.config.gate.authRequestSecret, h[GATE_SECRET_HEADER], app.sso.config.trustProxy)) {
+      // In reverse-proxy mode the sidecar applies machine credentials itself: /sso/auth never hands them out.
+      if (decision.allow && decision.upstream && (app.sso.config.gate.mode === 'proxy' || !mayReceiveCredentials(app.sso.config.gate.authRequestSecret, h[GATE_SECRET_HEADER], app.sso.config.trustProxy))) {
         decision = { allow: false, status: 403, code: 'machine_route_denied', detail: 'upstream credentials are handed only to nginx (gate.authRequestSecret)' }
       }
       if (!decision.allow) {

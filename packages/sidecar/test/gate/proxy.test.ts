@@ -146,3 +146,10 @@ test('proxy: machine bearer gets the admin key upstream only on allowlisted rout
   const forged = await fetch(`${base}/console/api/workspaces/current/members`, { headers: { authorization: 'Bearer admin-key-9f2c41d7e85b3a60', 'x-workspace-id': SEED_IDS.workspaceId } })
   assert.equal(forged.status, 401)
 })
+
+test('proxy mode: /sso/auth never hands out machine credentials', async () => {
+  const token = await s.op.accessTokenJwt({})
+  const res = await s.bridge.app.inject({ method: 'GET', url: '/sso/auth', remoteAddress: '192.0.2.1', headers: { 'x-original-uri': '/console/api/workspaces/current/members', 'x-original-method': 'GET', authorization: `Bearer ${token}` } })
+  assert.equal(res.statusCode, 403)
+  assert.equal(res.headers['x-sso-upstream-authorization'], undefined)
+})
