@@ -72,9 +72,11 @@ export type GateDecision =
       readonly family?: LockFamily
       /** Clear Dify's console cookies on this answer (a Dify login without a kit session). */
       readonly clearDifyCookies?: boolean
+      /** A page navigation: send the browser to `/sso/login?redirect=<path>` instead of a 401. */
+      readonly loginRedirect?: string
     }
 
-const deny = (status: 400 | 401 | 403, code: string, detail: string, extra: { family?: LockFamily; clearDifyCookies?: boolean } = {}): GateDecision => ({
+const deny = (status: 400 | 401 | 403, code: string, detail: string, extra: { family?: LockFamily; clearDifyCookies?: boolean; loginRedirect?: string } = {}): GateDecision => ({
   allow: false,
   status,
   code,
@@ -130,6 +132,14 @@ export async function decide(req: GateRequest, ctx: GateContext): Promise<GateDe
       return deny(401, 'invalid_token', `service bearer rejected (${typeof code === 'string' ? code : 'error'})`)
     }
     return { allow: true, via: 'service_bearer' }
+  }
+  if (cls === 'webapp_page') {
+    if (!ctx.webApps) return { allow: true, via: 'passthrough' }
+    const s = await ctx.checkSession()
+    if (s.ok) return { allow: true, via: 'session' }
+    const q = req.rawUri.indexOf('?')
+    const target = canon.altered ? path : req.rawUri.slice(0, q === -1 ? undefined : q)
+    return deny(401, 'unauthorized', `web-app page without session (${s.reason})`, { loginRedirect: `/sso/login?redirect=${encodeURIComponent(target)}` })
   }
   if (cls === 'webapp') {
     if (!ctx.webApps) return { allow: true, via: 'passthrough' }

@@ -84,6 +84,9 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
     `${i2}add_header Cache-Control no-store always;`,
     `${i2}return 401 '{"code":"unauthorized","message":"Sign-in required.","status":401}';`,
     `${ind}}`,
+    `${ind}location @sso_login {`,
+    `${i2}return 302 /sso/login?redirect=$uri;`,
+    `${ind}}`,
     `${ind}location @sso_403 {`,
     `${i2}default_type application/json;`,
     `${i2}add_header Cache-Control no-store always;`,
@@ -173,10 +176,26 @@ export function insertSsoLocations(template: string, options: InsertOptions): st
     }
     inserts.push({ at: loc.at, text: gateLines(loc.indent, g.replaceAuthorization) })
   }
+  // Published web-app pages: a regex location (checked before the plain prefix `location /`) with
+  // the same upstream as `location /`; a browser without a kit session is sent to the SSO login.
+  let pages = ''
+  if (options.gateWebApps) {
+    const root = /^([ \t]*)location[ \t]+\/[ \t]*\{[ \t]*\n[^}]*?proxy_pass[ \t]+([^;\s]+);/m.exec(text)
+    if (!root) fail('no "location / {" block with a proxy_pass (needed to gate web-app pages)')
+    const ind = root[1] ?? '    '
+    pages = [
+      `${ind}location ~ ^/(chat|chatbot|completion|workflow|agent)/ {`,
+      gateLines(ind + '  ', false).replace(/error_page 401 = @sso_401;/, 'error_page 401 = @sso_login;').trimEnd(),
+      `${ind}  proxy_pass ${root[2]};`,
+      `${ind}  ${proxyInclude}`,
+      `${ind}}`,
+      '',
+    ].join('\n')
+  }
   // 2. the sidecar's own locations right after server_name.
   const sn = names[0] as RegExpMatchArray
   const snEnd = (sn.index as number) + sn[0].length
-  inserts.push({ at: snEnd, text: '\n' + sidecarLocations(sidecar, proxyInclude, sn[1] ?? '    ', options.authRequestSecret) })
+  inserts.push({ at: snEnd, text: '\n' + sidecarLocations(sidecar, proxyInclude, sn[1] ?? '    ', options.authRequestSecret).replace(`${sn[1] ?? '    '}${END_MARK}\n`, `${pages}${sn[1] ?? '    '}${END_MARK}\n`) })
   inserts.sort((a, b) => b.at - a.at)
   for (const ins of inserts) text = text.slice(0, ins.at) + ins.text + text.slice(ins.at)
   return text

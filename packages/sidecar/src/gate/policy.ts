@@ -73,11 +73,15 @@ export const PUBLIC_CONSOLE_ROUTES: readonly RouteRule[] = [
 /** Refresh endpoint: passes without an access cookie only with a live kit session owning the refresh token. */
 export const REFRESH_ROUTE: RouteRule = rule(['POST'], '/console/api/refresh-token')
 
+/** Published web-app pages (dify `web/app/(shareLayout)/`; `/agent` on main; dify-auth-contract.md §10). */
+export const WEBAPP_PAGE_PREFIXES: readonly string[] = ['/chat', '/chatbot', '/completion', '/workflow', '/agent']
+
 export type PathClass =
   | 'console' // /console/api/**, /socket.io/** (both authenticate with the console access cookie)
   | 'service' // /v1/** (service API, Dify app keys)
   | 'files' // /files/** (signed URLs)
   | 'webapp' // /api/** (published web-app API)
+  | 'webapp_page' // published web-app pages: /chat/, /chatbot/, /completion/, /workflow/, /agent/
   | 'passthrough' // everything Dify authenticates itself or serves publicly: /mcp, /triggers, /e/, /openapi, /health, web pages
 
 export function classifyPath(path: string): PathClass {
@@ -86,6 +90,7 @@ export function classifyPath(path: string): PathClass {
   if (path === '/files' || path.startsWith('/files/')) return 'files'
   if (path === '/api' || path.startsWith('/api/')) return 'webapp'
   if (path === '/v1' || path.startsWith('/v1/')) return 'service'
+  if (WEBAPP_PAGE_PREFIXES.some((p) => path.startsWith(p + '/'))) return 'webapp_page'
   return 'passthrough'
 }
 

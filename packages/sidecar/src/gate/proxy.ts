@@ -87,6 +87,7 @@ export function upstreamHeaders(
 }
 
 function denyBody(reply: FastifyReply, d: Extract<GateDecision, { allow: false }>, svc: DifyBridgeServices, signin: string): FastifyReply {
+  if (d.loginRedirect) return reply.header('cache-control', 'no-store').redirect(d.loginRedirect, 302)
   if (d.clearDifyCookies) for (const c of difyClearCookies(svc.cookies)) reply.header('set-cookie', c)
   if (d.status === 401) reply.header('x-sso-signin', signin)
   return reply

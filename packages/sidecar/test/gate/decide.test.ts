@@ -223,3 +223,11 @@ test('service API: passthrough by default; with serviceApiBearer an IdP bearer i
   const scope = await decide(req('POST', '/v1/chat-messages', { serviceToken: jwt({}) }), on({ bearer: 'ERR_TOKEN_SCOPE' }))
   assert.ok(!scope.allow && scope.status === 403 && scope.code === 'insufficient_scope')
 })
+
+test('web-app pages: passthrough by default; with webApps a browser without session is sent to the SSO login', async () => {
+  assert.equal((await decide(req('GET', '/chat/abc123'), ctx())).allow, true)
+  const d = await decide(req('GET', '/chat/abc123?x=1'), ctx({ webApps: true }))
+  assert.ok(!d.allow && d.status === 401 && d.loginRedirect === '/sso/login?redirect=%2Fchat%2Fabc123')
+  assert.equal((await decide(req('GET', '/workflow/xyz'), ctx({ webApps: true, session: live() }))).allow, true)
+  assert.equal((await decide(req('GET', '/chatty'), ctx({ webApps: true }))).allow, true, 'label boundary')
+})

@@ -49,8 +49,13 @@ for (const v of ['dify-1.12', 'dify-1.16']) {
   })
 }
 
-test('web-app gating adds auth_request to /api without replacing Authorization there', async () => {
+test('web-app gating adds auth_request to /api without replacing Authorization there, and gates the app pages with a login redirect', async () => {
   const out = insertSsoLocations(template('dify-1.12'), { sidecar: 'http://dify-sso:8080', gateWebApps: true })
+  const pages = out.slice(out.indexOf('location ~ ^/(chat|chatbot|completion|workflow|agent)/ {'))
+  assert.match(pages, /^location ~ \^\/\(chat\|chatbot\|completion\|workflow\|agent\)\/ \{\n\s+# dify-sso-kit: gate\n\s+auth_request \/sso\/auth;/)
+  assert.match(pages.slice(0, pages.indexOf('}')), /error_page 401 = @sso_login;[\s\S]*proxy_pass http:\/\/web:3000;/)
+  assert.ok(out.indexOf('location ~ ^/(chat') < out.indexOf(END_MARK), 'inside the kit block')
+  assert.match(out, /location @sso_login \{\n\s+return 302 \/sso\/login\?redirect=\$uri;/)
   const apiBlock = out.slice(out.indexOf('location /api {'), out.indexOf('proxy_pass', out.indexOf('location /api {')))
   assert.match(apiBlock, /auth_request \/sso\/auth;/)
   assert.doesNotMatch(apiBlock, /Authorization/)
