@@ -30,6 +30,7 @@ export async function startThrowawayKit(stack: StackInfo, opts: { name: string; 
   // A new issuer (port) every run: the kit rightly refuses to link a Dify account already linked
   // to another identity, so each run gets its own store.
   const keyPrefix = `dify-sso:${opts.name}:${randomBytes(4).toString('hex')}:`;
+  const authRequestSecret = randomBytes(24).toString('hex');
   const started: Service[] = [];
   const stop = async (): Promise<void> => {
     for (const s of [...started].reverse()) await s.stop();
@@ -64,12 +65,13 @@ export async function startThrowawayKit(stack: StackInfo, opts: { name: string; 
       livenessSeconds: 0,
       daemon: false,
       idp: 'embedded',
+      authRequestSecret,
       env: { DIFY_SSO_GATE_MODE: opts.mode },
     });
     started.push(sidecar);
     let nginx: Service | undefined;
     if (opts.mode === 'authrequest') {
-      nginx = await startFrontDoor({ name: `${opts.name}-nginx`, port: frontPort, sidecarPort, apiPort: ports.standinApi, webPort: ports.standinWeb, daemon: false });
+      nginx = await startFrontDoor({ name: `${opts.name}-nginx`, port: frontPort, sidecarPort, apiPort: ports.standinApi, webPort: ports.standinWeb, daemon: false, authRequestSecret });
       started.push(nginx);
     }
     return {

@@ -162,6 +162,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const adminApiKey = `sk-${secret(20)}`;
     const introspectionSecret = secret(16);
+    const authRequestSecret = secret(24);
     const livenessSeconds = opts.livenessSeconds ?? 0;
     const standinApiUrl = `http://${HOST}:${ports.standinApi}`;
     const standinWebUrl = `http://${HOST}:${ports.standinWeb}`;
@@ -208,6 +209,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         livenessSeconds,
         daemon: opts.daemon,
         idp,
+        authRequestSecret,
       }),
     );
     opts.log(`sidecar: ${sidecarUrl} (issuer ${issuer})`);
@@ -220,6 +222,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         apiPort: ports.standinApi,
         webPort: ports.standinWeb,
         daemon: opts.daemon,
+        authRequestSecret,
       }),
     );
     opts.log(`nginx: front door ${urls.publicUrl}`);
@@ -321,6 +324,8 @@ export interface SidecarOptions {
   daemon: boolean;
   /** Which IdP the issuer is: the embedded OP releases `groups` only for the `groups` scope. */
   idp: IdpKind;
+  /** Shared secret nginx sends to /sso/auth (`X-Sso-Gate-Secret`), as in a deployment. */
+  authRequestSecret?: string;
   /** Extra DIFY_SSO_* settings. */
   env?: Record<string, string>;
 }
@@ -357,6 +362,7 @@ export function sidecarEnv(o: SidecarOptions): Record<string, string> {
     DIFY_SSO_JIT: 'true',
     DIFY_SSO_BREAK_GLASS_CIDRS: `${HOST}/32`,
     DIFY_SSO_GATE_MODE: 'authrequest',
+    ...(o.authRequestSecret ? { DIFY_SSO_GATE_AUTH_REQUEST_SECRET: o.authRequestSecret } : {}),
     DIFY_SSO_GATE_MACHINE_ROUTES: 'GET /console/api/workspaces/current/members*,GET /console/api/apps*',
     ...o.env,
   };
@@ -381,6 +387,8 @@ export interface FrontDoorOptions {
   apiPort: number;
   webPort: number;
   daemon: boolean;
+  /** The sidecar's `gate.authRequestSecret`, sent by nginx to /sso/auth. */
+  authRequestSecret?: string;
 }
 
 /** The front door's nginx.conf, rendered by the bridge (the same locations as the deployment snippet). */
@@ -391,6 +399,7 @@ export function frontDoorConf(o: FrontDoorOptions & { prefix: string }): string 
     sidecar: `${HOST}:${o.sidecarPort}`,
     api: `${HOST}:${o.apiPort}`,
     web: `${HOST}:${o.webPort}`,
+    ...(o.authRequestSecret ? { authRequestSecret: o.authRequestSecret } : {}),
   });
 }
 
