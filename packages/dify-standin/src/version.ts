@@ -55,6 +55,12 @@ export interface VersionFeatures {
   readonly redisKeyPrefix: boolean;
   /** ≥1.14.0: `/socket.io/` (collaboration websocket, cookie-authenticated) exists in the deployment. */
   readonly collaborationWebsocket: boolean;
+  /** ≥1.11.2: `POST /activate` no longer logs the invitee in (before: `data` with the token triple, last login set; api/controllers/console/auth/activate.py, d005689d0a; observed on real 1.11.0). */
+  readonly activateIssuesNoLogin: boolean;
+  /** ≥1.11.3: `POST /workspaces/current` carries `trial_credits`, `trial_credits_used`, `next_credit_reset_date` (api/controllers/console/workspace/workspace.py, fe0802262c; absent on real 1.11.0). */
+  readonly workspaceCreditFields: boolean;
+  /** ≥1.12.0: system-features gains `trial_models`, `enable_trial_app`, `enable_explore_banner` (api/services/feature_service.py, 7c12e923b6; absent on real 1.11.0). */
+  readonly systemFeatures112: boolean;
   /** ≥1.12.0: `/setup` is served by fastopenapi (api/controllers/console/setup.py, eba5eac3fa): GET always carries `setup_at` (null before setup), POST after setup answers 403 `{"error":{"type":"authorization_error",…}}` instead of `already_setup`. */
   readonly fastopenapiSetup: boolean;
   /** ≥1.14.0: system-features gains `app_dsl_version`, `enable_collaboration_mode`, `enable_creators_platform` (api/services/feature_service.py). Field set from Dify's git history; 1.14.x was not run. */
@@ -99,6 +105,9 @@ export function versionFeatures(version: string): VersionFeatures {
     base64Secrets: atLeast('1.11.2'),
     redisKeyPrefix: atLeast('1.14.0'),
     collaborationWebsocket: atLeast('1.14.0'),
+    activateIssuesNoLogin: atLeast('1.11.2'),
+    workspaceCreditFields: atLeast('1.11.3'),
+    systemFeatures112: atLeast('1.12.0'),
     fastopenapiSetup: atLeast('1.12.0'),
     systemFeatures114: atLeast('1.14.0'),
     memberRoleErrorCodes: atLeast('1.14.2'),

@@ -162,6 +162,29 @@ describe('inviting existing accounts', () => {
     assert.match(bare.json().message, /^3 validation errors for ActivatePayload/);
   });
 
+  it('1.11.0: activation logs the invitee in (token triple in the body, last login set)', async (t) => {
+    const s = standin({ version: '1.11.0' });
+    const id = { value: '' };
+    t.after(async () => {
+      // before 1.14.0 REDIS_KEY_PREFIX is ignored: remove the unprefixed refresh keys
+      const rt = await s.redis.get(`account_refresh_token:${id.value}`);
+      await s.redis.del(`account_refresh_token:${id.value}`, `refresh_token:${rt}`);
+      await s.close();
+    });
+    const token = tokenOf((await invite(s.app, { emails: ['bob@example.com'], role: 'editor' })).json().invitation_results[0].url);
+    const act = await s.app.inject({
+      method: 'POST',
+      url: '/console/api/activate',
+      payload: { email: 'bob@example.com', token, name: 'Bob', interface_language: 'en-US', timezone: 'UTC' },
+    });
+    assert.equal(act.statusCode, 200, act.body);
+    assert.deepEqual(Object.keys(act.json().data), ['access_token', 'refresh_token', 'csrf_token']);
+    assert.equal(act.headers['set-cookie'], undefined);
+    const bob = (await members(s.app)).accounts.find((m) => m['email'] === 'bob@example.com');
+    id.value = String(bob?.['id']);
+    assert.equal(typeof bob?.['last_login_at'], 'number');
+  });
+
   it('workspace_id together with email is looked up under the legacy key: never valid, token not consumed', async (t) => {
     const s = standin();
     t.after(() => s.close());

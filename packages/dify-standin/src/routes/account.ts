@@ -8,7 +8,7 @@
  *   app context reads it) or from the members list.
  * - follows api/controllers/console/workspace/workspace.py `TenantApi.post` (1.12.1–1.16.1):
  *   `POST /workspaces/current` answers the current workspace with the caller's `role`; community
- *   values only (`plan` "basic" before 1.16.0, null from 1.16.0; credit fields null; never billing
+ *   values only (`plan` "basic" before 1.16.0, null from 1.16.0; credit fields — from 1.11.3 — null; never billing
  *   data). `GET /workspaces` lists the caller's workspaces (`plan` "sandbox", `current`;
  *   `last_opened_at` from 1.16.0).
  * - follows api/controllers/console/workspace/account.py `AccountInitApi`: an initialised account
@@ -54,10 +54,9 @@ export function accountRoutes(app: FastifyInstance, ctx: StandinContext): void {
       in_trial: null,
       trial_end_reason: null,
       custom_config: null,
-      trial_credits: null,
-      trial_credits_used: null,
-      ...(credits ? { trial_credits_exhausted_at: null } : {}),
-      next_credit_reset_date: null,
+      ...(ctx.features.workspaceCreditFields
+        ? { trial_credits: null, trial_credits_used: null, ...(credits ? { trial_credits_exhausted_at: null } : {}), next_credit_reset_date: null }
+        : {}),
     };
   });
 

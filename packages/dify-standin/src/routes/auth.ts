@@ -387,9 +387,14 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     const revokeEmail = requestEmail?.toLowerCase();
 
     if (!ctx.features.inviteFlowV2) {
-      // before 1.15.0: the three fields are required by the schema and always applied
+      // before 1.15.0: the three fields are required by the schema and always applied; before
+      // 1.11.2 the invitee is also logged in and the token triple answered in the body
       await revokeInvitation(ctx, workspaceId, revokeEmail, token);
       setUp(account, name ?? '', language ?? '', timezone ?? '');
+      if (!ctx.features.activateIssuesNoLogin) {
+        const tokens = await login(ctx, account, remoteIp(request));
+        return { result: 'success', data: { access_token: tokens.accessToken, refresh_token: tokens.refreshToken, csrf_token: tokens.csrfToken } };
+      }
       return { result: 'success' };
     }
 

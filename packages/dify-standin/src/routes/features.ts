@@ -5,8 +5,8 @@
  * `SystemFeatureModel` (1.12.1–1.16.1): unauthenticated; CE fills the fields from env; `license`
  * is `{status:"none", …}` and never anything else here (the stand-in never fakes licence,
  * enterprise or billing data). Key order is the model's field order. Field sets per version
- * (src/version.ts): ≤1.13 and 1.16.1 as observed on real 1.12.1 / 1.16.1; 1.14.x and
- * 1.15.0–1.16.0 from the model in Dify's git history (not run). Env-driven values the stand-in
+ * (src/version.ts): 1.11.x, 1.12.x–1.13.x, 1.15.0 and 1.16.1 as observed on real 1.11.0, 1.12.1,
+ * 1.15.0 and 1.16.1; 1.14.x from the model in Dify's git history (not run). Env-driven values the stand-in
  * does not configure take their defaults: marketplace, creators platform, learn app and
  * collaboration mode on (collaboration off in 1.14.x), app deploy, trial app, explore banner,
  * step-by-step tour, RBAC and knowledge FS off, web-app public access on.
@@ -52,10 +52,10 @@ export function systemFeatures(ctx: StandinContext, _authenticated: boolean): Re
   out['plugin_installation_permission'] = { plugin_installation_scope: 'all', restrict_to_marketplace_only: false };
   out['enable_change_email'] = true;
   if (!slim) out['plugin_manager'] = { enabled: false };
-  if (!f.rbacFields) out['trial_models'] = [];
+  if (f.systemFeatures112 && !f.rbacFields) out['trial_models'] = [];
   if (f.systemFeatures114) out['enable_creators_platform'] = true;
-  if (!slim) out['enable_trial_app'] = false;
-  out['enable_explore_banner'] = false;
+  if (f.systemFeatures112 && !slim) out['enable_trial_app'] = false;
+  if (f.systemFeatures112) out['enable_explore_banner'] = false;
   if (f.rbacFields) out['enable_learn_app'] = true;
   if (slim) out['enable_step_by_step_tour'] = false;
   if (f.rbacFields) out['rbac_enabled'] = false;
