@@ -20,7 +20,7 @@
  * bench/results/gate.md. Timing is never asserted in tests.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { createServer, type AddressInfo } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -149,10 +149,12 @@ const slowCookie = String(slowSc.msg['cookie'])
 const loadBefore = loadavg().map((n) => round(n, 2))
 
 let nginx: ChildProcess | undefined
+let nginxDir: string | undefined
 let plainPort = 0
 let gatedPort = 0
 if (existsSync('/usr/sbin/nginx')) {
   const dir = mkdtempSync(join(tmpdir(), 'dify-sso-bench-'))
+  nginxDir = dir
   gatedPort = await freePort()
   plainPort = await freePort()
   const gated = renderLocalNginxConf({ listen: `127.0.0.1:${gatedPort}`, sidecar: `127.0.0.1:${scPort}`, api: `127.0.0.1:${upPort}`, web: `127.0.0.1:${upPort}`, tempDir: dir })
@@ -183,7 +185,12 @@ try {
   results.push(await scenario('direct-slow', { port: slowUpPort, path, headers: {}, expect: 200 }, slowSc.proc))
   results.push(await scenario('proxy-slow', { port: slowScPort, path, headers: { cookie: slowCookie }, expect: 200 }, slowSc.proc))
 } finally {
-  nginx?.kill('SIGQUIT')
+  if (nginx) {
+    const exited = new Promise((r) => nginx?.once('exit', r))
+    nginx.kill('SIGQUIT')
+    await exited
+  }
+  if (nginxDir) rmSync(nginxDir, { recursive: true, force: true })
   slowSc.proc.send('exit')
   slowUp.proc.send('exit')
   sc.proc.send('exit')

@@ -1,14 +1,22 @@
 /** Helpers for running Debian's nginx in tests (config check and a live front door). */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 export const NGINX = '/usr/sbin/nginx'
 
+const made: string[] = []
+process.once('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true })
+})
+
+/** A temporary directory, removed when the test process exits. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'dify-sso-nginx-'))
+  const d = mkdtempSync(join(tmpdir(), 'dify-sso-nginx-'))
+  made.push(d)
+  return d
 }
 
 /** `nginx -t` on a config file; returns { ok, output }. */
