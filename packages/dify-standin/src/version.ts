@@ -59,6 +59,8 @@ export interface VersionFeatures {
   readonly activateIssuesNoLogin: boolean;
   /** ≥1.11.3: `POST /workspaces/current` carries `trial_credits`, `trial_credits_used`, `next_credit_reset_date` (api/controllers/console/workspace/workspace.py, fe0802262c; absent on real 1.11.0). */
   readonly workspaceCreditFields: boolean;
+  /** ≥1.11.3: invite-email lower-cases addresses and finds accounts case-insensitively; before, the address is kept as typed and matched exactly (api/controllers/console/workspace/members.py + account_service.py, 491e1fd6a4; observed on real 1.11.0). */
+  readonly caseInsensitiveInvite: boolean;
   /** ≥1.12.0: system-features gains `trial_models`, `enable_trial_app`, `enable_explore_banner` (api/services/feature_service.py, 7c12e923b6; absent on real 1.11.0). */
   readonly systemFeatures112: boolean;
   /** ≥1.12.0: `/setup` is served by fastopenapi (api/controllers/console/setup.py, eba5eac3fa): GET always carries `setup_at` (null before setup), POST after setup answers 403 `{"error":{"type":"authorization_error",…}}` instead of `already_setup`. */
@@ -107,6 +109,7 @@ export function versionFeatures(version: string): VersionFeatures {
     collaborationWebsocket: atLeast('1.14.0'),
     activateIssuesNoLogin: atLeast('1.11.2'),
     workspaceCreditFields: atLeast('1.11.3'),
+    caseInsensitiveInvite: atLeast('1.11.3'),
     systemFeatures112: atLeast('1.12.0'),
     fastopenapiSetup: atLeast('1.12.0'),
     systemFeatures114: atLeast('1.14.0'),

@@ -78,6 +78,20 @@ describe('invite-email role and list validation', () => {
     assert.match(neu.json().message, /at least 1 item/);
   });
 
+  it('mixed-case addresses: lower-cased from 1.11.3, kept as typed (and matched exactly) before', async (t) => {
+    const a = standin({ version: '1.11.0' });
+    const b = standin({ version: '1.12.1' });
+    t.after(() => Promise.all([a.close(), b.close()]));
+    const old = (await invite(a.app, { emails: ['Bob@Example.com'], role: 'editor' })).json().invitation_results[0];
+    assert.equal(old.email, 'Bob@Example.com');
+    assert.match(old.url, /email=Bob%40Example\.com&/);
+    await invite(a.app, { emails: ['bob@example.com'], role: 'editor' });
+    assert.deepEqual((await members(a.app)).accounts.filter((m) => String(m['email']).toLowerCase() === 'bob@example.com').map((m) => m['name']), ['Bob', 'bob']);
+    const neu = (await invite(b.app, { emails: ['Bob@Example.com'], role: 'editor' })).json().invitation_results[0];
+    assert.equal(neu.email, 'bob@example.com');
+    assert.equal((await members(b.app)).accounts.find((m) => m['email'] === 'bob@example.com')?.['name'], 'bob');
+  });
+
   it('inviting oneself is a per-address failure', async (t) => {
     const s = standin();
     t.after(() => s.close());

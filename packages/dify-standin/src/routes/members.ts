@@ -127,9 +127,10 @@ export function memberRoutes(app: FastifyInstance, ctx: StandinContext): void {
     const consoleWebUrl = ctx.options.consoleWebUrl;
     const results: Record<string, unknown>[] = [];
     for (const raw of emails) {
-      const normalized = raw.toLowerCase();
+      // before 1.11.3 the address is kept as typed and matched exactly
+      const normalized = f.caseInsensitiveInvite ? raw.toLowerCase() : raw;
       try {
-        let account = ctx.db.findAccountByEmail(raw);
+        let account = f.caseInsensitiveInvite ? ctx.db.findAccountByEmail(raw) : [...ctx.db.accounts.values()].find((a) => a.email === raw);
         let requiresSetup = false;
         if (!account) {
           checkPermission(ctx, user, null, 'add');
