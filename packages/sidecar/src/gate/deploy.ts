@@ -33,6 +33,12 @@ export interface DeployOptions {
   readonly gateWebApps?: boolean
   /** Also gate the service API (IdP bearer in `X-Sso-Token` next to the app key). */
   readonly gateServiceApi?: boolean
+  /**
+   * Keep dify-api's own password login on (`ENABLE_EMAIL_PASSWORD_LOGIN` not forced to false) so
+   * that break-glass can reopen it; the gate alone then closes password login. Off by default:
+   * without it, break-glass also needs `ENABLE_EMAIL_PASSWORD_LOGIN=true` set on api by hand.
+   */
+  readonly breakGlass?: boolean
   /** Overwrite an override file not written by this generator. */
   readonly force?: boolean
   /** Accept Dify minors newer than the version table. */
@@ -105,7 +111,9 @@ export function renderDeployment(o: DeployOptions): DeployResult {
     ...(o.gateWebApps ? { DIFY_SSO_GATE_WEB_APPS: 'true' } : {}),
     ...(o.gateServiceApi ? { DIFY_SSO_GATE_SERVICE_API_BEARER: 'true' } : {}),
   }
-  const apiEnv = { ...LOGIN_FLAGS, ADMIN_API_KEY_ENABLE: 'true', ADMIN_API_KEY: '${DIFY_SSO_ADMIN_API_KEY:?set DIFY_SSO_ADMIN_API_KEY in .env}' }
+  const loginFlags: Record<string, string> = { ...LOGIN_FLAGS }
+  if (o.breakGlass) delete loginFlags['ENABLE_EMAIL_PASSWORD_LOGIN']
+  const apiEnv = { ...loginFlags, ADMIN_API_KEY_ENABLE: 'true', ADMIN_API_KEY: '${DIFY_SSO_ADMIN_API_KEY:?set DIFY_SSO_ADMIN_API_KEY in .env}' }
   const health = `fetch('http://127.0.0.1:${port}/sso/health/live').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))`
   const override = [
     OVERRIDE_MARK,

@@ -128,6 +128,10 @@ test('deploy: compose override hardens the sidecar, sets Dify’s login flags, m
   const upstream = read(join(dir, 'sso/nginx/conf.d/dify-sso-upstream.conf'))
   assert.match(upstream, /upstream dify_sso_sidecar \{\n  server dify-sso:8080;\n  keepalive 32;/)
   assert.ok((await checkWithNginx(tpl, upstream)).ok)
+  // --break-glass keeps dify-api's own password login on (the gate alone closes it).
+  const bg = renderDeployment({ difyDockerDir: dir, image: 'x/y:1', breakGlass: true }).files['docker-compose.override.yaml'] as string
+  assert.doesNotMatch(bg, /ENABLE_EMAIL_PASSWORD_LOGIN/)
+  assert.match(bg, /ALLOW_REGISTER: "false"/)
   // 1.12 has no server-side console calls: no SERVER_CONSOLE_API_URL.
   const old = renderDeployment({ difyDockerDir: copyFixture('dify-1.12'), image: 'x/y:1' })
   assert.doesNotMatch(old.files['docker-compose.override.yaml'] as string, /SERVER_CONSOLE_API_URL/)
