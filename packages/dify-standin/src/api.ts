@@ -188,6 +188,8 @@ export function buildStandinApi(options: StandinApiOptions): FastifyInstance {
     }
   });
   app.register(multipart, { limits: { fileSize: resolved.uploadLimitBytes } });
+  // form posts reach the handlers (e.g. an upload without a file → 400 no_file_uploaded, not 415)
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   // follows api/extensions/ext_app_metrics.py: every response carries X-Version and X-Env;
   // follows api/extensions/ext_blueprints.py (Flask-CORS on the console blueprint, 1.12.1–1.16.1):
@@ -211,7 +213,7 @@ export function buildStandinApi(options: StandinApiOptions): FastifyInstance {
       return reply.code(err.status).send(err.body);
     }
     const status = (err as { statusCode?: number }).statusCode;
-    if (status === 413) return reply.code(413).send({ code: 'file_too_large', message: 'File size exceeded.', status: 413 });
+    if (status === 413) return reply.code(413).send({ code: 'file_too_large', message: '', status: 413 });
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return reply.code(status).send({ code: 'bad_request', message: (err as Error).message, status });
     }

@@ -63,6 +63,10 @@ export interface VersionFeatures {
   readonly caseInsensitiveInvite: boolean;
   /** ≥1.12.0: system-features gains `trial_models`, `enable_trial_app`, `enable_explore_banner` (api/services/feature_service.py, 7c12e923b6; absent on real 1.11.0). */
   readonly systemFeatures112: boolean;
+  /** ≥1.12.0: the upload record adds `original_url`, `user_id`, `tenant_id`, `conversation_id`, `file_key`; the upload config adds `file_upload_limit`, `attachment_image_file_size_limit` (api/controllers/console/files.py; absent on real 1.11.0, present on 1.12.1; boundary unverified). */
+  readonly uploadFieldsV112: boolean;
+  /** ≥1.15.0: the upload record carries `reference`; `file-preview` answers `application/octet-stream` (real 1.12.1: the file's type; 1.15.0 and 1.16.1: octet-stream; boundary unverified). */
+  readonly uploadFieldsV115: boolean;
   /** ≥1.12.0: `/setup` is served by fastopenapi (api/controllers/console/setup.py, eba5eac3fa): GET always carries `setup_at` (null before setup), POST after setup answers 403 `{"error":{"type":"authorization_error",…}}` instead of `already_setup`. */
   readonly fastopenapiSetup: boolean;
   /** ≥1.14.0: system-features gains `app_dsl_version`, `enable_collaboration_mode`, `enable_creators_platform` (api/services/feature_service.py). Field set from Dify's git history; 1.14.x was not run. */
@@ -79,8 +83,10 @@ export interface VersionFeatures {
   readonly refreshErrorsUnmasked: boolean;
   /** ≥1.16.0: `POST /workspaces/current` adds `trial_credits_exhausted_at` (api/controllers/console/workspace/workspace.py, 85cc183501) and answers `plan: null` on a community deployment (observed on 1.16.1, `"basic"` on 1.12.1; boundary of `plan` unverified). */
   readonly workspaceCredits: boolean;
-  /** ≥1.16.0: `GET /workspaces` items carry `last_opened_at` (api/controllers/console/workspace/workspace.py, ff56fb7e23). */
+  /** ≥1.15.0: `GET /workspaces` items carry `last_opened_at` (api/controllers/console/workspace/workspace.py, 9b74df21d0; observed on 1.15.0 and 1.16.1, not on 1.12.1). */
   readonly workspaceLastOpened: boolean;
+  /** 1.15.x only: `POST /workspaces/current` answers `custom_config: {remove_webapp_brand: false, replace_webapp_logo: null}` instead of null (observed on 1.15.0; null on 1.12.1 and 1.16.1; boundaries unverified). */
+  readonly customConfigObject: boolean;
   /** ≥1.16.0: `Vary: Cookie` on every response (observed on 1.16.1, not on 1.12.1; boundary unverified). */
   readonly varyCookie: boolean;
   /** ≥1.16.1: `is_allow_create_workspace`, `plugin_manager`, `max_plugin_package_size`, trial fields leave system-features; `license` shrinks to `{status}`; `enable_step_by_step_tour`, `knowledge_fs_enabled`, `webapp_auth.allow_public_access` join (api/services/feature_service.py, aff5c47541). */
@@ -111,6 +117,8 @@ export function versionFeatures(version: string): VersionFeatures {
     workspaceCreditFields: atLeast('1.11.3'),
     caseInsensitiveInvite: atLeast('1.11.3'),
     systemFeatures112: atLeast('1.12.0'),
+    uploadFieldsV112: atLeast('1.12.0'),
+    uploadFieldsV115: atLeast('1.15.0'),
     fastopenapiSetup: atLeast('1.12.0'),
     systemFeatures114: atLeast('1.14.0'),
     memberRoleErrorCodes: atLeast('1.14.2'),
@@ -119,7 +127,8 @@ export function versionFeatures(version: string): VersionFeatures {
     inviteErrorsV3: atLeast('1.16.0'),
     refreshErrorsUnmasked: atLeast('1.16.0'),
     workspaceCredits: atLeast('1.16.0'),
-    workspaceLastOpened: atLeast('1.16.0'),
+    workspaceLastOpened: atLeast('1.15.0'),
+    customConfigObject: atLeast('1.15.0') && !atLeast('1.16.0'),
     varyCookie: atLeast('1.16.0'),
     slimSystemFeatures: atLeast('1.16.1'),
     deploymentEditionField: atLeast('1.16.1'),

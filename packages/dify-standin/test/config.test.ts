@@ -22,9 +22,9 @@ describe('version switches', () => {
     ['1.13.3', { redisKeyPrefix: false, collaborationWebsocket: false, systemFeatures114: false }],
     ['1.14.0', { redisKeyPrefix: true, collaborationWebsocket: true, systemFeatures114: true, deploymentEditionField: false }],
     ['1.14.1', { memberRoleErrorCodes: false }],
-    ['1.14.2', { memberRoleErrorCodes: true, inviteFlowV2: false, rbacFields: false }],
-    ['1.15.0', { inviteFlowV2: true, rbacFields: true, inviteErrorsV3: false, deploymentEditionField: false, slimSystemFeatures: false }],
-    ['1.16.0', { inviteErrorsV3: true, refreshErrorsUnmasked: true, workspaceCredits: true, varyCookie: true, slimSystemFeatures: false }],
+    ['1.14.2', { memberRoleErrorCodes: true, inviteFlowV2: false, rbacFields: false, workspaceLastOpened: false }],
+    ['1.15.0', { workspaceLastOpened: true, customConfigObject: true, inviteFlowV2: true, rbacFields: true, inviteErrorsV3: false, deploymentEditionField: false, slimSystemFeatures: false }],
+    ['1.16.0', { customConfigObject: false, inviteErrorsV3: true, refreshErrorsUnmasked: true, workspaceCredits: true, varyCookie: true, slimSystemFeatures: false }],
     ['1.16.1', { slimSystemFeatures: true, deploymentEditionField: true, redisKeyPrefix: true, adminKeySkipsCsrf: true }],
   ];
   for (const [v, expected] of table) {

@@ -153,8 +153,8 @@ describe('file upload', () => {
     assert.equal((await ok.arrayBuffer()).byteLength > 0, true);
     signed.searchParams.set('nonce', 'tampered');
     const bad = await fetch(`${base}${signed.pathname}${signed.search}`);
-    assert.equal(bad.status, 403);
-    assert.deepEqual(await bad.json(), { code: 'forbidden', message: 'Invalid request.', status: 403 });
+    assert.equal(bad.status, 404);
+    assert.deepEqual(await bad.json(), { code: 'not_found', message: 'File not found or signature is invalid', status: 404 });
   });
 
   it('refuses a file over the limit with 413 file_too_large', async (t) => {
@@ -165,7 +165,42 @@ describe('file upload', () => {
     const base = await listen(s.app);
     const r = await fetch(`${base}/console/api/files/upload`, { method: 'POST', headers: await aliceHeaders(), body: form });
     assert.equal(r.status, 413);
-    assert.equal(((await r.json()) as { code: string }).code, 'file_too_large');
+    assert.deepEqual(await r.json(), { code: 'file_too_large', message: '', status: 413 });
+  });
+
+  it('answers the upload limits; record fields per version; several "file" parts take the first, another file field is refused, no file → 400', async (t) => {
+    const a = standin({ version: '1.16.1' });
+    const b = standin({ version: '1.11.0' });
+    t.after(() => Promise.all([a.close(), b.close()]));
+    const baseA = await listen(a.app);
+    const baseB = await listen(b.app);
+    const cfg = (await (await fetch(`${baseA}/console/api/files/upload`, { headers: await aliceHeaders() })).json()) as Record<string, unknown>;
+    assert.equal(cfg['file_size_limit'], 101);
+    assert.equal(cfg['file_upload_limit'], 20);
+    const two = new FormData();
+    two.append('file', new Blob(['a']), 'a.txt');
+    two.append('file', new Blob(['b']), 'b.txt');
+    const r2 = await fetch(`${baseA}/console/api/files/upload`, { method: 'POST', headers: await aliceHeaders(), body: two });
+    assert.equal(r2.status, 201);
+    const rec = (await r2.json()) as Record<string, unknown>;
+    assert.equal(rec['name'], 'a.txt');
+    for (const k of ['reference', 'original_url', 'user_id', 'conversation_id', 'file_key']) assert.equal(rec[k], null, k);
+    assert.equal(rec['tenant_id'], SEED_IDS.workspaceId);
+    const preview = await fetch(`${baseA}${new URL(String(rec['source_url']), baseA).pathname}${new URL(String(rec['source_url']), baseA).search}`);
+    assert.equal(preview.headers.get('content-type'), 'application/octet-stream');
+    const other = new FormData();
+    other.append('file', new Blob(['a']), 'a.txt');
+    other.append('extra', new Blob(['b']), 'b.txt');
+    const r3 = await fetch(`${baseA}/console/api/files/upload`, { method: 'POST', headers: await aliceHeaders(), body: other });
+    assert.equal(r3.status, 400);
+    assert.equal(((await r3.json()) as { code: string }).code, 'too_many_files');
+    const none = await fetch(`${baseA}/console/api/files/upload`, { method: 'POST', headers: { ...(await aliceHeaders()), 'content-type': 'application/x-www-form-urlencoded' }, body: 'x=1' });
+    assert.equal(none.status, 400);
+    assert.equal(((await none.json()) as { code: string }).code, 'no_file_uploaded');
+    const old = new FormData();
+    old.append('file', new Blob(['hello']), 'hello.txt');
+    const r4 = (await (await fetch(`${baseB}/console/api/files/upload`, { method: 'POST', headers: await aliceHeaders(), body: old })).json()) as Record<string, unknown>;
+    assert.equal('tenant_id' in r4 || 'reference' in r4, false);
   });
 
   it('signed preview URLs expire after FILES_ACCESS_TIMEOUT', async (t) => {
@@ -179,6 +214,6 @@ describe('file upload', () => {
     const url = new URL(String(((await r.json()) as Record<string, unknown>)['source_url']), base);
     assert.equal((await fetch(`${base}${url.pathname}${url.search}`)).status, 200);
     now += 301_000;
-    assert.equal((await fetch(`${base}${url.pathname}${url.search}`)).status, 403);
+    assert.equal((await fetch(`${base}${url.pathname}${url.search}`)).status, 404);
   });
 });

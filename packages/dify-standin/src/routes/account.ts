@@ -10,7 +10,7 @@
  *   `POST /workspaces/current` answers the current workspace with the caller's `role`; community
  *   values only (`plan` "basic" before 1.16.0, null from 1.16.0; credit fields — from 1.11.3 — null; never billing
  *   data). `GET /workspaces` lists the caller's workspaces (`plan` "sandbox", `current`;
- *   `last_opened_at` from 1.16.0).
+ *   `last_opened_at` from 1.15.0).
  * - follows api/controllers/console/workspace/account.py `AccountInitApi`: an initialised account
  *   → 400 `account_already_inited`.
  */
@@ -53,7 +53,7 @@ export function accountRoutes(app: FastifyInstance, ctx: StandinContext): void {
       role: membership.role,
       in_trial: null,
       trial_end_reason: null,
-      custom_config: null,
+      custom_config: ctx.features.customConfigObject ? { remove_webapp_brand: false, replace_webapp_logo: null } : null,
       ...(ctx.features.workspaceCreditFields
         ? { trial_credits: null, trial_credits_used: null, ...(credits ? { trial_credits_exhausted_at: null } : {}), next_credit_reset_date: null }
         : {}),

@@ -5,13 +5,15 @@
  *   `compact_generate_response` (1.12.1–main): `text/event-stream`, one `data: {json}\n\n` per event,
  *   `message` events then `message_end`. The stand-in streams N synthetic chunks, one every
  *   `interval_ms`, or — for deterministic tests — one per release of a named gate.
- * - Upload: follows api/controllers/console/files.py `FileApi.post` (1.12.1–main): multipart field
- *   `file`, 201 with the upload record; `no_file_uploaded` / `too_many_files` / `file_too_large`.
- *   The stand-in streams the body, counts bytes and hashes them (adds `sha256`, a stand-in field).
+ * - Upload: follows api/controllers/console/files.py `FileApi.get/post` (1.11.0–1.16.1, record
+ *   fields per version): multipart field `file`, 201 with the upload record; `no_file_uploaded` /
+ *   `too_many_files` / 413 `file_too_large`. The stand-in streams the body, counts bytes and hashes
+ *   them (adds `sha256`, a stand-in field); its size limit defaults to 101 MB (Dify: 15 MB).
  * - Signed file URLs: follows api/core/file/helpers.py `get_signed_file_url` / `verify_file_signature`
  *   and api/controllers/files/image_preview.py (1.12.1–main): `timestamp`, `nonce`, `sign` =
  *   urlsafe-base64 HMAC-SHA256(SECRET_KEY, "file-preview|<id>|<timestamp>|<nonce>"), valid for
- *   `FILES_ACCESS_TIMEOUT` seconds; otherwise 403 "Invalid request.".
+ *   `FILES_ACCESS_TIMEOUT` seconds; otherwise 404 "File not found or signature is invalid" (observed on
+ *   1.11.0–1.16.1).
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -138,17 +140,40 @@ export function streamingRoutes(app: FastifyInstance, ctx: StandinContext): void
     },
   );
 
+  // upload limits as `GET /files/upload` reports them; `file_size_limit` is the stand-in's own
+  // limit (Dify's default UPLOAD_FILE_SIZE_LIMIT is 15 MB; the stand-in defaults to 101 MB so that
+  // large uploads through the gate can be tested)
+  app.get('/console/api/files/upload', async (request) => {
+    await consoleUser(ctx, request);
+    const v112 = ctx.features.uploadFieldsV112;
+    return {
+      file_size_limit: Math.floor(ctx.options.uploadLimitBytes / 1024 / 1024),
+      batch_count_limit: 5,
+      ...(v112 ? { file_upload_limit: 20 } : {}),
+      image_file_size_limit: 10,
+      video_file_size_limit: 100,
+      audio_file_size_limit: 50,
+      workflow_file_upload_limit: 10,
+      image_file_batch_limit: 10,
+      single_chunk_attachment_limit: 10,
+      ...(v112 ? { attachment_image_file_size_limit: 2 } : {}),
+    };
+  });
+
   app.post('/console/api/files/upload', async (request, reply) => {
     const user = await consoleUser(ctx, request);
     if (!request.isMultipart()) throw new DifyHttpError(400, 'no_file_uploaded', 'Please upload your file.');
+    // Flask's request.files: "file" must be present; more than one distinct file field is refused;
+    // several parts named "file" are fine (the first one is taken)
     let record: UploadRecord | undefined;
-    for await (const part of request.parts({ limits: { fileSize: ctx.options.uploadLimitBytes, files: 2 } })) {
+    const fileFields = new Set<string>();
+    for await (const part of request.parts({ limits: { fileSize: ctx.options.uploadLimitBytes } })) {
       if (part.type !== 'file') continue;
-      if (part.fieldname !== 'file') {
+      fileFields.add(part.fieldname);
+      if (part.fieldname !== 'file' || record) {
         part.file.resume();
         continue;
       }
-      if (record) throw new DifyHttpError(400, 'too_many_files', 'Only one file is allowed.');
       const hash = createHash('sha256');
       let size = 0;
       const head: Buffer[] = [];
@@ -162,9 +187,7 @@ export function streamingRoutes(app: FastifyInstance, ctx: StandinContext): void
           kept += slice.length;
         }
       }
-      if (part.file.truncated) {
-        throw new DifyHttpError(413, 'file_too_large', `File size exceeded. ${Math.floor(ctx.options.uploadLimitBytes / 1024 / 1024)} MB`);
-      }
+      if (part.file.truncated) throw new DifyHttpError(413, 'file_too_large', '');
       record = {
         id: randomUUID(),
         name: part.filename,
@@ -177,10 +200,13 @@ export function streamingRoutes(app: FastifyInstance, ctx: StandinContext): void
       };
     }
     if (!record) throw new DifyHttpError(400, 'no_file_uploaded', 'Please upload your file.');
+    if (fileFields.size > 1) throw new DifyHttpError(400, 'too_many_files', 'Only one file is allowed.');
     uploads.set(record.id, record);
     const ext = record.name.includes('.') ? record.name.split('.').pop() ?? '' : '';
+    const f = ctx.features;
     return reply.code(201).send({
       id: record.id,
+      ...(f.uploadFieldsV115 ? { reference: null } : {}),
       name: record.name,
       size: record.size,
       extension: ext,
@@ -189,15 +215,19 @@ export function streamingRoutes(app: FastifyInstance, ctx: StandinContext): void
       created_at: Math.floor(record.createdAt.getTime() / 1000),
       preview_url: null,
       source_url: signFileUrl(ctx, ctx.options.consoleApiUrl, record.id),
+      ...(f.uploadFieldsV112
+        ? { original_url: null, user_id: null, tenant_id: user.membership.workspaceId, conversation_id: null, file_key: null }
+        : {}),
       // stand-in convenience field:
       sha256: record.sha256,
     });
   });
 
+  // a bad or expired signature and an unknown file answer the same 404
   app.get<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>('/files/:id/file-preview', async (request, reply) => {
-    if (!verifyFileSignature(ctx, request.params.id, request.query)) throw httpError(403, 'Invalid request.');
-    const rec = uploads.get(request.params.id);
-    if (!rec) throw httpError(404, 'File not found');
-    return reply.header('content-type', rec.mimeType || 'application/octet-stream').send(rec.head);
+    const rec = verifyFileSignature(ctx, request.params.id, request.query) ? uploads.get(request.params.id) : undefined;
+    if (!rec) throw httpError(404, 'File not found or signature is invalid');
+    const type = ctx.features.uploadFieldsV115 ? 'application/octet-stream' : rec.mimeType || 'application/octet-stream';
+    return reply.header('content-type', type).send(rec.head);
   });
 }
