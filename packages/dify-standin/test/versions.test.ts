@@ -490,3 +490,19 @@ describe('other console endpoints', () => {
     assert.equal(r.headers['set-cookie'], undefined);
   });
 });
+
+describe('password reset mails', () => {
+  it('one per address per minute across /forgot-password and /reset-password (injected clock)', async (t) => {
+    let now = Date.now();
+    const s = standin({ now: () => now });
+    t.after(() => s.close());
+    const send = (path: string, email = 'alice@example.com') => s.app.inject({ method: 'POST', url: `/console/api/${path}`, payload: { email, language: 'en-US' } });
+    assert.equal((await send('forgot-password')).statusCode, 200);
+    const again = await send('reset-password');
+    assert.equal(again.statusCode, 429);
+    assert.deepEqual(again.json(), { code: 'password_reset_rate_limit_exceeded', message: 'Too many password reset emails have been sent. Please try again in 1 minutes.', status: 429 });
+    assert.equal((await send('forgot-password', 'dave@example.com')).statusCode, 200, 'other addresses are independent');
+    now += 61_000;
+    assert.equal((await send('reset-password')).statusCode, 200);
+  });
+});

@@ -27,6 +27,8 @@ import { NON_OWNER_ROLES, timezoneForLanguage, type Account, type WorkspaceRole 
 /** `LOGIN_MAX_ERROR_LIMITS`: locked once the failure count is ABOVE it, i.e. the 7th attempt answers 429. */
 const LOGIN_MAX_ERROR_LIMITS = 5;
 const LOGIN_LOCKOUT_SECONDS = 86400;
+/** Reset mails: one per address per window. */
+const RESET_RATE_WINDOW_SECONDS = 60;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function jsonBody(request: FastifyRequest): Record<string, unknown> {
@@ -186,9 +188,22 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     const body = jsonBody(request);
     const mail = email(body);
     const account = ctx.db.findAccountByEmail(mail);
+    // one reset mail per address per minute, shared by both endpoints (observed: /reset-password
+    // right after /forgot-password → 429); a sliding window in a sorted set, like Dify's RateLimiter
+    const limitKey = ctx.keys.key(`reset_password_rate_limit:${account?.email ?? mail}`);
+    const nowMs = ctx.now();
+    await ctx.redis.zremrangebyscore(limitKey, 0, nowMs - RESET_RATE_WINDOW_SECONDS * 1000);
+    if ((await ctx.redis.zcard(limitKey)) >= 1) {
+      throw new DifyHttpError(
+        429,
+        'password_reset_rate_limit_exceeded',
+        `Too many password reset emails have been sent. Please try again in ${RESET_RATE_WINDOW_SECONDS / 60} minutes.`,
+      );
+    }
     const code = String(Math.floor(Math.random() * 1_000_000)).padStart(6, '0');
     const token = await generateToken(ctx, 'reset_password', account?.id ?? null, account?.email ?? mail, { code });
-    ctx.outbox.push({ kind: 'reset_password', to: account?.email ?? mail, code, at: new Date(ctx.now()).toISOString() });
+    ctx.outbox.push({ kind: 'reset_password', to: account?.email ?? mail, code, at: new Date(nowMs).toISOString() });
+    await ctx.redis.multi().zadd(limitKey, nowMs, `${nowMs}:${token}`).expire(limitKey, RESET_RATE_WINDOW_SECONDS * 2).exec();
     return { result: 'success', data: token };
   };
   app.post('/console/api/reset-password', sendReset);
