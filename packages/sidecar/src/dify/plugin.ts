@@ -194,7 +194,9 @@ async function revokeDify(app: FastifyInstance, svc: DifyBridgeServices, session
  * `POST /console/api/logout` (the stock console's logout, dify `api/controllers/console/auth/login.py`
  * `LogoutApi`, POST since 1.9.2): forwards to dify-api with the browser's cookies (Dify deletes
  * its refresh token and clears its cookies), ends the kit session (session-end hooks delete
- * the seeded refresh token too), clears the kit cookies, then continues to the IdP:
+ * the seeded refresh token too), ends the IdP session from the server (the stock SPA never
+ * visits `redirect_url`; see `OidcClient.endIdpSession`; audited as `auth.logout` with
+ * `idpLogout: ended|failed|unsupported`), clears the kit cookies, then continues to the IdP:
  * - XHR / fetch (the stock SPA): 200 `{"result":"success","redirect_url":"<IdP end-session URL or sign-in page>"}`;
  * - a form POST (Accept: text/html): 303 to that URL.
  */
@@ -224,8 +226,13 @@ async function consoleLogout(app: FastifyInstance, svc: DifyBridgeServices, requ
   const record = id ? await sso.store.delete(id) : null
   let idToken: string | undefined
   if (record) {
-    idToken = (await sso.sessions.openTokens(record))?.idToken || undefined
-    sso.audit('auth.logout', { request, iss: record.iss, sub: record.sub, via: 'console' })
+    const tokens = await sso.sessions.openTokens(record)
+    idToken = tokens?.idToken || undefined
+    // The stock SPA ignores `redirect_url` and goes to its sign-in page, so the browser never
+    // visits the IdP: end the IdP session from here too (best effort; the outcome is audited).
+    const idp = await sso.oidc.endIdpSession({ ...(idToken ? { idToken } : {}), ...(tokens?.refreshToken ? { refreshToken: tokens.refreshToken } : {}) })
+    if (idp.idpLogout === 'failed') request.log.warn({ code: 'WARN_OIDC_IDP_LOGOUT_FAILED' }, 'ending the IdP session from the server failed; the browser-facing end-session URL is still returned')
+    sso.audit('auth.logout', { request, iss: record.iss, sub: record.sub, ...(record.sid ? { sid: record.sid } : {}), via: 'console', ...idp })
     await sso.sessions.runEndHooks(record, 'logout')
   }
   sso.sessions.clearCookies(reply)

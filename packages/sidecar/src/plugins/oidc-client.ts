@@ -421,6 +421,57 @@ export class OidcClient {
     return this.endSessionUrl(p);
   }
 
+  /**
+   * Ends the user's session at the IdP from the server (no browser involved), best effort:
+   * RP-initiated logout posted straight to the `end_session_endpoint` with `id_token_hint` and
+   * `client_id`, redirects not followed (an OP that knows the session from the ID token's `sid`
+   * ends it, e.g. Keycloak); then, when the OP advertises a `revocation_endpoint`, the refresh
+   * token is revoked (RFC 7009, client-authenticated). Never throws; never logs token material.
+   *
+   * @returns `idpLogout`: `ended` (the end-session endpoint accepted the request), `failed`
+   *   (it refused or did not answer), `unsupported` (no end-session endpoint or no ID token);
+   *   `refreshRevoked`: whether a refresh token was revoked (`undefined` when not attempted).
+   *
+   * @example
+   * ```ts
+   * const { idpLogout } = await app.sso.oidc.endIdpSession({ idToken, refreshToken })
+   * ```
+   */
+  async endIdpSession(tokens: { idToken?: string; refreshToken?: string }): Promise<{ idpLogout: 'ended' | 'failed' | 'unsupported'; refreshRevoked?: boolean }> {
+    const config = this.#config;
+    if (!config) return { idpLogout: tokens.idToken ? 'failed' : 'unsupported' };
+    const meta = config.serverMetadata();
+    const timeout = this.#opts.oidc.httpTimeoutSeconds * 1000;
+    let idpLogout: 'ended' | 'failed' | 'unsupported' = 'unsupported';
+    if (meta.end_session_endpoint && tokens.idToken) {
+      const body = new URLSearchParams({ id_token_hint: tokens.idToken, client_id: this.#opts.oidc.clientId });
+      try {
+        const res = await fetch(meta.end_session_endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html,application/json' },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(timeout),
+        });
+        await res.arrayBuffer().catch(() => undefined);
+        // 2xx (a "logged out" page) or a redirect (to the OP's default post-logout page) both mean accepted.
+        idpLogout = res.status >= 200 && res.status < 400 ? 'ended' : 'failed';
+      } catch {
+        idpLogout = 'failed';
+      }
+    }
+    let refreshRevoked: boolean | undefined;
+    if (meta.revocation_endpoint && tokens.refreshToken) {
+      try {
+        await oidc.tokenRevocation(config, tokens.refreshToken, { token_type_hint: 'refresh_token' });
+        refreshRevoked = true;
+      } catch {
+        refreshRevoked = false;
+      }
+    }
+    return refreshRevoked === undefined ? { idpLogout } : { idpLogout, refreshRevoked };
+  }
+
   /** RP-initiated logout URL, or `undefined` when the IdP has no `end_session_endpoint`. */
   endSessionUrl(p: { idTokenHint?: string; postLogoutRedirectUri: string }): URL | undefined {
     if (!this.#config || !this.endSessionEndpoint) return undefined;

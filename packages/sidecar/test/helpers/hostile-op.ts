@@ -38,6 +38,10 @@ export interface Scenario {
   accessTokenClaims?: Record<string, unknown>;
   /** Discovery answers 503. */
   down?: boolean;
+  /** Status of the end-session endpoint (default 302 to the OP's own page). */
+  endSessionStatus?: number;
+  /** Advertise an RFC 7009 `revocation_endpoint`. */
+  revocation?: boolean;
 }
 
 interface CodeGrant {
@@ -62,7 +66,7 @@ export class HostileOp {
   codes = new Map<string, CodeGrant>();
   refreshTokens = new Map<string, CodeGrant>();
   accessTokens = new Map<string, CodeGrant>();
-  requests: { path: string; method: string; auth?: string | undefined; body?: string }[] = [];
+  requests: { path: string; method: string; auth?: string | undefined; body?: string; query?: string }[] = [];
   jwksFetches = 0;
   otherKey!: OpKey;
   /** Public key registered for private_key_jwt client authentication. */
@@ -120,6 +124,7 @@ export class HostileOp {
       authorization_response_iss_parameter_supported: true,
     };
     if (!this.scenario.noEndSession) m.end_session_endpoint = `${this.issuer}/logout`;
+    if (this.scenario.revocation) m.revocation_endpoint = `${this.issuer}/revoke`;
     return m;
   }
 
@@ -210,7 +215,7 @@ export class HostileOp {
     const url = new URL(req.url ?? '/', this.issuer);
     let body = '';
     for await (const chunk of req) body += chunk;
-    this.requests.push({ path: url.pathname, method: req.method ?? 'GET', auth: req.headers.authorization, body });
+    this.requests.push({ path: url.pathname, method: req.method ?? 'GET', auth: req.headers.authorization, body, query: url.search });
     const json = (status: number, value: unknown) => {
       res.statusCode = status;
       res.setHeader('content-type', 'application/json');
@@ -261,6 +266,22 @@ export class HostileOp {
           return json(200, tokens);
         }
         return json(400, { error: 'unsupported_grant_type' });
+      }
+      case '/logout': {
+        const status = this.scenario.endSessionStatus ?? 302;
+        res.statusCode = status;
+        if (status >= 300 && status < 400) res.setHeader('location', `${this.issuer}/logged-out`);
+        res.end();
+        return;
+      }
+      case '/revoke': {
+        const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
+        const [id, secret] = basic ? Buffer.from(basic[1]!, 'base64').toString().split(':').map((v) => decodeURIComponent(v.replace(/\+/g, ' '))) : [];
+        if (id !== this.clientId || secret !== this.clientSecret) return json(401, { error: 'invalid_client' });
+        this.refreshTokens.delete(new URLSearchParams(body).get('token') ?? '');
+        res.statusCode = 200;
+        res.end();
+        return;
       }
       case '/userinfo': {
         const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
