@@ -355,6 +355,18 @@ describe('system-features field sets', () => {
     assert.ok(k15.includes('rbac_enabled') && k15.includes('max_plugin_package_size') && !k15.includes('trial_models') && !k15.includes('deployment_edition'));
   });
 
+  it('1.16.1 serves the licence detail behind login; older versions do not have the route', async (t) => {
+    const a = standin({ version: '1.16.1' });
+    const b = standin({ version: '1.16.0' });
+    t.after(() => Promise.all([a.close(), b.close()]));
+    const anon = await a.app.inject({ url: '/console/api/system-features/license' });
+    assert.equal(anon.statusCode, 401);
+    assert.equal(anon.json().message, 'Invalid Authorization token.');
+    const ok = await a.app.inject({ url: '/console/api/system-features/license', headers: adminHeaders });
+    assert.deepEqual(ok.json(), { status: 'none', expired_at: '', workspaces: { enabled: false, size: 0, limit: 0 } });
+    assert.equal((await b.app.inject({ url: '/console/api/system-features/license' })).statusCode, 404);
+  });
+
   it('max_plugin_package_size is the 15 MiB default', async (t) => {
     const s = standin({ version: '1.12.1' });
     t.after(() => s.close());

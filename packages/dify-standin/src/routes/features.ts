@@ -13,7 +13,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { StandinContext } from '../lib/context.js';
-import { optionalUser } from '../lib/auth.js';
+import { consoleUser, optionalUser } from '../lib/auth.js';
 
 /** `PLUGIN_MAX_PACKAGE_SIZE` default (15 MiB). */
 const PLUGIN_MAX_PACKAGE_SIZE = 15728640;
@@ -76,6 +76,14 @@ export function featureRoutes(app: FastifyInstance, ctx: StandinContext): void {
     const user = await optionalUser(ctx, request);
     return systemFeatures(ctx, user !== null);
   });
+  // ≥1.16.1: the licence detail moved behind login (`SystemFeatureLicenseApi`); community edition
+  // answers the default, licence-less model
+  if (ctx.features.slimSystemFeatures) {
+    app.get('/console/api/system-features/license', async (request) => {
+      await consoleUser(ctx, request);
+      return { status: 'none', expired_at: '', workspaces: { enabled: false, size: 0, limit: 0 } };
+    });
+  }
   // the web-app blueprint serves the same payload (api/controllers/web/feature.py)
   app.get('/api/system-features', async () => systemFeatures(ctx, false));
 }
