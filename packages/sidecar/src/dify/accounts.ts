@@ -156,11 +156,19 @@ export class AccountResolver {
   async #provision(email: string, role: AssignableRole, name: string): Promise<string> {
     try {
       const inv = await this.#o.admin.inviteEmail(email, role)
-      if (inv.status !== 'success') throw new DifyError('ERR_DIFY_ADMIN_API', 'invitation was not accepted by dify-api')
-      const token = inv.url ? new URL(inv.url, 'http://invalid').searchParams.get('token') : null
+      // Dify ≥ 1.15 answers `already_member` (no URL) when the address joined in the meantime,
+      // e.g. a concurrent first login of the same person: nothing to activate, the member is
+      // looked up below and its role is set like on any login.
+      const already = inv.status === 'already_member'
+      if (inv.status !== 'success' && !already) throw new DifyError('ERR_DIFY_ADMIN_API', 'invitation was not accepted by dify-api')
+      const token = !already && inv.url ? new URL(inv.url, 'http://invalid').searchParams.get('token') : null
       if (token) await this.#o.admin.activate({ email, token, name })
       const member = (await this.#o.admin.listMembers()).find((m) => m.email.trim().toLowerCase() === email)
       if (!member) throw new DifyError('ERR_DIFY_ADMIN_API', 'invited member not found in the workspace')
+      if (member.status === 'banned') throw denyLogin('account_banned', 'the Dify account is banned')
+      // Before 1.15 an invitation of an existing member answers `success` with a `/signin` URL and
+      // leaves its role as it was: set the mapped role in both cases. `owner` is never changed.
+      if (member.role !== role && member.role !== 'owner') await this.#o.admin.updateRole(member.id, role)
       return member.id
     } catch (e) {
       throw wrapDify(e)
