@@ -43,6 +43,15 @@ export const ERROR_CODES = {
   ERR_TOKEN_NOT_CONFIGURED: 'Bearer verification is not configured (no audience).',
   ERR_SESSION_STORE_UNAVAILABLE: 'The session store (Redis) could not be reached.',
   ERR_SESSION_INVALID: 'The session cookie or record is malformed.',
+  ERR_SESSION_HOOK: 'An after-login hook failed unexpectedly; the login is refused with `internal_error`.',
+  ERR_DIFY_UNSUPPORTED_VERSION: 'dify-api reports (`X-Version`) a version outside the bridge\'s version table; logins are refused.',
+  ERR_DIFY_VERSION_UNKNOWN: 'dify-api sent no usable `X-Version` header, or the deployment generator found no `dify-api` image version.',
+  ERR_DIFY_ADMIN_API: 'A member-management call with Dify\'s admin key failed (non-2xx status, non-JSON or unexpected answer).',
+  ERR_DIFY_UNREACHABLE: 'dify-api did not answer (connection error or `dify.timeoutSeconds` exceeded).',
+  ERR_DIFY_SEED_FAILED: 'Dify session seeding failed: the refresh token could not be written to Dify\'s Redis, or dify-api refused the seeded refresh.',
+  ERR_DIFY_KEY_PREFIX_UNSUPPORTED: '`dify.redisKeyPrefix` is set but the running Dify has no `REDIS_KEY_PREFIX` (before 1.14.0).',
+  ERR_DIFY_NGINX_TEMPLATE: 'Dify\'s nginx template is missing or has a shape the SSO locations cannot be inserted into.',
+  ERR_DIFY_BREAK_GLASS: 'Reserved for break-glass failures (today they are reported as `break_glass.denied` audit events and CLI messages).',
 } as const;
 
 /** Literal union of every sidecar error code. */
@@ -95,6 +104,33 @@ export class SsoError extends Error {
     this.name = new.target.name;
     this.code = code;
     this.reason = options.reason ?? 'internal_error';
+  }
+}
+
+/** The Dify bridge's codes (`ERR_DIFY_*`): a subset of {@link SsoErrorCode}, public API, never renamed. */
+export type DifyErrorCode = Extract<SsoErrorCode, `ERR_DIFY_${string}`>;
+
+/**
+ * Error raised by the Dify bridge. `code` is stable; the message never contains tokens,
+ * cookies or Dify response bodies. `reason` (for the sign-in page) is
+ * `dify_unsupported_version` for the version codes and `dify_unavailable` otherwise.
+ *
+ * @example
+ * ```ts
+ * throw new DifyError('ERR_DIFY_ADMIN_API', 'dify-api answered 500 to GET /members', { status: 500 })
+ * ```
+ */
+export class DifyError extends SsoError {
+  declare readonly code: DifyErrorCode;
+  /** HTTP status of a failed Dify call, when there was one. */
+  readonly status: number | undefined;
+
+  constructor(code: DifyErrorCode, message: string, options: { cause?: unknown; status?: number } = {}) {
+    super(code, message, {
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+      reason: code === 'ERR_DIFY_UNSUPPORTED_VERSION' || code === 'ERR_DIFY_VERSION_UNKNOWN' ? 'dify_unsupported_version' : 'dify_unavailable',
+    });
+    this.status = options.status;
   }
 }
 

@@ -101,6 +101,15 @@ export const ERROR_ADVICE: Record<SsoErrorCode, string> = {
   ERR_TOKEN_NOT_CONFIGURED: 'Set `DIFY_SSO_BEARER_AUDIENCE` to enable bearer verification.',
   ERR_SESSION_STORE_UNAVAILABLE: 'Check Redis (`DIFY_SSO_REDIS_URL`); requests needing a session fail closed meanwhile.',
   ERR_SESSION_INVALID: 'Malformed session cookie or record; the user signs in again.',
+  ERR_SESSION_HOOK: 'A bug or an unexpected failure in an after-login hook (e.g. the Dify bridge); see the error log entry with this code.',
+  ERR_DIFY_UNSUPPORTED_VERSION: 'Run a Dify version listed in the compatibility table, or (at your own risk, newer minors only) set `DIFY_SSO_DIFY_ALLOW_NEWER_VERSIONS=true`.',
+  ERR_DIFY_VERSION_UNKNOWN: 'Check that `DIFY_SSO_DIFY_API_URL` points at dify-api itself (not a proxy that strips `X-Version`); for the generator, that the compose file names a `langgenius/dify-api:<version>` image.',
+  ERR_DIFY_ADMIN_API: 'Check `ADMIN_API_KEY_ENABLE=true` and `ADMIN_API_KEY` on dify-api against `DIFY_SSO_DIFY_ADMIN_API_KEY`, and `DIFY_SSO_DIFY_WORKSPACE_ID`; the status is in the log entry.',
+  ERR_DIFY_UNREACHABLE: 'Check `DIFY_SSO_DIFY_API_URL` and the network to dify-api; raise `DIFY_SSO_DIFY_TIMEOUT_SECONDS` on slow hosts.',
+  ERR_DIFY_SEED_FAILED: 'Check `DIFY_SSO_DIFY_REDIS_URL` and `DIFY_SSO_DIFY_REDIS_KEY_PREFIX` (same Redis and prefix as dify-api) and that the cookie settings (`DIFY_SSO_DIFY_CONSOLE_API_URL`, `…_CONSOLE_WEB_URL`, `…_COOKIE_DOMAIN`) equal dify-api\'s.',
+  ERR_DIFY_KEY_PREFIX_UNSUPPORTED: 'Unset `DIFY_SSO_DIFY_REDIS_KEY_PREFIX` for Dify before 1.14.0.',
+  ERR_DIFY_NGINX_TEMPLATE: 'Point the generator at an unmodified Dify `docker/` directory of a supported version (it needs `nginx/conf.d/default.conf.template`).',
+  ERR_DIFY_BREAK_GLASS: 'Nothing today; see the `break_glass.denied` audit events.',
 };
 
 const CONFIG_ADVICE: Record<ConfigProblemCode, string> = {

@@ -13,10 +13,9 @@
  * @module
  */
 import { createHash } from 'node:crypto'
-import { SsoError } from '../errors.js'
+import { DifyError, SsoError } from '../errors.js'
 import type { KvStore } from '../store/types.js'
 import type { AssignableRole, DifyAdminClient, DifyMember } from './admin-client.js'
-import { DifyError } from './errors.js'
 import { mapRole, type RoleMap } from './role-map.js'
 
 export interface AccountResolverOptions {
@@ -177,7 +176,7 @@ export class AccountResolver {
 }
 
 function wrapDify(e: unknown): SsoError {
-  if (e instanceof SsoError) return e
+  if (e instanceof SsoError && !(e instanceof DifyError)) return e
   if (e instanceof DifyError && (e.code === 'ERR_DIFY_UNSUPPORTED_VERSION' || e.code === 'ERR_DIFY_VERSION_UNKNOWN')) {
     return denyLogin('dify_unsupported_version', e.message, e)
   }

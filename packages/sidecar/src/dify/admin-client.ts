@@ -1,4 +1,4 @@
-import { DifyError } from './errors.js'
+import { DifyError } from '../errors.js'
 import { difyVersionTraits, type DifyVersionTraits } from './versions.js'
 
 /** Dify workspace roles (`TenantAccountRole`, dify `api/models/account.py`). */

@@ -20,7 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { difyCookieName, setCookieNameValue, type DifyCookieSettings } from './cookies.js'
-import { DifyError } from './errors.js'
+import { DifyError } from '../errors.js'
 import type { DifyVersionTraits } from './versions.js'
 
 export interface SessionSeederOptions {

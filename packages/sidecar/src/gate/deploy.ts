@@ -16,7 +16,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { DifyError } from '../dify/errors.js'
+import { DifyError } from '../errors.js'
 import { difyVersionTraits, parseDifyVersion } from '../dify/versions.js'
 import { SIDECAR_UPSTREAM, insertSsoLocations, sidecarUpstreamBlock } from './nginx.js'
 

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { DifyError } from '../dify/errors.js'
+import { DifyError } from '../errors.js'
 
 export const BEGIN_MARK = '# dify-sso-kit: begin (generated; do not edit)'
 export const END_MARK = '# dify-sso-kit: end'
