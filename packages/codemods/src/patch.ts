@@ -142,8 +142,16 @@ export function planPatch(checkoutArg: string): PatchPlan {
       if (next !== text)
         current.set(e.path, enc.encode(next))
     }
+    for (const rel of t.requires ?? []) {
+      if (load(rel) === undefined)
+        throw new CodemodError('ERR_CODEMOD_TARGET_NOT_FOUND', `${slug}: ${rel} does not exist (Dify ${version})`, { version, file: rel, slug })
+    }
+    const ours = new Set(manifest?.files.filter(f => f.before === null).map(f => f.path) ?? [])
     for (const [rel, data] of t.adds?.() ?? []) {
-      load(rel)
+      const existing = load(rel)
+      // Never overwrite a file of Dify's own: only files this kit added before may be replaced.
+      if (existing !== undefined && !ours.has(rel) && !same(existing, data))
+        throw new CodemodError('ERR_CODEMOD_UNEXPECTED_SHAPE', `${slug}: ${rel} already exists in Dify ${version} and is not the kit's; refusing to overwrite it`, { version, file: rel, slug })
       current.set(rel, data)
     }
   }

@@ -8,6 +8,7 @@ import { removeLoginDivider } from './transforms/remove-login-divider.js'
 import { removeNoLoginMethodNotice } from './transforms/remove-no-login-method-notice.js'
 import { removePasswordLogin } from './transforms/remove-password-login.js'
 import { removeSignup } from './transforms/remove-signup.js'
+import { redirectLocalAuthPages } from './transforms/redirect-local-auth-pages.js'
 import { removeSocialLogin } from './transforms/remove-social-login.js'
 import { routeLogoutThroughSso } from './transforms/route-logout-through-sso.js'
 
@@ -23,6 +24,7 @@ export const TRANSFORMS = {
   'remove-login-divider': removeLoginDivider,
   'remove-no-login-method-notice': removeNoLoginMethodNotice,
   'route-logout-through-sso': routeLogoutThroughSso,
+  'redirect-local-auth-pages': redirectLocalAuthPages,
   'local-fonts': localFonts,
 } as const satisfies Record<string, Transform>
 
@@ -41,6 +43,7 @@ const SSO_ONLY: readonly Slug[] = [
   'remove-login-divider',
   'remove-no-login-method-notice',
   'route-logout-through-sso',
+  'redirect-local-auth-pages',
 ]
 
 /** One line of supported Dify versions sharing a patch set. */

@@ -37,6 +37,8 @@ describe('patch, per supported version line (fixture reproductions)', () => {
         assert.match(signin, /<SsoErrorBanner \/>/)
         for (const gone of ['MailAndPasswordAuth', 'MailAndCodeAuth', 'SocialAuth', 'SSOAuth', 'signup.signUp'])
           assert.ok(!signin.includes(gone), `${gone} still in the sign-in form`)
+        for (const segment of ['signup', 'forgot-password', 'reset-password', 'signin/check-code'])
+          assert.match(readFileSync(join(dir, `web/app/${segment}/template.tsx`), 'utf8'), /window\.location\.replace\(`\$\{basePath\}\/signin`\)/)
 
         // Idempotence: the second run plans nothing and writes nothing (dirty tree is ours: allowed).
         const again = planPatch(dir)
@@ -90,6 +92,27 @@ describe('refusals', () => {
       return true
     })
     assert.deepEqual(snapshot(dir), before)
+  })
+
+  test('an existing file of Dify\'s own is never overwritten by an added file', (t) => {
+    const { dir, cleanup } = makeCheckout('1.16')
+    t.after(cleanup)
+    writeFileSync(join(dir, 'web/app/signup/template.tsx'), 'export default function T() { return null }\n')
+    const before = snapshot(dir)
+    assert.throws(() => planPatch(dir), (e: unknown) => {
+      assert.ok(e instanceof SsoError)
+      assert.equal(e.code, 'ERR_CODEMOD_UNEXPECTED_SHAPE')
+      assert.match(e.message, /web\/app\/signup\/template\.tsx already exists in Dify 1\.16\.1/)
+      return true
+    })
+    assert.deepEqual(snapshot(dir), before)
+  })
+
+  test('a local-account route that does not exist is a missing target', (t) => {
+    const { dir, cleanup } = makeCheckout('1.16')
+    t.after(cleanup)
+    rmSync(join(dir, 'web/app/forgot-password'), { recursive: true })
+    assert.throws(() => planPatch(dir), { code: 'ERR_CODEMOD_TARGET_NOT_FOUND', message: /redirect-local-auth-pages: web\/app\/forgot-password\/page\.tsx does not exist \(Dify 1\.16\.1\)/ })
   })
 
   test('all-or-nothing: a transform failing late leaves every file untouched', (t) => {

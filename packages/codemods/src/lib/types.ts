@@ -24,4 +24,6 @@ export type Transform = {
   edits: readonly FileEdit[]
   /** Files to add (path relative to the checkout root → content). */
   adds?: () => ReadonlyMap<string, Uint8Array>
+  /** Files that must exist for the transform to make sense (ERR_CODEMOD_TARGET_NOT_FOUND otherwise). */
+  requires?: readonly string[]
 }
