@@ -12,3 +12,55 @@ export type { BearerClaims } from './plugins/token-verify.js';
 export type { AuditEvent, AuditFields, AuditFn } from './plugins/audit.js';
 export * from './store/index.js';
 export { canonicalRedirect } from './lib/redirect.js';
+
+/**
+ * The Dify bridge as a fastify plugin: identity → Dify account (link, JIT, role map), Dify
+ * session seeding, the `/sso/auth` gate (and reverse-proxy mode), local-login lockdown, the
+ * stock console's SSO button and logout, break-glass. `buildApp` registers it by itself when
+ * `dify.apiUrl` is configured; register it yourself only on an app built without it.
+ *
+ * @example
+ * ```ts
+ * import { buildApp, loadConfig } from '@dify-sso-kit/sidecar'
+ * const app = buildApp(loadConfig(process.env)) // bridge included when DIFY_SSO_DIFY_API_URL is set
+ * await app.listen({ host: '127.0.0.1', port: 8088 })
+ * app.difyBridge.apiUrl // the bridge services
+ * ```
+ */
+export { difyBridge, type DifyBridgeOptions } from './dify/plugin.js';
+export type { DifyBridgeServices } from './dify/bridge.js';
+
+/**
+ * nginx artefacts: {@link insertSsoLocations} inserts the sidecar's locations (`/sso/`,
+ * `auth_request` on the console API, the stock SSO button, console logout) into a Dify nginx
+ * template; {@link renderLocalNginxConf} renders a complete nginx.conf for a local stack;
+ * {@link sidecarUpstreamBlock} the keep-alive `upstream` for the sidecar.
+ *
+ * @example
+ * ```ts
+ * import { insertSsoLocations } from '@dify-sso-kit/sidecar'
+ * const conf = insertSsoLocations(readFileSync('docker/nginx/conf.d/default.conf.template', 'utf8'), { sidecar: 'http://dify_sso_sidecar' })
+ * ```
+ */
+export {
+  insertSsoLocations,
+  renderLocalNginxConf,
+  sidecarUpstreamBlock,
+  SIDECAR_UPSTREAM,
+  type InsertOptions,
+  type LocalNginxOptions,
+} from './gate/nginx.js';
+
+/**
+ * The deployment generator behind `dify-sso deploy`: given Dify's `docker/` directory, renders
+ * (or writes) `docker-compose.override.yaml` (the sidecar service, Dify's login flags on `api`)
+ * and the nginx files taken from that version's own template.
+ *
+ * @example
+ * ```ts
+ * import { renderDeployment, writeDeployment } from '@dify-sso-kit/sidecar'
+ * const { difyVersion, files } = renderDeployment({ difyDockerDir: '/opt/dify/docker', image: 'dify-sso-kit/sidecar:0.1.0' })
+ * writeDeployment({ difyDockerDir: '/opt/dify/docker', image: 'dify-sso-kit/sidecar:0.1.0', gateWebApps: true })
+ * ```
+ */
+export { renderDeployment, writeDeployment, difyVersionOf, type DeployOptions, type DeployResult } from './gate/deploy.js';

@@ -26,6 +26,12 @@ import { createDifyBridge, type DifyBridgeServices } from './bridge.js'
 import { difyClearCookies, readCookie } from './cookies.js'
 import { adjustSystemFeatures } from './system-features.js'
 
+/**
+ * Injected dependencies of the bridge plugin (tests); production passes none.
+ *
+ * @example
+ * buildApp(config, { dify: { redis: new Redis(url) } })
+ */
 export interface DifyBridgeOptions {
   /** Client of Dify's Redis (tests); default from `dify.redisUrl`. */
   readonly redis?: Redis

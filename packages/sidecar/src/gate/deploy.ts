@@ -50,7 +50,14 @@ export interface DeployResult {
   readonly files: Record<string, string>
 }
 
-/** Dify version of a docker directory: the `langgenius/dify-api:<x.y.z>` image tag of its compose file. */
+/**
+ * Dify version of a docker directory: the `langgenius/dify-api:<x.y.z>` image tag of its compose file.
+ *
+ * @throws {DifyError} `ERR_DIFY_VERSION_UNKNOWN` when no such image is named.
+ *
+ * @example
+ * difyVersionOf('/opt/dify/docker') // '1.16.1'
+ */
 export function difyVersionOf(dockerDir: string): string {
   for (const name of ['docker-compose.yaml', 'docker-compose-template.yaml', 'docker-compose.yml']) {
     const p = join(dockerDir, name)
@@ -76,7 +83,14 @@ function yamlEnv(ind: string, env: Record<string, string>): string {
   return Object.entries(env).map(([k, v]) => `${ind}${k}: ${JSON.stringify(v)}`).join('\n')
 }
 
-/** Renders the artefacts without writing them. */
+/**
+ * Renders the artefacts without writing them (file name → content, relative to the docker directory).
+ *
+ * @throws {DifyError} `ERR_DIFY_VERSION_UNKNOWN`, `ERR_DIFY_UNSUPPORTED_VERSION`, `ERR_DIFY_NGINX_TEMPLATE`.
+ *
+ * @example
+ * const { difyVersion, files } = renderDeployment({ difyDockerDir: '/opt/dify/docker', image: 'dify-sso-kit/sidecar:0.1.0' })
+ */
 export function renderDeployment(o: DeployOptions): DeployResult {
   const version = difyVersionOf(o.difyDockerDir)
   difyVersionTraits(version, { allowNewer: o.allowNewerVersions === true })

@@ -44,6 +44,9 @@ export const SIDECAR_UPSTREAM = 'dify_sso_sidecar'
  * An http-level `upstream` block for the sidecar with keep-alive connections: without it every
  * `auth_request` opens a new TCP connection. Dify's nginx includes `conf.d/*.conf` at http level,
  * so the deployment generator writes this as its own file next to the template.
+ *
+ * @example
+ * sidecarUpstreamBlock('dify-sso:8080') // 'upstream dify_sso_sidecar { server dify-sso:8080; keepalive 32; }' (multi-line)
  */
 export function sidecarUpstreamBlock(server: string, keepalive = 32): string {
   if (!/^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$/.test(server)) throw Object.assign(new TypeError('"server" must be host:port'), { code: 'ERR_INVALID_ARG_VALUE' })
