@@ -441,7 +441,8 @@ export class OidcClient {
     const config = this.#config;
     if (!config) return { idpLogout: tokens.idToken ? 'failed' : 'unsupported' };
     const meta = config.serverMetadata();
-    const timeout = this.#opts.oidc.httpTimeoutSeconds * 1000;
+    // The user waits for this (console logout): bounded like the reachability probe.
+    const timeout = Math.min(5, this.#opts.oidc.httpTimeoutSeconds) * 1000;
     let idpLogout: 'ended' | 'failed' | 'unsupported' = 'unsupported';
     if (meta.end_session_endpoint && tokens.idToken) {
       const body = new URLSearchParams({ id_token_hint: tokens.idToken, client_id: this.#opts.oidc.clientId });
