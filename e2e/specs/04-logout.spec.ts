@@ -44,4 +44,19 @@ test.describe('logout', () => {
     await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.signinUrl)}`));
     expect((await whoAmI(page, target)).status).toBe(401);
   });
+
+  test("the stock console's logout ends the IdP session too (server-side end-session)", async ({ page, target, user }) => {
+    // The stock page never visits the IdP on logout; the sidecar ends the IdP session itself with
+    // id_token_hint. OPs that only know their session from the browser cookie cannot do that.
+    notApplicable(!target.issuer.includes('/realms/'), 'server-side end-session needs an OP that ends the session named by id_token_hint (Keycloak)');
+    const alice = user('alice');
+    await signIn(page, target, alice, 'stock');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.signinUrl)}`));
+    expect((await whoAmI(page, target)).status).toBe(401);
+    await openSignin(page, target, 'stock');
+    await ssoButton(page, 'stock').click();
+    await expect(page.getByLabel('Password', { exact: true }), 'the IdP asks for credentials again').toBeVisible();
+    await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.issuer)}/`));
+  });
 });
