@@ -1,5 +1,7 @@
 /**
- * `GET /sso/login?redirect=<path>`: starts the authorization code flow.
+ * `GET /sso/login?redirect=<path>[&invite_token=<t>]`: starts the authorization code flow. A Dify
+ * invitation token (from a `/signin?invite_token=` page) rides along in the sealed transaction
+ * cookie to the after-login hooks, as on the stock SSO button's path.
  *
  * @module
  */
@@ -20,6 +22,7 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     try {
       const { url } = await app.sso.beginLogin(request, reply, {
         ...(typeof q.redirect === 'string' ? { redirect: q.redirect } : {}),
+        ...(typeof q.invite_token === 'string' && q.invite_token !== '' ? { inviteToken: q.invite_token } : {}),
       });
       return reply.redirect(url, 302);
     } catch (err) {
