@@ -4,5 +4,10 @@
 import { register } from 'tsx/esm/api'
 
 register()
+// Output piped into a reader that quits early (`| head`) is not an error of the patch.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  throw e
+})
 const { main } = await import('../src/cli.ts')
 process.exitCode = await main(process.argv.slice(2))

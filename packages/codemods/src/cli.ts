@@ -150,5 +150,12 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
 }
 
 const entry = process.argv[1]
-if (entry !== undefined && import.meta.url === pathToFileURL(resolve(entry)).href)
+if (entry !== undefined && import.meta.url === pathToFileURL(resolve(entry)).href) {
+  // Output piped into a reader that quits early (`| head`) is not an error of the patch.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE')
+      process.exit(process.exitCode ?? 0)
+    throw e
+  })
   process.exitCode = await main(process.argv.slice(2))
+}
