@@ -63,7 +63,7 @@ test('--emit-diff writes a unified diff of the checkout that git apply reproduce
   assert.match(diff, /^diff --git a\/web\/app\/account\/\(commonLayout\)\/avatar\.tsx b\//m)
   assert.match(diff, /^--- a\/web\/app\/signin\/normal-form\.tsx$/m)
   assert.match(diff, /^\+\+\+ b\/web\/app\/signin\/normal-form\.tsx$/m)
-  assert.match(diff, /^-import SSOAuth from '\.\/components\/sso-auth'$/m)
+  assert.match(diff, /^-import SSOAuth from '\.\/sso-fixture\/sso'$/m)
   assert.match(diff, /^\+ {12}<SsoErrorBanner \/>$/m)
   assert.match(diff, /^--- \/dev\/null\n\+\+\+ b\/web\/app\/components\/dify-sso\/index\.ts$/m)
   // The diff applies to an unpatched copy and yields exactly the patched text files.

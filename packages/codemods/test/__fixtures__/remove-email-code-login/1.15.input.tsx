@@ -1,46 +1,36 @@
 import { toast } from '@langgenius/dify-ui/toast'
 import { RiDoorLockLine } from '@remixicon/react'
-import { useQuery, useSuspenseQuery } from '@tanstack/react-query'
-import { useEffect, useState } from 'react'
-import { useTranslation } from 'react-i18next'
-import { systemFeaturesQueryOptions } from '@/features/system-features/client'
+import { useEffect } from 'react'
 import Link from '@/next/link'
-import { useRouter, useSearchParams } from '@/next/navigation'
-import MailAndCodeAuth from './components/mail-and-code-auth'
-import MailAndPasswordAuth from './components/mail-and-password-auth'
-import SocialAuth from './components/social-auth'
-import SSOAuth from './components/sso-auth'
-import Split from './split'
+import { useSearchParams } from '@/next/navigation'
+import { useFixtureFeatures, useFixtureMode } from './sso-fixture/state'
+import MailAndCodeAuth from './sso-fixture/code-form'
+import MailAndPasswordAuth from './sso-fixture/password-form'
+import SocialAuth from './sso-fixture/social'
+import SSOAuth from './sso-fixture/sso'
+import Split from './sso-fixture/split'
 
-type AuthType = 'code' | 'password'
+// dify-sso-kit test fixture, made up for the codemod tests: a sign-in form with the 1.15
+// shape the transforms edit: has*Login flags, ?message= toast in its own effect.
+function SignInFormSketch() {
+  const query = useSearchParams()
+  const message = query.get('message') ?? ''
+  const features = useFixtureFeatures()
+  const [picked, setPicked] = useFixtureMode(null)
 
-// Minimal reproduction of the shape of the sign-in form (not Dify's source).
-function NormalForm() {
-  const { t } = useTranslation()
-  const router = useRouter()
-  const searchParams = useSearchParams()
-  const { data: userResp } = useQuery({ queryKey: ['profile'] })
-  const isLoggedIn = !!userResp
-  const message = decodeURIComponent(searchParams.get('message') || '')
-  const inviteToken = decodeURIComponent(searchParams.get('invite_token') || '')
-  const { data: systemFeatures } = useSuspenseQuery(systemFeaturesQueryOptions())
-  const [selectedAuthType, setSelectedAuthType] = useState<AuthType | null>(null)
-
-  const isInviteLink = Boolean(inviteToken && inviteToken !== 'null')
-  const hasSocialLogin = systemFeatures.enable_social_oauth_login
-  const ssoProtocol = systemFeatures.sso_enforced_for_signin_protocol
-  const hasSsoLogin = Boolean(systemFeatures.sso_enforced_for_signin)
-  const hasEmailCodeLogin = systemFeatures.enable_email_code_login
-  const hasEmailPasswordLogin = systemFeatures.enable_email_password_login
-  const hasEmailLogin = hasEmailCodeLogin || hasEmailPasswordLogin
-  const authType = selectedAuthType ?? (hasEmailPasswordLogin ? 'password' : 'code')
-  const showORLine = (hasSocialLogin || hasSsoLogin) && hasEmailLogin
-  const allMethodsAreDisabled = !hasSocialLogin && !hasEmailLogin && !hasSsoLogin
+  const socialOn = features.enable_social_oauth_login
+  const ssoOn = features.sso_enforced_for_signin
+  const hasEmailCodeLogin = features.enable_email_code_login
+  const hasEmailPasswordLogin = features.enable_email_password_login
+  const emailOn = hasEmailCodeLogin || hasEmailPasswordLogin
+  const mode = picked ?? (hasEmailPasswordLogin ? 'password' : 'code')
+  const showORLine = (socialOn || ssoOn) && emailOn
+  const allMethodsAreDisabled = !socialOn && !ssoOn && !emailOn
 
   useEffect(() => {
-    if (!isLoggedIn) return
-    router.replace('/')
-  }, [isLoggedIn, router])
+    if (features.fixture_signed_in)
+      window.location.assign('/apps')
+  }, [features.fixture_signed_in])
 
   useEffect(() => {
     if (message)
@@ -49,86 +39,50 @@ function NormalForm() {
 
   return (
     <>
-      <div className="mx-auto mt-8 w-full">
-        <h1 className="title-4xl-semi-bold text-text-primary">
-          {t(($) => $.pageTitle, { ns: 'login' })}
-        </h1>
-        <div className="relative">
-          <div className="mt-6 flex flex-col gap-3">
-            {hasSocialLogin && <SocialAuth />}
-            {hasSsoLogin && (
-              <div className="w-full">
-                <SSOAuth protocol={ssoProtocol} />
+      <div className="sso-fixture-page">
+        <div className="sso-fixture-stack">
+          <div className="sso-fixture-buttons flex flex-col">
+            {socialOn && <SocialAuth />}
+            {ssoOn && (
+              <div className="sso-fixture-sso">
+                <SSOAuth protocol={features.fixture_protocol} />
               </div>
             )}
           </div>
-
           {showORLine && (
-            <div className="relative mt-6">
-              <span className="px-3 text-text-tertiary">
-                {t(($) => $.or, { ns: 'login' })}
-              </span>
-            </div>
+            <p className="sso-fixture-or">or</p>
           )}
-          {hasEmailLogin && (
+          {emailOn && (
             <>
-              {hasEmailCodeLogin && authType === 'code' && (
+              {hasEmailCodeLogin && mode === 'code' && (
                 <>
-                  <MailAndCodeAuth isInvite={isInviteLink} />
+                  <MailAndCodeAuth />
                   {hasEmailPasswordLogin && (
-                    <button
-                      type="button"
-                      className="w-full cursor-pointer py-1 text-center"
-                      onClick={() => {
-                        setSelectedAuthType('password')
-                      }}
-                    >
-                      {t(($) => $.usePassword, { ns: 'login' })}
-                    </button>
+                    <button type="button" onClick={() => setPicked('password')}>Use a password</button>
                   )}
                 </>
               )}
-              {hasEmailPasswordLogin && authType === 'password' && (
+              {hasEmailPasswordLogin && mode === 'password' && (
                 <>
-                  <MailAndPasswordAuth
-                    isInvite={isInviteLink}
-                    isEmailSetup={systemFeatures.is_email_setup}
-                  />
+                  <MailAndPasswordAuth />
                   {hasEmailCodeLogin && (
-                    <button
-                      type="button"
-                      className="w-full cursor-pointer py-1 text-center"
-                      onClick={() => {
-                        setSelectedAuthType('code')
-                      }}
-                    >
-                      {t(($) => $.useVerificationCode, { ns: 'login' })}
-                    </button>
+                    <button type="button" onClick={() => setPicked('code')}>E-mail me a code</button>
                   )}
                 </>
               )}
-              <Split className="mt-4 mb-5" />
+              <Split className="sso-fixture-split" />
             </>
           )}
-
-          {systemFeatures.is_allow_register && authType === 'password' && (
-            <div className="mb-3 text-[13px] text-text-secondary">
-              <span>{t(($) => $['signup.noAccount'], { ns: 'login' })}</span>
-              <Link
-                className="text-text-accent"
-                href="/signup"
-              >
-                {t(($) => $['signup.signUp'], { ns: 'login' })}
-              </Link>
-            </div>
+          {features.is_allow_register && mode === 'password' && (
+            <p className="sso-fixture-signup">
+              No account yet? <Link href="/signup">Create one</Link>
+            </p>
           )}
           {allMethodsAreDisabled && (
-            <div className="rounded-lg p-4">
-              <RiDoorLockLine className="size-5" />
-              <p className="system-sm-medium text-text-primary">
-                {t(($) => $.noLoginMethod, { ns: 'login' })}
-              </p>
-            </div>
+            <p className="sso-fixture-none">
+              <RiDoorLockLine />
+              No sign-in method is enabled.
+            </p>
           )}
         </div>
       </div>
@@ -136,4 +90,4 @@ function NormalForm() {
   )
 }
 
-export default NormalForm
+export default SignInFormSketch
