@@ -320,6 +320,24 @@ describe('e-mail code login (served whatever ENABLE_EMAIL_CODE_LOGIN says)', () 
   });
 });
 
+describe('forgot password (password login on)', () => {
+  it('takes the e-mailed code in plain text, unlike the e-mail code login (base64 is refused)', async (t) => {
+    const s = standin();
+    t.after(() => s.close());
+    const send = await s.app.inject({ method: 'POST', url: '/console/api/forgot-password', payload: { email: 'alice@example.com', language: 'en-US' } });
+    assert.equal(send.statusCode, 200);
+    const token = send.json().data as string;
+    const outbox = await s.app.inject({ url: '/__standin/outbox?to=alice@example.com', headers: { 'x-standin-secret': INTROSPECTION } });
+    const code = outbox.json().messages.at(-1).code as string;
+    const encoded = await s.app.inject({ method: 'POST', url: '/console/api/forgot-password/validity', payload: { email: 'alice@example.com', code: b64(code), token } });
+    assert.equal(encoded.statusCode, 400);
+    assert.equal(encoded.json().code, 'email_code_error');
+    const plain = await s.app.inject({ method: 'POST', url: '/console/api/forgot-password/validity', payload: { email: 'alice@example.com', code, token } });
+    assert.equal(plain.statusCode, 200);
+    assert.equal(plain.json().is_valid, true);
+  });
+});
+
 describe('logout', () => {
   it('without a valid access token it is refused and deletes nothing', async (t) => {
     const s = standin();

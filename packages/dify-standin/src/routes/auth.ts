@@ -213,7 +213,8 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     setupRequired(ctx);
     emailPasswordLoginEnabled(ctx);
     const body = jsonBody(request);
-    decrypt(ctx, body, 'code', new DifyHttpError(400, 'email_code_error', 'Invalid encrypted code'));
+    // Unlike /email-code-login/validity, this endpoint takes the code in plain text (observed on
+    // real dify-api 1.11.0, 1.12.1, 1.15.0 and 1.16.1: a base64 code is refused with 400).
     const mail = email(body);
     const data = await getTokenData(ctx, 'reset_password', str(body, 'token') ?? '');
     if (!data) throw DifyErrors.invalidToken();
