@@ -1,33 +1,17 @@
-import type { Viewport } from 'next'
-import { ThemeProvider } from 'next-themes'
+import type { ReactNode } from 'react'
 import { Instrument_Serif } from 'next/font/google'
-import { cn } from '@/utils/classnames'
-import './styles/globals.css'
 
-// Minimal reproduction of the shape of the root layout (not Dify's source).
-export const viewport: Viewport = {
-  width: 'device-width',
-}
-
-const instrumentSerif = Instrument_Serif({
-  weight: ['400'],
-  style: ['normal', 'italic'],
-  subsets: ['latin'],
-  variable: '--font-instrument-serif',
+// dify-sso-kit test fixture, made up for the codemod tests: a root layout with the 1.11 shape
+// local-fonts edits (one Google font called with an object literal, used as a CSS variable).
+const serifFont = Instrument_Serif({
+  weight: '400',
+  variable: '--sso-fixture-serif',
 })
 
-const LocaleLayout = async ({
-  children,
-}: {
-  children: React.ReactNode
-}) => {
+export default function RootLayoutSketch({ children }: { children: ReactNode }) {
   return (
-    <html lang="en" className={cn('h-full', instrumentSerif.variable)} suppressHydrationWarning>
-      <body className="color-scheme h-full select-auto">
-        <ThemeProvider attribute="data-theme">{children}</ThemeProvider>
-      </body>
+    <html lang="en" className={serifFont.variable}>
+      <body className="sso-fixture-body">{children}</body>
     </html>
   )
 }
-
-export default LocaleLayout

@@ -1,35 +1,21 @@
-import type { Viewport } from 'next'
-import { ThemeProvider } from 'next-themes'
+import type { ReactNode } from 'react'
 import localFont from 'next/font/local'
-import { cn } from '@/utils/classnames'
-import './styles/globals.css'
 
-// Minimal reproduction of the shape of the root layout (not Dify's source).
-export const viewport: Viewport = {
-  width: 'device-width',
-}
-
-const instrumentSerif = localFont({
+// dify-sso-kit test fixture, made up for the codemod tests: a root layout with the 1.11 shape
+// local-fonts edits (one Google font called with an object literal, used as a CSS variable).
+const serifFont = localFont({
   src: [
     { path: './fonts/dify-sso/instrument-serif-latin-400-normal.woff2', weight: '400', style: 'normal' },
     { path: './fonts/dify-sso/instrument-serif-latin-400-italic.woff2', weight: '400', style: 'italic' },
   ],
-  variable: '--font-instrument-serif',
+  variable: '--sso-fixture-serif',
   display: 'swap',
 })
 
-const LocaleLayout = async ({
-  children,
-}: {
-  children: React.ReactNode
-}) => {
+export default function RootLayoutSketch({ children }: { children: ReactNode }) {
   return (
-    <html lang="en" className={cn('h-full', instrumentSerif.variable)} suppressHydrationWarning>
-      <body className="color-scheme h-full select-auto">
-        <ThemeProvider attribute="data-theme">{children}</ThemeProvider>
-      </body>
+    <html lang="en" className={serifFont.variable}>
+      <body className="sso-fixture-body">{children}</body>
     </html>
   )
 }
-
-export default LocaleLayout

@@ -1,20 +1,11 @@
-import type { Viewport } from 'next'
-import { ThemeProvider } from 'next-themes'
-import './styles/globals.css'
+import type { ReactNode } from 'react'
 
-// Minimal reproduction of the shape of the root layout (not Dify's source).
-export const viewport: Viewport = {
-  width: 'device-width',
-}
-
-const LocaleLayout = async ({ children }: { children: React.ReactNode }) => {
+// dify-sso-kit test fixture, made up for the codemod tests: a root layout with the 1.16
+// shape (no next/font/google any more: nothing for local-fonts to replace).
+export default function RootLayoutSketch({ children }: { children: ReactNode }) {
   return (
-    <html lang="en" className="h-full" suppressHydrationWarning>
-      <body className="h-full bg-background-body">
-        <ThemeProvider attribute="data-theme">{children}</ThemeProvider>
-      </body>
+    <html lang="en">
+      <body className="sso-fixture-body">{children}</body>
     </html>
   )
 }
-
-export default LocaleLayout

@@ -1,24 +1,17 @@
-import { RiLogoutBoxRLine } from '@remixicon/react'
-import { useTranslation } from 'react-i18next'
-import { resetUser } from '@/app/components/base/amplitude/utils'
+import { forgetFixtureUser } from './sso-fixture-session'
 import { ssoLogout } from '@/app/components/dify-sso'
 
-// Minimal reproduction of the shape of the account menu (not Dify's source).
-export default function AppSelector() {
-  const { t } = useTranslation()
-
+// dify-sso-kit test fixture, made up for the codemod tests: an account menu with the 1.11
+// logout shape (handleLogout awaits logout(), then pushes /signin; a plain menu entry).
+export default function AccountMenuSketch() {
   const handleLogout = async () => {
-    resetUser()
-    localStorage.removeItem('setup_status')
-    // Tokens live in cookies and are cleared by the backend
-
+    forgetFixtureUser()
     ssoLogout()
   }
 
   return (
-    <div className="p-1" onClick={() => handleLogout()}>
-      <RiLogoutBoxRLine className="size-4" />
-      <span>{t('userProfile.logout', { ns: 'common' })}</span>
-    </div>
+    <button type="button" className="sso-fixture-menu-item" onClick={() => handleLogout()}>
+      Sign out
+    </button>
   )
 }

@@ -1,18 +1,13 @@
-import { useTranslation } from 'react-i18next'
-import { resetUser } from '@/app/components/base/amplitude/utils'
+import { forgetFixtureUser } from './sso-fixture-session'
 import { ssoLogout } from '@/app/components/dify-sso'
 
-// Minimal reproduction of the shape of the account page avatar menu (not Dify's source).
-export default function AppSelector() {
-  const { t } = useTranslation()
+// dify-sso-kit test fixture, made up for the codemod tests: the account page's sign-out
+// button with the 1.11 logout shape.
+export default function AccountPageSignOutSketch() {
   const handleLogout = async () => {
-    localStorage.removeItem('setup_status')
-    resetUser()
-
+    forgetFixtureUser()
     ssoLogout()
   }
 
-  return (
-    <button type="button" onClick={handleLogout}>{t('userProfile.logout', { ns: 'common' })}</button>
-  )
+  return <button type="button" className="sso-fixture-signout" onClick={handleLogout}>Sign out</button>
 }

@@ -1,35 +1,30 @@
-import type { ReactElement } from 'react'
-import { useState } from 'react'
-import { useTranslation } from 'react-i18next'
-import { resetUser } from '@/app/components/base/amplitude/utils'
+import { type ReactNode, useState } from 'react'
 import { useRouter } from '@/next/navigation'
 import { useLogout } from '@/service/use-common'
-import { MainNavMenuContent } from './main-nav-menu-content'
+import { FixtureMenuBody } from './sso-fixture-menu'
+import { forgetFixtureUser } from './sso-fixture-session'
 
-type AccountDropdownProps = {
-  trigger: (props: { ariaLabel: string }) => ReactElement
+type AccountMenuSketchProps = {
+  renderTrigger: (open: boolean) => ReactNode
 }
 
-// Minimal reproduction of the shape of the account menu (not Dify's source).
-export default function AccountDropdown({ trigger }: AccountDropdownProps) {
+// dify-sso-kit test fixture, made up for the codemod tests: an account menu with the 1.16
+// logout shape (a trigger prop; the menu body gets handleLogout as a callback).
+export default function AccountMenuSketch({ renderTrigger }: AccountMenuSketchProps) {
   const router = useRouter()
-  const [isAccountMenuOpen, setIsAccountMenuOpen] = useState(false)
-  const { t } = useTranslation()
-
+  const [open, setOpen] = useState(false)
   const { mutateAsync: logout } = useLogout()
 
   const handleLogout = async () => {
     await logout()
-    resetUser()
-    // Tokens live in cookies and are cleared by the backend
-
+    forgetFixtureUser()
     router.push('/signin')
   }
 
   return (
-    <div data-open={isAccountMenuOpen} onClick={() => setIsAccountMenuOpen(!isAccountMenuOpen)}>
-      {trigger({ ariaLabel: t(($) => $['account.account'], { ns: 'common' }) })}
-      <MainNavMenuContent onLogout={handleLogout} />
+    <div className="sso-fixture-menu" data-open={open} onClick={() => setOpen(!open)}>
+      {renderTrigger(open)}
+      <FixtureMenuBody onSignOut={handleLogout} />
     </div>
   )
 }

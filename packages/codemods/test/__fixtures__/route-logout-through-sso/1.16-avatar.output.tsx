@@ -1,24 +1,22 @@
-import { useTranslation } from 'react-i18next'
-import { resetUser } from '@/app/components/base/amplitude/utils'
-import { useAppContext } from '@/context/app-context'
+import { forgetFixtureUser, useFixtureProfile } from './sso-fixture-session'
 import { ssoLogout } from '@/app/components/dify-sso'
 
-// Minimal reproduction of the shape of the account page avatar menu (not Dify's source).
-export default function AppSelector() {
-  const { t } = useTranslation()
-  const { userProfile } = useAppContext()
+// dify-sso-kit test fixture, made up for the codemod tests: the account page's sign-out
+// button with the 1.16 logout shape (renders nothing until the profile is loaded).
+export default function AccountPageSignOutSketch() {
+  const profile = useFixtureProfile()
 
-  if (!userProfile) return null
+  if (!profile)
+    return null
 
   const handleLogout = async () => {
-    resetUser()
-
+    forgetFixtureUser()
     ssoLogout()
   }
 
   return (
-    <button type="button" onClick={handleLogout}>
-      {t(($) => $['userProfile.logout'], { ns: 'common' })}
+    <button type="button" className="sso-fixture-signout" onClick={handleLogout}>
+      Sign out ({profile.name})
     </button>
   )
 }

@@ -1,23 +1,18 @@
 import { useRouter } from 'next/navigation'
-import { useTranslation } from 'react-i18next'
-import { resetUser } from '@/app/components/base/amplitude/utils'
 import { useLogout } from '@/service/use-common'
+import { forgetFixtureUser } from './sso-fixture-session'
 
-// Minimal reproduction of the shape of the account page avatar menu (not Dify's source).
-export default function AppSelector() {
+// dify-sso-kit test fixture, made up for the codemod tests: the account page's sign-out
+// button with the 1.13.3 logout shape.
+export default function AccountPageSignOutSketch() {
   const router = useRouter()
-  const { t } = useTranslation()
   const { mutateAsync: logout } = useLogout()
+
   const handleLogout = async () => {
     await logout()
-
-    localStorage.removeItem('setup_status')
-    resetUser()
-
+    forgetFixtureUser()
     router.push('/signin')
   }
 
-  return (
-    <button type="button" onClick={handleLogout}>{t('userProfile.logout', { ns: 'common' })}</button>
-  )
+  return <button type="button" className="sso-fixture-signout" onClick={handleLogout}>Sign out</button>
 }

@@ -1,29 +1,26 @@
-import { useTranslation } from 'react-i18next'
-import { resetUser } from '@/app/components/base/amplitude/utils'
-import { useAppContext } from '@/context/app-context'
 import { useRouter } from '@/next/navigation'
 import { useLogout } from '@/service/use-common'
+import { forgetFixtureUser, useFixtureProfile } from './sso-fixture-session'
 
-// Minimal reproduction of the shape of the account page avatar menu (not Dify's source).
-export default function AppSelector() {
+// dify-sso-kit test fixture, made up for the codemod tests: the account page's sign-out
+// button with the 1.15 logout shape (renders nothing until the profile is loaded).
+export default function AccountPageSignOutSketch() {
   const router = useRouter()
-  const { t } = useTranslation()
-  const { userProfile } = useAppContext()
+  const profile = useFixtureProfile()
   const { mutateAsync: logout } = useLogout()
 
-  if (!userProfile) return null
+  if (!profile)
+    return null
 
   const handleLogout = async () => {
     await logout()
-
-    resetUser()
-
+    forgetFixtureUser()
     router.push('/signin')
   }
 
   return (
-    <button type="button" onClick={handleLogout}>
-      {t(($) => $['userProfile.logout'], { ns: 'common' })}
+    <button type="button" className="sso-fixture-signout" onClick={handleLogout}>
+      Sign out ({profile.name})
     </button>
   )
 }
