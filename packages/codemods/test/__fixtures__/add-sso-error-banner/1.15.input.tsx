@@ -27,10 +27,8 @@ function SignInFormSketch() {
   const showORLine = (socialOn || ssoOn) && emailOn
   const allMethodsAreDisabled = !socialOn && !ssoOn && !emailOn
 
-  useEffect(() => {
-    if (features.fixture_signed_in)
-      window.location.assign('/apps')
-  }, [features.fixture_signed_in])
+  const signedIn = features.fixture_signed_in
+  useEffect(() => void (signedIn && window.location.assign('/apps')), [signedIn])
 
   useEffect(() => {
     if (message)
