@@ -107,8 +107,15 @@ export function requireLocal(target: Target): NonNullable<Target['stack']> {
   return target.stack as NonNullable<Target['stack']>;
 }
 
+/**
+ * The sign-in button a test uses when it does not ask for one: the stock button on the local
+ * stack (whose console double renders both), the console's only button on a deployment (a
+ * patched console has the plugin's button instead of the stock one).
+ */
+export const defaultVariant = (target: Target): SignInVariant => target.variants[0] ?? 'stock';
+
 /** Opens the console sign-in page in the given variant. */
-export async function openSignin(page: Page, target: Target, variant: SignInVariant = 'stock', query = ''): Promise<void> {
+export async function openSignin(page: Page, target: Target, variant: SignInVariant = defaultVariant(target), query = ''): Promise<void> {
   const url = new URL(target.signinUrl);
   if (target.kind === 'local') url.searchParams.set('variant', variant);
   for (const [k, v] of new URLSearchParams(query)) url.searchParams.set(k, v);
@@ -128,16 +135,34 @@ export async function idpLogin(page: Page, user: { username: string; password: s
 }
 
 /** Sign-in page → SSO button → IdP form; does not assert where the browser ends up. */
-export async function startSignIn(page: Page, target: Target, user: { username: string; password: string }, variant: SignInVariant = 'stock'): Promise<void> {
+export async function startSignIn(page: Page, target: Target, user: { username: string; password: string }, variant: SignInVariant = defaultVariant(target)): Promise<void> {
   await openSignin(page, target, variant);
   await ssoButton(page, variant).click();
   await idpLogin(page, user);
 }
 
 /** Full sign-in that must land in the console. */
-export async function signIn(page: Page, target: Target, user: { username: string; password: string }, variant: SignInVariant = 'stock'): Promise<void> {
+export async function signIn(page: Page, target: Target, user: { username: string; password: string }, variant: SignInVariant = defaultVariant(target)): Promise<void> {
   await startSignIn(page, target, user, variant);
   await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.baseUrl)}/apps(?:[?#]|$)`));
+}
+
+/**
+ * The sign-in page's message banner. Next.js also renders an empty `role="alert"` live region
+ * (its route announcer) on Dify's console, so only alerts with text count.
+ */
+export const signinAlert = (page: Page) => page.getByRole('alert').filter({ hasText: /\S/ });
+
+/**
+ * Clicks the console's "Log out": a button on the console double, an item of the account menu
+ * (button "Account") in Dify's console.
+ */
+export async function clickLogout(page: Page): Promise<void> {
+  const button = page.getByRole('button', { name: 'Log out' });
+  const accountMenu = page.getByRole('button', { name: 'Account', exact: true });
+  await expect(button.or(accountMenu).first()).toBeVisible();
+  if (!(await button.isVisible())) await accountMenu.click();
+  await button.or(page.getByRole('menuitem', { name: 'Log out' })).first().click();
 }
 
 export const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

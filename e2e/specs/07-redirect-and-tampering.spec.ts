@@ -7,8 +7,15 @@ import { test, expect, signIn, idpLogin, whoAmI, consoleStatus, csrfHeader, esca
 
 /** Where the browser ends after /sso/login?redirect=<payload> with a live IdP session. */
 async function landAfterLogin(page: Page, target: Target, payload: string): Promise<URL> {
-  await page.goto(`${target.baseUrl}/sso/login?redirect=${encodeURIComponent(payload)}`).catch((err: Error) => {
+  const url = `${target.baseUrl}/sso/login?redirect=${encodeURIComponent(payload)}`;
+  const offConsole = (err: Error): never => {
     throw new Error(`redirect=${payload} sent the browser off the console: ${err.message.split('\n')[0]}`);
+  };
+  await page.goto(url).catch(async (err: Error) => {
+    // Dify's console may still be navigating itself (client-side redirect after load), which
+    // cancels this navigation (ERR_ABORTED) while the page stays on the console: go again.
+    if (!/ERR_ABORTED/.test(err.message) || new URL(page.url()).origin !== target.baseUrl) offConsole(err);
+    await page.goto(url).catch(offConsole);
   });
   await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.baseUrl)}/`));
   return new URL(page.url());

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { test, expect, signIn, requireLocal, consoleStatus, openSignin, ssoButton, escapeRe, type Target } from '../fixtures.js';
+import { test, expect, signinAlert, signIn, requireLocal, consoleStatus, openSignin, ssoButton, escapeRe, type Target } from '../fixtures.js';
 import { startThrowawayKit, type ThrowawayKit } from '../support/throwaway.js';
 import { createStore } from '../../packages/sidecar/src/store/index.js';
 import { issueBreakGlassToken } from '../../packages/sidecar/src/dify/break-glass.js';
@@ -51,12 +51,12 @@ test('with the IdP down, sign-in says the identity provider is unavailable', asy
     await ssoButton(page, 'plugin').click();
     await expect(page).toHaveURL(new RegExp(`^${escapeRe(outage.signinUrl)}\\?(?:.*&)?message=idp_unavailable`), { timeout: 2_000 });
   }).toPass({ timeout: 15_000 });
-  await expect(page.getByRole('alert')).toContainText(/unavailable/i);
+  await expect(signinAlert(page)).toContainText(/unavailable/i);
 
   // The stock SSO button (system-features path) gets the same answer from the compatibility endpoint.
   await openSignin(page, outage, 'stock');
   await ssoButton(page, 'stock').click();
-  await expect(page.getByRole('alert')).toContainText(/unavailable|not available/i);
+  await expect(signinAlert(page)).toContainText(/unavailable|not available/i);
   await expect(page).toHaveURL(new RegExp(`^${escapeRe(outage.signinUrl)}`));
 });
 

@@ -134,7 +134,8 @@ function deploymentTarget(baseUrl: string): Target {
           },
         }
       : {}),
-    variants: env('E2E_PLUGIN_BUTTON') === 'true' ? ['stock', 'plugin'] : ['stock'],
+    // A patched console renders the plugin's button in place of the stock one.
+    variants: env('E2E_PLUGIN_BUTTON') === 'true' ? ['plugin'] : ['stock'],
   };
 }
 
