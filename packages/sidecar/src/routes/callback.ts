@@ -6,7 +6,7 @@
  * @module
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { OidcError, SsoError, type ReasonCode } from '../errors.js';
+import { SsoError, type ReasonCode } from '../errors.js';
 import { checkPolicy, extractClaims } from '../lib/policy.js';
 import { canonicalRedirect } from '../lib/redirect.js';
 import type { SidecarConfig } from '../config/schema.js';
@@ -127,8 +127,5 @@ export async function callbackRoutes(app: FastifyInstance): Promise<void> {
     return reply.redirect(redirectTo, 302);
   });
 }
-
-// Keep OidcError referenced for TSDoc consumers reading the failure modes.
-export type { OidcError };
 
 export default callbackRoutes;
