@@ -25,6 +25,8 @@ export interface AccountResolverOptions {
   readonly jit: boolean
   readonly removeUnmapped: boolean
   readonly audit: (event: string, fields: Record<string, unknown>) => void
+  /** Deletes a Dify refresh token that activation issued as a side effect (Dify < 1.11.2). */
+  readonly discardRefreshToken?: (accountId: string, refreshToken: string) => Promise<void>
 }
 
 export interface LoginIdentity {
@@ -161,9 +163,10 @@ export class AccountResolver {
       const already = inv.status === 'already_member'
       if (inv.status !== 'success' && !already) throw new DifyError('ERR_DIFY_ADMIN_API', 'invitation was not accepted by dify-api')
       const token = !already && inv.url ? new URL(inv.url, 'http://invalid').searchParams.get('token') : null
-      if (token) await this.#o.admin.activate({ email, token, name })
+      const activated = token ? await this.#o.admin.activate({ email, token, name }) : {}
       const member = (await this.#o.admin.listMembers()).find((m) => m.email.trim().toLowerCase() === email)
       if (!member) throw new DifyError('ERR_DIFY_ADMIN_API', 'invited member not found in the workspace')
+      if (activated.refreshToken) await this.#o.discardRefreshToken?.(member.id, activated.refreshToken)
       if (member.status === 'banned') throw denyLogin('account_banned', 'the Dify account is banned')
       // Before 1.15 an invitation of an existing member answers `success` with a `/signin` URL and
       // leaves its role as it was: set the mapped role in both cases. `owner` is never changed.

@@ -101,8 +101,8 @@ export class DifyAdminClient {
   }
 
   /** Accepts an invitation (POST /console/api/activate); issues no Dify login by itself. */
-  async activate(input: { email: string; token: string; name: string; language?: string; timezone?: string }): Promise<void> {
-    await this.#call('POST', '/console/api/activate', {
+  async activate(input: { email: string; token: string; name: string; language?: string; timezone?: string }): Promise<{ refreshToken?: string }> {
+    const body = await this.#call('POST', '/console/api/activate', {
       auth: false,
       // email + token only, as in the invitation URL: with workspace_id *and* email, real dify-api
       // (1.12.1 and 1.16.1, observed) looks the token up under a legacy key and answers 403
@@ -115,6 +115,11 @@ export class DifyAdminClient {
         timezone: input.timezone ?? 'UTC',
       },
     })
+    // Before 1.11.2 activation also logged the invitee in and answered with a token pair
+    // (api/controllers/console/auth/activate.py; observed on real 1.11.0): hand the refresh token
+    // back so that the caller can revoke it — nobody is meant to hold it.
+    const data = (body as { data?: { refresh_token?: unknown } } | undefined)?.data
+    return typeof data?.refresh_token === 'string' ? { refreshToken: data.refresh_token } : {}
   }
 
   async updateRole(accountId: string, role: AssignableRole): Promise<void> {

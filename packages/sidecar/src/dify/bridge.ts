@@ -77,7 +77,15 @@ export function createDifyBridge(config: SidecarConfig, deps: DifyBridgeDeps): D
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   })
   const { map } = parseRoleMap(config.roleMap.join(','), config.roleClaim.join(','))
-  const resolver = new AccountResolver({ admin, kv: deps.kv, roleMap: map, jit: config.jit, removeUnmapped: config.removeUnmapped, audit: deps.audit })
+  const resolver = new AccountResolver({
+    admin,
+    kv: deps.kv,
+    roleMap: map,
+    jit: config.jit,
+    removeUnmapped: config.removeUnmapped,
+    audit: deps.audit,
+    discardRefreshToken: (accountId, token) => seeder.discard(accountId, token),
+  })
   const breakGlassCookie = new BreakGlassCookie({ sessionSecret: config.session.secret, secure: new URL(config.publicUrl).protocol === 'https:' })
   const doFetch = deps.fetch ?? fetch
   let finished = false

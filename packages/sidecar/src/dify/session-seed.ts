@@ -131,6 +131,12 @@ export class SessionSeeder {
     return true
   }
 
+  /** Deletes one given Dify refresh token of the account (and the account's pointer if it points at it). */
+  async discard(accountId: string, refreshToken: string): Promise<void> {
+    if (!/^[0-9a-f]{16,256}$/i.test(refreshToken)) return
+    await this.#forget(await this.key(`refresh_token:${refreshToken}`), await this.key(`account_refresh_token:${accountId}`), refreshToken)
+  }
+
   async #forget(kToken: string, kAccount: string, token: string): Promise<void> {
     // Delete the account pointer only while it still points at this token (another login may have replaced it).
     await this.#o.redis.eval(

@@ -23,7 +23,7 @@ function scripted(lists: DifyMember[][], invite: InvitationResult) {
         calls.push(`invite ${email} ${role}`)
         return invite
       },
-      activate: async () => void calls.push('activate'),
+      activate: async () => (calls.push('activate'), {}),
       updateRole: async (id: string, role: string) => void calls.push(`update-role ${id} ${role}`),
       removeMember: async (id: string) => void calls.push(`remove ${id}`),
     },

@@ -121,6 +121,29 @@ test('JIT: bob is provisioned as editor on first login (invite + activate)', asy
   })
 })
 
+test('Dify 1.11.0: the refresh token that activation issues as a side effect is revoked', async () => {
+  // Before 1.11.2, POST /activate logs the invitee in and answers with a token pair; the kit holds
+  // it for no one, so after provisioning the only live Dify refresh token is the one seeded for
+  // this session. Unprefixed keys: a DB of their own.
+  const standin = await startStandin({ version: '1.11.0', redisKeyPrefix: '', redisUrl: redisUrlDb(12) })
+  const b = await startBridge(standin, { DIFY_SSO_DIFY_REDIS_KEY_PREFIX: '', DIFY_SSO_DIFY_REDIS_URL: redisUrlDb(12) }, { op })
+  try {
+    const { callbackRes } = await login(b.app, op, { user: USERS.bob })
+    assert.equal(callbackRes.headers.location, '/apps')
+    const [bob] = await standin.accounts('bob@example.com')
+    assert.ok(bob)
+    const seeded = setCookieValue(callbackRes.headers['set-cookie'], 'refresh_token')
+    assert.ok(seeded)
+    const live: string[] = []
+    for (const key of await standin.redis.keys('refresh_token:*')) if ((await standin.redis.get(key)) === bob.id) live.push(key)
+    assert.deepEqual(live, [`refresh_token:${seeded}`])
+    await standin.redis.del(`refresh_token:${seeded}`, `account_refresh_token:${bob.id}`)
+  } finally {
+    await b.close()
+    await standin.close()
+  }
+})
+
 test('carol (no mapped group) is denied no_role and no Dify account is created', async () => {
   await withStack(async (standin, b) => {
     const { callbackRes } = await login(b.app, op, { user: USERS.carol })
