@@ -244,3 +244,28 @@ export function auditEvents(logFile: string | undefined, event: string): Array<R
     .filter((l) => l.includes(`"event":"${event}"`))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/**
+ * Starts the console's chat stream at `baseUrl` and proves its SSE chunks reach the browser one
+ * by one: the stand-in sends chunk n+1 only after the test releases `gate`, so a buffering hop
+ * (nginx, the sidecar's proxy) would show nothing before the end.
+ */
+export async function expectChunksOneByOne(page: Page, baseUrl: string, stack: NonNullable<Target['stack']>, gate: string): Promise<void> {
+  await page.goto(`${baseUrl}/apps?chunks=3&gate=${encodeURIComponent(gate)}`);
+  await page.getByRole('button', { name: 'Start chat stream' }).click();
+  const chunks = page.getByRole('list', { name: 'Chat chunks' }).getByRole('listitem');
+  const release = async (): Promise<void> => {
+    const res = await fetch(`${stack.standinApiUrl}/__standin/gates/${encodeURIComponent(gate)}/release`, {
+      method: 'POST',
+      headers: { 'x-standin-secret': stack.introspectionSecret },
+    });
+    expect(res.status).toBe(200);
+  };
+  await expect(chunks).toHaveCount(1);
+  await expect(page.getByRole('status')).toHaveText('Streaming');
+  await release();
+  await expect(chunks).toHaveCount(2);
+  await release();
+  await expect(chunks).toHaveCount(3);
+  await expect(page.getByRole('status')).toHaveText('Stream finished');
+}

@@ -1,4 +1,4 @@
-import { test, expect, signIn, requireLocal, consoleStatus, type Target } from '../fixtures.js';
+import { test, expect, signIn, requireLocal, consoleStatus, expectChunksOneByOne, type Target } from '../fixtures.js';
 import { startThrowawayKit, type ThrowawayKit } from '../support/throwaway.js';
 
 // Reverse-proxy mode (no nginx): the sidecar forwards every request itself. Same guarantees as
@@ -41,21 +41,5 @@ test('reverse-proxy mode: SSE chunks arrive one by one', async ({ page, target, 
   const stack = requireLocal(target);
   const gate = `e2e-proxy-${test.info().testId}`;
   await signIn(page, proxied, user('alice'), 'stock');
-  await page.goto(`${proxied.baseUrl}/apps?chunks=3&gate=${encodeURIComponent(gate)}`);
-  await page.getByRole('button', { name: 'Start chat stream' }).click();
-  const chunks = page.getByRole('list', { name: 'Chat chunks' }).getByRole('listitem');
-  const release = async (): Promise<void> => {
-    const res = await fetch(`${stack.standinApiUrl}/__standin/gates/${encodeURIComponent(gate)}/release`, {
-      method: 'POST',
-      headers: { 'x-standin-secret': stack.introspectionSecret },
-    });
-    expect(res.status).toBe(200);
-  };
-  await expect(chunks).toHaveCount(1);
-  await expect(page.getByRole('status')).toHaveText('Streaming');
-  await release();
-  await expect(chunks).toHaveCount(2);
-  await release();
-  await expect(chunks).toHaveCount(3);
-  await expect(page.getByRole('status')).toHaveText('Stream finished');
+  await expectChunksOneByOne(page, proxied.baseUrl, stack, gate);
 });
