@@ -2,6 +2,7 @@
 import { provisionKeycloak, findJdk, KEYCLOAK_VERSION } from './lib/keycloak.js';
 import { findChromium } from './lib/chromium.js';
 import { formatError, say } from './lib/proc.js';
+import { ensurePythonUpstream } from './lib/python-upstream.js';
 
 const log = (m: string): void => say(`provision: ${m}`);
 try {
@@ -9,6 +10,7 @@ try {
   const jdk = findJdk();
   log(`java: Java ${jdk.major} at ${jdk.home} runs Keycloak ${KEYCLOAK_VERSION}`);
   log(`chromium: ${findChromium()}`);
+  log(`python upstream (differential tests): ${ensurePythonUpstream(log).home}`);
   log('ready');
 } catch (err) {
   process.stderr.write(`provision: ${formatError(err)}\n`);

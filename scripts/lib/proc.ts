@@ -20,7 +20,10 @@ export type EnvErrorCode =
   | 'ERR_ENV_MAVEN_UNREACHABLE'
   | 'ERR_ENV_CHECKSUM'
   | 'ERR_ENV_START_FAILED'
-  | 'ERR_ENV_NOT_ROOT';
+  | 'ERR_ENV_NOT_ROOT'
+  | 'ERR_ENV_NO_PYTHON'
+  | 'ERR_ENV_NO_PYTHON_VENV'
+  | 'ERR_ENV_PYPI_UNREACHABLE';
 
 /** An environment problem: what is wrong and how to fix it. */
 export class EnvError extends Error {
