@@ -53,7 +53,7 @@ async function runCase(c: Case, gate: GateStack): Promise<string[]> {
   const records = upstream.recordsSince(offset)
   for (const rec of records) {
     const from = rec.marker === '2' && r2 ? r2.presented : rec.marker === '1' ? r1.presented : [...new Set([...r1.presented, ...(r2?.presented ?? [])])]
-    problems.push(...violations(rec, from.map((w) => people[w])))
+    problems.push(...violations(rec, from.map((w) => people[w]), { names: gate.difyCookies, filesGated: gate.mode === 'proxy' }))
   }
   const e = c.expect ?? {}
   if (e.refused) {

@@ -21,6 +21,8 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config/load.js'
 import { insertSsoLocations } from '../../src/gate/nginx.js'
+import { difyCookieSettings } from '../../src/dify/bridge.js'
+import { difyCookieName } from '../../src/dify/cookies.js'
 import { ensurePythonUpstream } from '../../../../scripts/lib/python-upstream.js'
 import { login } from '../helpers/harness.js'
 import { HostileOp } from '../helpers/hostile-op.js'
@@ -44,6 +46,8 @@ export interface UpstreamRecord {
   readonly headers: readonly string[]
   readonly signedFile: boolean
   readonly upgrade: string | null
+  /** Flask answered OPTIONS itself (no view ran). */
+  readonly preflight: boolean
 }
 
 export interface Upstream {
@@ -125,6 +129,8 @@ export interface GateStack {
   readonly host: string
   readonly app: FastifyInstance
   people: { A: Person; B: Person }
+  /** Names of the Dify cookies dify-api reads in this deployment (`__Host-` only on HTTPS). */
+  readonly difyCookies: { readonly access: string; readonly refresh: string }
   /** Logs person `who` in again (after a case that may have ended their session). */
   relogin(who: 'A' | 'B'): Promise<void>
   /** Whether the kit session of `who` is still live (asked through the sidecar's own gate). */
@@ -207,6 +213,7 @@ export async function startGate(mode: Mode, upstream: Upstream, shared: { op: Ho
     host: `127.0.0.1:${frontPort}`,
     app,
     people,
+    difyCookies: { access: difyCookieName('access_token', difyCookieSettings(app.sso.config)), refresh: difyCookieName('refresh_token', difyCookieSettings(app.sso.config)) },
     relogin: async (who) => {
       stack.people = { ...stack.people, [who]: await logIn(users[who]) }
     },
@@ -222,6 +229,8 @@ export async function startGate(mode: Mode, upstream: Upstream, shared: { op: Ho
     },
     close: async () => {
       await nginx?.stop()
+      // Hostile cases leave half-sent requests behind (smuggling, unfinished bodies): do not wait for them.
+      app.server.closeAllConnections()
       await app.close()
     },
   }

@@ -61,7 +61,7 @@ export async function openWire(port: number): Promise<WireConnection> {
     })
 
   async function read(opts: { head?: boolean; waitMs?: number }): Promise<WireResponse | undefined> {
-    const deadline = Date.now() + (opts.waitMs ?? 5000)
+    const deadline = Date.now() + (opts.waitMs ?? 3000)
     let end = -1
     while ((end = buf.indexOf('\r\n\r\n')) === -1) if (!(await waitMore(deadline))) return undefined
     const head = buf.subarray(0, end).toString('latin1').split('\r\n')

@@ -93,6 +93,8 @@ def _record(kind, endpoint, environ, cookies, args):
             "headers": _header_names(environ),
             "signedFile": all(args.get(k) for k in ("timestamp", "nonce", "sign")),
             "upgrade": environ.get("HTTP_UPGRADE"),
+            # Flask answers OPTIONS itself for every rule without running the view (CORS preflight).
+            "preflight": kind == "flask" and endpoint is not None and environ.get("REQUEST_METHOD") == "OPTIONS",
         }
     )
 
