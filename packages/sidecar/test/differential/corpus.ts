@@ -36,13 +36,25 @@ export interface CaseExpect {
   readonly sessionSurvives?: 'A' | 'B'
 }
 
+/** An SSO login through the sidecar's own routes (IdP user as the hostile OP asserts it). */
+export interface CaseLogin {
+  readonly sub: string
+  readonly claims: Record<string, unknown>
+}
+
 export interface Case {
   readonly id: string
   /** Number of the issue-9 finding this case is the concrete attack of, if any. */
   readonly finding?: number
   readonly about: string
   readonly modes?: readonly Mode[]
-  readonly request: CaseRequest
+  /** The request sent as exact bytes; absent for a `logins` case. */
+  readonly request?: CaseRequest
+  /**
+   * Instead of a request: SSO logins in order. Every login that yields a Dify session must land
+   * on a different Dify account (no two IdP identities share one account).
+   */
+  readonly logins?: readonly CaseLogin[]
   /** A second request on the same connection after the first answer (tunnels, keep-alive reuse). */
   readonly then?: CaseRequest
   readonly expect?: CaseExpect
@@ -51,7 +63,7 @@ export interface Case {
 }
 
 const corpusDir = join(dirname(fileURLToPath(import.meta.url)), 'corpus')
-const CASE_KEYS = new Set(['id', 'finding', 'about', 'modes', 'request', 'then', 'expect'])
+const CASE_KEYS = new Set(['id', 'finding', 'about', 'modes', 'request', 'logins', 'then', 'expect'])
 const REQ_KEYS = new Set(['method', 'target', 'version', 'headers', 'body', 'bodyRepeat', 'chunks', 'raw'])
 const EXPECT_KEYS = new Set(['refused', 'status', 'redirectParams', 'sessionSurvives'])
 
@@ -85,7 +97,11 @@ export function loadCorpus(): Case[] {
       check(typeof c.about === 'string' && c.about.length > 0, where, '"about" is required')
       if (c.finding !== undefined) check(Number.isInteger(c.finding) && (c.finding as number) >= 1 && (c.finding as number) <= 8, where, '"finding" must be 1..8')
       if (c.modes !== undefined) check(Array.isArray(c.modes) && c.modes.every((m) => m === 'nginx' || m === 'proxy'), where, '"modes" must list nginx and/or proxy')
-      checkRequest(c.request, `${where}.request`)
+      check((c.request === undefined) !== (c.logins === undefined), where, 'exactly one of "request" and "logins"')
+      if (c.logins !== undefined) {
+        check(Array.isArray(c.logins) && c.logins.length >= 2 && c.logins.every((l) => l && typeof l.sub === 'string' && typeof l.claims === 'object'), where, '"logins" must list 2+ { sub, claims }')
+        check(c.then === undefined && c.expect === undefined, where, 'a "logins" case has no "then" or "expect"')
+      } else checkRequest(c.request, `${where}.request`)
       if (c.then !== undefined) checkRequest(c.then, `${where}.then`)
       if (c.expect !== undefined) {
         check(typeof c.expect === 'object' && c.expect !== null, where, '"expect" must be an object')

@@ -31,11 +31,25 @@ after(async () => {
   await upstream?.stop()
 })
 
+async function runLogins(c: Case, gate: GateStack): Promise<string[]> {
+  const owners = new Map<string, string>()
+  const problems: string[] = []
+  for (const l of c.logins ?? []) {
+    const account = await gate.loginAccount(l)
+    if (account === undefined) continue
+    const other = owners.get(account)
+    if (other !== undefined && other !== l.sub) problems.push(`IdP users ${other} and ${l.sub} were linked to the same Dify account ${account}`)
+    owners.set(account, l.sub)
+  }
+  return problems
+}
+
 async function runCase(c: Case, gate: GateStack): Promise<string[]> {
+  if (c.logins) return runLogins(c, gate)
   const problems: string[] = []
   const people = gate.people
   const offset = upstream.offset()
-  const r1 = render(c.request, people, gate.host, '1')
+  const r1 = render(c.request as NonNullable<Case['request']>, people, gate.host, '1')
   let r2: Rendered | undefined
   let res1: WireResponse | undefined
   const conn = await openWire(gate.port)

@@ -133,6 +133,8 @@ export interface GateStack {
   readonly difyCookies: { readonly access: string; readonly refresh: string }
   /** Logs person `who` in again (after a case that may have ended their session). */
   relogin(who: 'A' | 'B'): Promise<void>
+  /** An SSO login of any IdP user: the Dify account its access cookie names, or undefined when no Dify session resulted. */
+  loginAccount(user: { sub: string; claims: Record<string, unknown> }): Promise<string | undefined>
   /** Whether the kit session of `who` is still live (asked through the sidecar's own gate). */
   sessionLive(who: 'A' | 'B'): Promise<boolean>
   close(): Promise<void>
@@ -216,6 +218,11 @@ export async function startGate(mode: Mode, upstream: Upstream, shared: { op: Ho
     difyCookies: { access: difyCookieName('access_token', difyCookieSettings(app.sso.config)), refresh: difyCookieName('refresh_token', difyCookieSettings(app.sso.config)) },
     relogin: async (who) => {
       stack.people = { ...stack.people, [who]: await logIn(users[who]) }
+    },
+    loginAccount: async (user) => {
+      const { callbackRes } = await login(app, op, { user })
+      const access = setCookieValue(callbackRes.headers['set-cookie'], 'access_token')
+      return access ? accountOf(access) : undefined
     },
     sessionLive: async (who) => {
       const p = stack.people[who]
