@@ -55,6 +55,12 @@ export interface Case {
    * on a different Dify account (no two IdP identities share one account).
    */
   readonly logins?: readonly CaseLogin[]
+  /**
+   * With `logins`: e-mail addresses of Dify accounts that exist before the logins and were never
+   * signed in through SSO (created through Dify's admin API: invitation + activation). A login
+   * may land on such an account only when its e-mail is the member's (ASCII case-insensitive).
+   */
+  readonly members?: readonly string[]
   /** A second request on the same connection after the first answer (tunnels, keep-alive reuse). */
   readonly then?: CaseRequest
   readonly expect?: CaseExpect
@@ -63,7 +69,7 @@ export interface Case {
 }
 
 const corpusDir = join(dirname(fileURLToPath(import.meta.url)), 'corpus')
-const CASE_KEYS = new Set(['id', 'finding', 'about', 'modes', 'request', 'logins', 'then', 'expect'])
+const CASE_KEYS = new Set(['id', 'finding', 'about', 'modes', 'request', 'logins', 'members', 'then', 'expect'])
 const REQ_KEYS = new Set(['method', 'target', 'version', 'headers', 'body', 'bodyRepeat', 'chunks', 'raw'])
 const EXPECT_KEYS = new Set(['refused', 'status', 'redirectParams', 'sessionSurvives'])
 
@@ -99,9 +105,13 @@ export function loadCorpus(): Case[] {
       if (c.modes !== undefined) check(Array.isArray(c.modes) && c.modes.every((m) => m === 'nginx' || m === 'proxy'), where, '"modes" must list nginx and/or proxy')
       check((c.request === undefined) !== (c.logins === undefined), where, 'exactly one of "request" and "logins"')
       if (c.logins !== undefined) {
-        check(Array.isArray(c.logins) && c.logins.length >= 2 && c.logins.every((l) => l && typeof l.sub === 'string' && typeof l.claims === 'object'), where, '"logins" must list 2+ { sub, claims }')
+        check(Array.isArray(c.logins) && c.logins.length >= 1 && c.logins.every((l) => l && typeof l.sub === 'string' && typeof l.claims === 'object'), where, '"logins" must list { sub, claims }')
         check(c.then === undefined && c.expect === undefined, where, 'a "logins" case has no "then" or "expect"')
-      } else checkRequest(c.request, `${where}.request`)
+        if (c.members !== undefined) check(Array.isArray(c.members) && c.members.every((m) => typeof m === 'string' && /^[\x21-\x7e]+@[\x21-\x7e]+$/.test(m)), where, '"members" must list ASCII e-mail addresses')
+      } else {
+        check(c.members === undefined, where, '"members" only with "logins"')
+        checkRequest(c.request, `${where}.request`)
+      }
       if (c.then !== undefined) checkRequest(c.then, `${where}.then`)
       if (c.expect !== undefined) {
         check(typeof c.expect === 'object' && c.expect !== null, where, '"expect" must be an object')

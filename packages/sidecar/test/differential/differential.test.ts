@@ -31,12 +31,23 @@ after(async () => {
   await upstream?.stop()
 })
 
+/** Equal after ASCII-only lower-casing (no Unicode case folding). */
+function asciiEqualIgnoringCase(a: string, b: string): boolean {
+  const lower = (s: string) => s.replace(/[A-Z]/g, (ch) => ch.toLowerCase())
+  return lower(a) === lower(b)
+}
+
 async function runLogins(c: Case, gate: GateStack): Promise<string[]> {
   const owners = new Map<string, string>()
   const problems: string[] = []
+  const members = new Map<string, string>()
+  for (const email of c.members ?? []) members.set(await gate.ensureMember(email), email)
   for (const l of c.logins ?? []) {
     const account = await gate.loginAccount(l)
     if (account === undefined) continue
+    const member = members.get(account)
+    const email = typeof l.claims.email === 'string' ? l.claims.email : ''
+    if (member !== undefined && !asciiEqualIgnoringCase(member, email)) problems.push(`IdP user ${l.sub} (${JSON.stringify(email)}) was linked to the Dify account of ${member}`)
     const other = owners.get(account)
     if (other !== undefined && other !== l.sub) problems.push(`IdP users ${other} and ${l.sub} were linked to the same Dify account ${account}`)
     owners.set(account, l.sub)
@@ -98,7 +109,13 @@ for (const mode of MODES) {
     results.set(mode, tally)
     for (const c of cases) {
       await t.test(`${c.id}${c.finding ? ` (finding ${c.finding})` : ''}`, async () => {
-        const problems = await runCase(c, gate)
+        let problems: string[]
+        try {
+          problems = await runCase(c, gate)
+        } catch (e) {
+          tally.failed++
+          throw e
+        }
         if (problems.length > 0) tally.failed++
         else tally.passed++
         assert.deepEqual(problems, [], `${c.file} ${c.id}: ${c.about}`)

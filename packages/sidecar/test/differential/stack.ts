@@ -135,6 +135,8 @@ export interface GateStack {
   relogin(who: 'A' | 'B'): Promise<void>
   /** An SSO login of any IdP user: the Dify account its access cookie names, or undefined when no Dify session resulted. */
   loginAccount(user: { sub: string; claims: Record<string, unknown> }): Promise<string | undefined>
+  /** Account id of a Dify member with this e-mail, created through Dify's admin API (invitation + activation) when missing. */
+  ensureMember(email: string): Promise<string>
   /** Whether the kit session of `who` is still live (asked through the sidecar's own gate). */
   sessionLive(who: 'A' | 'B'): Promise<boolean>
   close(): Promise<void>
@@ -223,6 +225,18 @@ export async function startGate(mode: Mode, upstream: Upstream, shared: { op: Ho
       const { callbackRes } = await login(app, op, { user })
       const access = setCookieValue(callbackRes.headers['set-cookie'], 'access_token')
       return access ? accountOf(access) : undefined
+    },
+    ensureMember: async (email) => {
+      const admin = app.difyBridge.admin
+      const find = async () => (await admin.listMembers()).find((m) => m.email.toLowerCase() === email.toLowerCase())
+      const existing = await find()
+      if (existing) return existing.id
+      const inv = await admin.inviteEmail(email, 'editor')
+      const token = inv.url ? new URL(inv.url, 'http://invalid').searchParams.get('token') : null
+      if (token) await admin.activate({ email, token, name: email.split('@')[0] ?? email })
+      const made = await find()
+      if (!made) throw new Error(`member ${email} could not be created`)
+      return made.id
     },
     sessionLive: async (who) => {
       const p = stack.people[who]
