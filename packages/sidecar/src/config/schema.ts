@@ -52,6 +52,14 @@ export const coreSchema = {
     default: 'memory',
     description: 'Session store: `memory` (one instance) or `redis` (replicas share sessions).',
   }),
+  memory: Type.Object({
+    maxSessions: Type.Integer({
+      default: 100000,
+      minimum: 100,
+      maximum: 10000000,
+      description: 'Upper bound of sessions the `memory` store keeps; past it the least recently used session is evicted (its user signs in again). Expired sessions are swept as new ones arrive.',
+    }),
+  }),
   redis: Type.Object({
     url: Type.Optional(Type.String({ format: 'redis-url', secret: true, description: 'Redis URL (`redis://` or `rediss://`), required when `store=redis`.' })),
     keyPrefix: Type.String({ default: 'dify-sso:', minLength: 1, description: 'Prefix of every key the sidecar writes to Redis.' }),
