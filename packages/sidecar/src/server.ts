@@ -1,12 +1,15 @@
 /**
  * The sidecar's only entry point: reads `process.env`, validates it (exit 1 listing every
- * problem once), builds the app and listens on `DIFY_SSO_LISTEN`.
+ * problem once), builds the app and listens on `DIFY_SSO_LISTEN` — or, with more than one
+ * worker (`DIFY_SSO_WORKERS`), supervises worker processes that each do so on the shared port.
  *
  * @module
  */
 import { buildApp } from './app.js';
 import { loadConfig, maskedConfig } from './config/load.js';
 import { ConfigError } from './errors.js';
+import { createLogger } from './plugins/audit.js';
+import { isWorker, superviseWorkers, workerCount } from './lib/workers.js';
 
 /**
  * Starts the sidecar from an environment; resolves to the running app.
@@ -16,10 +19,17 @@ import { ConfigError } from './errors.js';
  * await startServer(process.env)
  * ```
  */
-export async function startServer(env: Record<string, string | undefined>): Promise<ReturnType<typeof buildApp>> {
+export async function startServer(env: Record<string, string | undefined>): Promise<ReturnType<typeof buildApp> | undefined> {
   const config = loadConfig(env);
+  const workers = workerCount(config);
+  if (workers > 1 && !isWorker()) {
+    const log = createLogger({ level: config.logLevel });
+    log.info({ config: maskedConfig(config) }, 'configuration loaded');
+    process.exitCode = await superviseWorkers(workers, log);
+    return undefined;
+  }
   const app = buildApp(config);
-  app.log.info({ config: maskedConfig(config) }, 'configuration loaded');
+  if (!isWorker()) app.log.info({ config: maskedConfig(config) }, 'configuration loaded');
   const idx = config.listen.lastIndexOf(':');
   const host = config.listen.slice(0, idx).replace(/^\[|\]$/g, '');
   const port = Number(config.listen.slice(idx + 1));

@@ -262,6 +262,12 @@ const coreChecks: ConfigCheck[] = [
     }
   },
   (c, report) => {
+    const workers = getPath(c, 'workers');
+    if (typeof workers === 'number' && workers > 1 && c.store !== 'redis') {
+      report('ERR_CONFIG_CONFLICT', 'workers', 'must be 0 or 1 with the memory store (sessions would differ per worker); set DIFY_SSO_STORE=redis');
+    }
+  },
+  (c, report) => {
     const scopes = getPath(c, 'oidc.scopes');
     if (Array.isArray(scopes) && scopes.some((s) => typeof s !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))) {
       report('ERR_CONFIG_FORMAT', 'oidc.scopes', 'must be a comma-separated list of scope tokens');

@@ -33,6 +33,13 @@ export const coreSchema = {
       'External origin of Dify as users see it (e.g. `https://dify.example.com`). Redirect URIs are built from it, never from `Host`. https unless `allowInsecureHttp`.',
   }),
   listen: Type.String({ format: 'listen', default: '127.0.0.1:8088', description: 'Listen address `host:port` of the sidecar.' }),
+  workers: Type.Integer({
+    default: 1,
+    minimum: 0,
+    maximum: 256,
+    description:
+      'Worker processes sharing the listen port (node:cluster; the primary only supervises). `0` = one per available CPU with `store=redis`, 1 with the memory store. More than 1 needs `store=redis`: the memory store lives in one process.',
+  }),
   allowInsecureHttp: Type.Boolean({
     default: false,
     description:
