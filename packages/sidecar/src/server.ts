@@ -10,6 +10,7 @@ import { loadConfig, maskedConfig } from './config/load.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './plugins/audit.js';
 import { isWorker, superviseWorkers, workerCount } from './lib/workers.js';
+import { createMetrics, serveMetrics, shareWithPrimary } from './plugins/metrics.js';
 
 /**
  * Starts the sidecar from an environment; resolves to the running app.
@@ -22,24 +23,35 @@ import { isWorker, superviseWorkers, workerCount } from './lib/workers.js';
 export async function startServer(env: Record<string, string | undefined>): Promise<ReturnType<typeof buildApp> | undefined> {
   const config = loadConfig(env);
   const workers = workerCount(config);
+  const metricsAt = config.metrics.listen ? hostPort(config.metrics.listen) : undefined;
   if (workers > 1 && !isWorker()) {
     const log = createLogger({ level: config.logLevel });
     log.info({ config: maskedConfig(config) }, 'configuration loaded');
+    const metricsServer = metricsAt ? await serveMetrics(metricsAt, 'cluster') : undefined;
     process.exitCode = await superviseWorkers(workers, log);
+    metricsServer?.close();
     return undefined;
   }
-  const app = buildApp(config);
+  const metrics = createMetrics();
+  shareWithPrimary(metrics.registry);
+  const app = buildApp(config, { metrics });
+  if (metricsAt && !isWorker()) {
+    const metricsServer = await serveMetrics(metricsAt, metrics.registry);
+    app.addHook('onClose', async () => void metricsServer.close());
+  }
   if (!isWorker()) app.log.info({ config: maskedConfig(config) }, 'configuration loaded');
-  const idx = config.listen.lastIndexOf(':');
-  const host = config.listen.slice(0, idx).replace(/^\[|\]$/g, '');
-  const port = Number(config.listen.slice(idx + 1));
-  await app.listen({ host, port });
+  await app.listen(hostPort(config.listen));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void app.close().then(() => process.exit(0));
     });
   }
   return app;
+}
+
+function hostPort(listen: string): { host: string; port: number } {
+  const idx = listen.lastIndexOf(':');
+  return { host: listen.slice(0, idx).replace(/^\[|\]$/g, ''), port: Number(listen.slice(idx + 1)) };
 }
 
 startServer(process.env).catch((err: unknown) => {

@@ -59,6 +59,15 @@ export const coreSchema = {
     default: 'memory',
     description: 'Session store: `memory` (one instance) or `redis` (replicas share sessions).',
   }),
+  metrics: Type.Object({
+    listen: Type.Optional(
+      Type.String({
+        format: 'listen',
+        description:
+          'Address `host:port` of the Prometheus endpoint `GET /sso/metrics` (e.g. `0.0.0.0:9464`); unset = no metrics. A listener of its own, never the port nginx proxies `/sso/` to. With workers, the primary serves the sum over all workers.',
+      }),
+    ),
+  }),
   memory: Type.Object({
     maxSessions: Type.Integer({
       default: 100000,

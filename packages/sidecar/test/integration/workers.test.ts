@@ -104,6 +104,7 @@ test('two workers: both serve the port; a back-channel logout on one refuses the
   const op = await HostileOp.start();
   t.after(() => op.close());
   const port = await freePort();
+  const metricsPort = await freePort();
   const prefix = `test-workers-${randomBytes(4).toString('hex')}:`;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SERVER], {
     env: {
@@ -113,6 +114,7 @@ test('two workers: both serve the port; a back-channel logout on one refuses the
       DIFY_SSO_REDIS_URL: REDIS_URL,
       DIFY_SSO_REDIS_KEY_PREFIX: prefix,
       DIFY_SSO_LISTEN: `127.0.0.1:${port}`,
+      DIFY_SSO_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
       DIFY_SSO_PUBLIC_URL: 'http://127.0.0.1:18000',
       DIFY_SSO_ALLOW_INSECURE_HTTP: 'true',
       DIFY_SSO_OIDC_ISSUER: op.issuer,
@@ -183,6 +185,13 @@ test('two workers: both serve the port; a back-channel logout on one refuses the
   assert.equal(await post(port, '/sso/backchannel-logout', `logout_token=${token}`), 200);
   const after = await Promise.all(Array.from({ length: rounds }, () => get(port, '/sso/auth', headers)));
   assert.deepEqual(after, Array(rounds).fill(401), 'no worker accepts the session after the back-channel logout');
+
+  // The primary's /sso/metrics sums both workers' counters.
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/sso/metrics`)).text();
+  const count = (result: string, reason: string) =>
+    Number(new RegExp(`^dify_sso_gate_decisions_total\\{[^}]*result="${result}"[^}]*reason="${reason}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  assert.equal(count('allow', 'ok'), rounds);
+  assert.equal(count('deny', 'unauthorized'), rounds);
 
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.kill('SIGTERM');
