@@ -35,12 +35,12 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   const metrics = createMetrics();
   shareWithPrimary(metrics.registry);
   const app = buildApp(config, { metrics });
+  if (!isWorker()) app.log.info({ config: maskedConfig(config) }, 'configuration loaded');
+  await app.listen(hostPort(config.listen));
   if (metricsAt && !isWorker()) {
     const metricsServer = await serveMetrics(metricsAt, metrics.registry);
     app.addHook('onClose', async () => void metricsServer.close());
   }
-  if (!isWorker()) app.log.info({ config: maskedConfig(config) }, 'configuration loaded');
-  await app.listen(hostPort(config.listen));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void app.close().then(() => process.exit(0));

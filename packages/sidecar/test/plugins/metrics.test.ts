@@ -108,6 +108,7 @@ test('the entry point serves /sso/metrics on metrics.listen only, never on the p
   let res: Response | undefined;
   while (!res) {
     assert.ok(Date.now() < deadline && child.exitCode === null, 'sidecar did not start');
+    // The metrics listener opens after the main port: once it answers, both are up.
     res = await fetch(`http://127.0.0.1:${metricsPort}/sso/metrics`).catch(() => undefined);
     if (!res) await new Promise((r) => setTimeout(r, 200));
   }
