@@ -36,11 +36,10 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   shareWithPrimary(metrics.registry);
   const app = buildApp(config, { metrics });
   if (!isWorker()) app.log.info({ config: maskedConfig(config) }, 'configuration loaded');
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  app.addHook('onClose', async () => void metricsServer?.close());
   await app.listen(hostPort(config.listen));
-  if (metricsAt && !isWorker()) {
-    const metricsServer = await serveMetrics(metricsAt, metrics.registry);
-    app.addHook('onClose', async () => void metricsServer.close());
-  }
+  if (metricsAt && !isWorker()) metricsServer = await serveMetrics(metricsAt, metrics.registry);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void app.close().then(() => process.exit(0));

@@ -21,15 +21,23 @@ import { HostileOp } from '../helpers/hostile-op.js';
 const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
 const REDIS_URL = process.env.DIFY_SSO_TEST_REDIS_URL;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+const handedOut = new Set<number>();
+/** A free loopback port, never the same one twice in this file. */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** One request on a fresh connection (no keep-alive), so the primary hands it to the next worker. */

@@ -75,15 +75,23 @@ test('every metric the sidecar registers is documented in the README and listed 
   for (const n of METRIC_NAMES) assert.ok(readme.includes(`\`${n}\``), `${n} is documented`);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+const handedOut = new Set<number>();
+/** A free loopback port, never the same one twice in this file. */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 test('the entry point serves /sso/metrics on metrics.listen only, never on the proxied port', async (t) => {
@@ -101,13 +109,15 @@ test('the entry point serves /sso/metrics on metrics.listen only, never on the p
       DIFY_SSO_SESSION_SECRET: SECRET,
       DIFY_SSO_LOG_LEVEL: 'warn',
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
   t.after(() => child.kill('SIGKILL'));
   const deadline = Date.now() + 20_000;
   let res: Response | undefined;
   while (!res) {
-    assert.ok(Date.now() < deadline && child.exitCode === null, 'sidecar did not start');
+    assert.ok(Date.now() < deadline && child.exitCode === null, `sidecar did not start: ${stderr}`);
     // The metrics listener opens after the main port: once it answers, both are up.
     res = await fetch(`http://127.0.0.1:${metricsPort}/sso/metrics`).catch(() => undefined);
     if (!res) await new Promise((r) => setTimeout(r, 200));
