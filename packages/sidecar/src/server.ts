@@ -23,7 +23,9 @@ import { createMetrics, serveMetrics, shareWithPrimary } from './plugins/metrics
 export async function startServer(env: Record<string, string | undefined>): Promise<ReturnType<typeof buildApp> | undefined> {
   const config = loadConfig(env);
   const workers = workerCount(config);
-  const metricsAt = config.metrics.listen ? hostPort(config.metrics.listen) : undefined;
+  // An object whose only property is optional is absent from the loaded config when unset.
+  const metricsListen = (config.metrics as Partial<typeof config.metrics> | undefined)?.listen;
+  const metricsAt = metricsListen ? hostPort(metricsListen) : undefined;
   if (workers > 1 && !isWorker()) {
     const log = createLogger({ level: config.logLevel });
     log.info({ config: maskedConfig(config) }, 'configuration loaded');
