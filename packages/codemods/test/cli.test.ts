@@ -119,7 +119,7 @@ test('refusals exit 1 with a stable code; usage errors exit 2', async (t) => {
   assert.match(help.out[0]!, /^Usage: dify-sso patch <dify-checkout>/)
 })
 
-test('the bin runs the CLI (no build step)', () => {
+test('the bin runs the compiled CLI (dist/, built by npm run build)', () => {
   const bin = fileURLToPath(new URL('../bin/dify-sso-patch.js', import.meta.url))
   const r = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' })
   assert.equal(r.status, 0, r.stderr)

@@ -1,9 +1,6 @@
 #!/usr/bin/env node
-// `dify-sso` (break-glass, deploy): runs the TypeScript CLI through tsx (no build step).
-import { register } from 'tsx/esm/api';
-
-register();
-const { runCli } = await import('../src/dify/cli.ts');
+// `dify-sso` (break-glass, deploy): runs the compiled CLI (`npm run build` writes dist/).
+const { runCli } = await import('../dist/dify/cli.js');
 process.exitCode = await runCli(process.argv.slice(2), process.env, {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
