@@ -76,6 +76,20 @@ function unquote(cv: string): string {
   return UTF8.decode(Buffer.from(unslashed, 'latin1'))
 }
 
+/**
+ * The Cookie header as the client sent it: one string, or every line when there were several
+ * (Node joins them with `; `, gunicorn with `,`: the gate refuses such a header on console paths).
+ *
+ * @example
+ * cookieLines(request.raw) // 'a=1; b=2' or ['a=1', 'b=2']
+ */
+export function cookieLines(req: { readonly headers: { readonly cookie?: string | undefined }; readonly rawHeaders: readonly string[] }): string | string[] | undefined {
+  const lines: string[] = []
+  const raw = req.rawHeaders
+  for (let i = 0; i + 1 < raw.length; i += 2) if ((raw[i] as string).toLowerCase() === 'cookie') lines.push(raw[i + 1] as string)
+  return lines.length > 1 ? lines : req.headers.cookie
+}
+
 /** One `name=value` pair as werkzeug reads it, with the span of header text it came from. */
 export interface CookiePair {
   readonly name: string

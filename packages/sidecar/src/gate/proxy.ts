@@ -24,7 +24,7 @@ import { Transform, type Duplex } from 'node:stream'
 import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { DifyBridgeServices } from '../dify/bridge.js'
-import { cookieRecord, difyClearCookies, removeCookies } from '../dify/cookies.js'
+import { cookieLines, cookieRecord, difyClearCookies, removeCookies } from '../dify/cookies.js'
 import { canonicalisePath } from './canonical-path.js'
 import { clientAddress, headerValue, unmapV4 } from './cidr.js'
 import { gateContextFor } from './context.js'
@@ -56,17 +56,6 @@ function isKitCookie(name: string): boolean {
 /** Cookie header without the kit's cookies, cut out so that werkzeug reads the rest unchanged. */
 function stripKitCookies(cookie: string | string[] | undefined): string | undefined {
   return removeCookies(cookie, isKitCookie)
-}
-
-/**
- * The Cookie header as the client sent it: one string, or every line when there were several
- * (Node joins them with `; `, gunicorn with `,`: the gate refuses such a header on console paths).
- */
-export function cookieLines(req: Pick<IncomingMessage, 'headers' | 'rawHeaders'>): string | string[] | undefined {
-  const lines: string[] = []
-  const raw = req.rawHeaders
-  for (let i = 0; i + 1 < raw.length; i += 2) if ((raw[i] as string).toLowerCase() === 'cookie') lines.push(raw[i + 1] as string)
-  return lines.length > 1 ? lines : req.headers.cookie
 }
 
 const invalidPath = { code: 'invalid_path', message: 'Request path refused.', status: 400 } as const

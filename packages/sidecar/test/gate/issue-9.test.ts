@@ -284,6 +284,14 @@ describe('issue 9 / nginx server-level raw-path rule', () => {
     const ok = await rawGet(port, '/console/api/account/profile', `Cookie: ${a.all}\r\nX-Csrf-Token: ${a.csrf}\r\n`)
     assert.equal(ok.status, 200)
   })
+
+  test('finding 2 through nginx: two Cookie header lines (gunicorn joins them with ",") → 401', async () => {
+    const a = await aliceCookies(s)
+    const r = await rawGet(port, '/console/api/account/profile', `Cookie: ${a.all}\r\nCookie: x=1\r\nX-Csrf-Token: ${a.csrf}\r\n`)
+    assert.equal(r.status, 401)
+    const hidden = await rawGet(port, '/console/api/account/profile', `Cookie: ${a.kit}; x="; access_token=${a.access}"; access_token=forged.jwt.value\r\nX-Csrf-Token: ${a.csrf}\r\n`)
+    assert.equal(hidden.status, 401)
+  })
 })
 
 // ---- findings 2 and 3 at the decision level ---------------------------------------------------
