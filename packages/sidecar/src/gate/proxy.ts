@@ -207,8 +207,8 @@ export function isAllowedUpgrade(method: string | undefined, rawUri: string, upg
 async function upgrade(app: FastifyInstance, svc: DifyBridgeServices, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const peer = req.socket.remoteAddress
   const rawUri = req.url ?? '/'
-  // The client's connection is never read from until upstream switched protocols: bytes it sends
-  // early (e.g. a second request) are dropped with the connection on any other outcome.
+  // Nothing the client sends after its upgrade request is forwarded before upstream switched
+  // protocols: on any other outcome those bytes (e.g. a second request) are discarded unread.
   if (isRefusedRawPath(rawUri)) return refuseUpgrade(socket, 400, 'Bad Request', 'invalid_path')
   if (!isAllowedUpgrade(req.method, rawUri, req.headers.upgrade)) return refuseUpgrade(socket, 400, 'Bad Request', 'upgrade_refused')
   const gateReq = {
@@ -246,7 +246,9 @@ async function upgrade(app: FastifyInstance, svc: DifyBridgeServices, req: Incom
     headers,
     agent: false,
     setHost: false,
+    timeout: app.sso.config.gate.proxyTimeoutSeconds * 1000,
   })
+  up.on('timeout', () => up.destroy(new Error('upstream timeout')))
   const abort = () => {
     if (settled) return
     settled = true
