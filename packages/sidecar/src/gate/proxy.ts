@@ -144,6 +144,7 @@ export async function proxyRoutes(app: FastifyInstance, opts: { svc: DifyBridgeS
       serviceToken: headerValue(request.headers[SERVICE_TOKEN_HEADER]),
     }
     const decision = await decide(gateReq, gateContextFor(app, svc, request, gateReq))
+    sso.metrics.gateDecision('proxy', decision.allow, decision.allow ? 'ok' : decision.code)
     if (!decision.allow) {
       if (decision.clearDifyCookies) sso.audit('auth.gate.rejected', { request, reason: decision.code, detail: decision.detail, clientIp: gateReq.clientIp })
       return denyBody(reply, decision, svc, sso.signinUrl('session_expired'))
@@ -209,8 +210,15 @@ async function upgrade(app: FastifyInstance, svc: DifyBridgeServices, req: Incom
   const rawUri = req.url ?? '/'
   // Nothing the client sends after its upgrade request is forwarded before upstream switched
   // protocols: on any other outcome those bytes (e.g. a second request) are discarded unread.
-  if (isRefusedRawPath(rawUri)) return refuseUpgrade(socket, 400, 'Bad Request', 'invalid_path')
-  if (!isAllowedUpgrade(req.method, rawUri, req.headers.upgrade)) return refuseUpgrade(socket, 400, 'Bad Request', 'upgrade_refused')
+  const metrics = app.sso.metrics
+  if (isRefusedRawPath(rawUri)) {
+    metrics.gateDecision('proxy', false, 'invalid_path')
+    return refuseUpgrade(socket, 400, 'Bad Request', 'invalid_path')
+  }
+  if (!isAllowedUpgrade(req.method, rawUri, req.headers.upgrade)) {
+    metrics.gateDecision('proxy', false, 'upgrade_refused')
+    return refuseUpgrade(socket, 400, 'Bad Request', 'upgrade_refused')
+  }
   const gateReq = {
     method: req.method ?? 'GET',
     rawUri,
@@ -221,6 +229,7 @@ async function upgrade(app: FastifyInstance, svc: DifyBridgeServices, req: Incom
   // A minimal request view for the session check (cookies, headers, ip, log).
   const view = { headers: req.headers, cookies: cookieRecord(req.headers.cookie), ip: gateReq.clientIp, id: 'ws-upgrade', log: app.log, raw: req, url: rawUri, method: gateReq.method, socket: req.socket } as unknown as FastifyRequest
   const decision = await decide(gateReq, gateContextFor(app, svc, view, gateReq))
+  metrics.gateDecision('proxy', decision.allow, decision.allow ? 'ok' : decision.code)
   if (!decision.allow) {
     return refuseUpgrade(socket, decision.status, decision.status === 401 ? 'Unauthorized' : decision.status === 400 ? 'Bad Request' : 'Forbidden', decision.code)
   }

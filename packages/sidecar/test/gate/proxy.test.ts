@@ -140,3 +140,21 @@ test('proxy mode: /sso/auth never hands out machine credentials', async () => {
   assert.equal(res.statusCode, 403)
   assert.equal(res.headers['x-sso-upstream-authorization'], undefined)
 })
+
+test('proxy: every decision is counted in dify_sso_gate_decisions_total{mode="proxy"}', async () => {
+  const registry = s.bridge.app.sso.metrics.registry
+  const count = async (result: string, reason: string) =>
+    Number(new RegExp(`^dify_sso_gate_decisions_total\\{mode="proxy",result="${result}",reason="${reason}"\\} (\\d+)$`, 'm').exec(await registry.metrics())?.[1] ?? 0)
+  const before = { locked: await count('deny', 'sso_required'), ok: await count('allow', 'ok'), path: await count('deny', 'invalid_path') }
+  assert.equal((await fetch(`${base}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 403)
+  assert.equal((await fetch(`${base}/apps`)).status, 200)
+  await new Promise<void>((resolve, reject) => {
+    const sock = connect(Number(new URL(base).port), '127.0.0.1', () => sock.write('GET /console/api/%2e%2e/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))
+    sock.on('data', () => {})
+    sock.on('end', () => resolve())
+    sock.on('error', reject)
+  })
+  assert.equal(await count('deny', 'sso_required'), before.locked + 1)
+  assert.ok((await count('allow', 'ok')) >= before.ok + 1)
+  assert.equal(await count('deny', 'invalid_path'), before.path + 1)
+})
