@@ -92,8 +92,7 @@ async function main(): Promise<void> {
   if (command === 'start' || command === 'stop' || command === 'status') return stackCommand(command, argv.slice(1));
   const idp = idpArg(argv);
   const webVariant = variantArg(argv, 'plugin');
-  // A stop requested while the stack is still starting waits for the start to settle: every
-  // service started so far is in proc.ts's list, which its own signal hooks stop.
+  // A signal while the stack is still starting: proc.ts's own hooks stop what has started so far.
   const parent = process.ppid;
   say(`demo: starting the local stack (IdP: ${idp})`);
   const stack = await startStack({ idp, daemon: false, log: (m) => say(`  ${m}`), livenessSeconds: 60, webVariant });
