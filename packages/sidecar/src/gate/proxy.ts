@@ -133,7 +133,10 @@ export async function proxyRoutes(app: FastifyInstance, opts: { svc: DifyBridgeS
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     // Before any routing or classification (decide() refuses these too).
-    if (isRefusedRawPath(request.url)) return reply.code(400).header('cache-control', 'no-store').send(invalidPath)
+    if (isRefusedRawPath(request.url)) {
+      sso.metrics.gateDecision('proxy', false, 'invalid_path')
+      return reply.code(400).header('cache-control', 'no-store').send(invalidPath)
+    }
     const peer = request.socket.remoteAddress
     const gateReq = {
       method: request.method,
