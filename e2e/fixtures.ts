@@ -214,9 +214,12 @@ export async function whoAmI(page: Page, target: Target): Promise<{ status: numb
   const headers = await csrfHeader(page.context(), target);
   const profile = await page.request.get(`${api}/account/profile`, { headers, maxRedirects: 0 });
   if (!profile.ok()) return { status: profile.status() };
-  const p = (await profile.json()) as { email: string; name: string };
-  const ws = await page.request.post(`${api}/workspaces/current`, { headers: { ...headers, 'content-type': 'application/json' }, data: {} });
-  const role = ws.ok() ? ((await ws.json()) as { role?: string }).role : undefined;
+  const p = (await profile.json()) as { id: string; email: string; name: string };
+  // The role as every Dify version allows (the stand-in's ROLE_SOURCE): the caller's entry of the
+  // members list. POST /workspaces/current also answered it up to 1.16.1; upstream main removed it.
+  const list = await page.request.get(`${api}/workspaces/current/members`, { headers, maxRedirects: 0 });
+  const members = list.ok() ? ((await list.json()) as { accounts?: Array<{ id: string; role?: string }> }).accounts ?? [] : [];
+  const role = members.find((m) => m.id === p.id)?.role;
   return { status: profile.status(), email: p.email, name: p.name, ...(role ? { role } : {}) };
 }
 

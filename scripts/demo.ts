@@ -1,9 +1,12 @@
 /**
  * npm run demo: the whole local stack in the foreground — Keycloak when provisioned (else the
  * embedded demo OP), the Dify stand-in, the sidecar and nginx as the front door — then the URL
- * to open and the test users. Ctrl-C stops everything it started.
+ * to open and the test users. The console shows the kit's patched sign-in page (the console
+ * plugin's components: readable SSO messages); `--stock` shows Dify's stock page instead.
+ * Ctrl-C, or SIGINT/SIGTERM/SIGHUP sent to npm or to this process, stops everything it started;
+ * so does the end of the parent (npm killed outright).
  *
- * Options: --idp keycloak|embedded|auto (default auto).
+ * Options: --idp keycloak|embedded|auto (default auto), --stock.
  *
  * npm run stack -- start|stop|status [--idp …]: the same stack as daemons (for working on the
  * e2e specs or the stand-in): `start` leaves it running and records what it started, `stop`
@@ -15,7 +18,7 @@ import { join } from 'node:path';
 import { runDir } from './lib/paths.js';
 import { formatError, say } from './lib/proc.js';
 import { realmUsers } from './lib/demo-op.js';
-import { daemonAlive, startStack, stopStackDaemons, type IdpChoice, type StackInfo } from './lib/stack.js';
+import { daemonAlive, startStack, stopStackDaemons, type IdpChoice, type StackInfo, type WebVariant } from './lib/stack.js';
 
 const stackFile = (): string => join(runDir(), 'stack.json');
 
@@ -37,6 +40,13 @@ function printUsers(): void {
       .join('; ');
     say(`    ${u.username.padEnd(width)}  ${u.password}  (${notes})`);
   }
+}
+
+/** --stock: Dify's stock sign-in page; else `fallback` (the demo: the kit's patched page). */
+function variantArg(argv: string[], fallback: WebVariant): WebVariant {
+  if (argv.includes('--stock')) return 'stock';
+  if (argv.includes('--plugin')) return 'plugin';
+  return fallback;
 }
 
 /** --liveness N: the sidecar's liveness refresh interval (default 60 s; the e2e stack uses 2 s). */
@@ -63,7 +73,13 @@ async function stackCommand(command: string, argv: string[]): Promise<void> {
     return say(`stack: stopped ${recorded.started.join(', ') || 'nothing (all reused)'}`);
   }
   if (recorded && recorded.started.some(daemonAlive)) throw new TypeError('the stack is already running (npm run stack -- stop first)');
-  const stack = await startStack({ idp: idpArg(argv), daemon: true, log: (m) => say(`  ${m}`), livenessSeconds: livenessArg(argv) });
+  const stack = await startStack({
+    idp: idpArg(argv),
+    daemon: true,
+    log: (m) => say(`  ${m}`),
+    livenessSeconds: livenessArg(argv),
+    webVariant: variantArg(argv, 'stock'),
+  });
   mkdirSync(runDir(), { recursive: true });
   writeFileSync(file, JSON.stringify(stack.info, null, 2), { mode: 0o600 });
   say(`stack: running; open ${stack.info.signinUrl} (details: ${file}); stop with: npm run stack -- stop`);
@@ -75,11 +91,19 @@ async function main(): Promise<void> {
   const command = argv[0];
   if (command === 'start' || command === 'stop' || command === 'status') return stackCommand(command, argv.slice(1));
   const idp = idpArg(argv);
+  const webVariant = variantArg(argv, 'plugin');
+  // A signal while the stack is still starting: proc.ts's own hooks stop what has started so far.
+  const parent = process.ppid;
   say(`demo: starting the local stack (IdP: ${idp})`);
-  const stack = await startStack({ idp, daemon: false, log: (m) => say(`  ${m}`), livenessSeconds: 60 });
+  const stack = await startStack({ idp, daemon: false, log: (m) => say(`  ${m}`), livenessSeconds: 60, webVariant });
   const { info } = stack;
   say('');
   say(`demo: ready. Open ${info.signinUrl}`);
+  say(
+    webVariant === 'plugin'
+      ? "  sign-in page: the kit's patched page (console plugin); Dify's stock page: npm run demo -- --stock"
+      : "  sign-in page: Dify's stock page (--stock); the kit's patched page: npm run demo",
+  );
   say(`  identity provider: ${info.idp === 'keycloak' ? 'Keycloak' : 'embedded demo OP'} (${info.issuer})`);
   printUsers();
   say('  dify-admins → Dify admin, dify-editors → Dify editor; password login and registration are closed.');
@@ -93,8 +117,13 @@ async function main(): Promise<void> {
     void stack.stop().then(() => process.exit(0));
   };
   // Our own handlers run before proc.ts's generic ones, so the stop is orderly.
-  process.prependListener('SIGINT', shutdown);
-  process.prependListener('SIGTERM', shutdown);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.prependListener(sig, shutdown);
+  // npm forwards SIGINT/SIGTERM to its child; should the parent end without passing a signal on
+  // (npm or its shell killed outright), this process is re-parented: stop then too.
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) shutdown();
+  }, 1000);
+  watch.unref();
   await new Promise(() => undefined);
 }
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, repoRoot } from './paths.js';
+import { NO_JDK_FIX, cachedJavaHomes } from './java.js';
 import { EnvError, assertPortFree, httpOk, startService, waitUntil, type Service } from './proc.js';
 import { ports, urls, REALM } from './ports.js';
 
@@ -43,7 +44,8 @@ export function jdkMajor(home: string): number | undefined {
 
 /**
  * Finds a JDK that runs Keycloak: DIFY_SSO_JAVA_HOME, JAVA_HOME, then every JDK in the
- * standard JVM folder(s) (DIFY_SSO_JVM_DIRS, colon-separated; default /usr/lib/jvm), newest first.
+ * standard JVM folder(s) (DIFY_SSO_JVM_DIRS, colon-separated; default /usr/lib/jvm), newest first,
+ * then the runtimes provision installed into the cache folder (scripts/lib/java.ts).
  */
 export function findJdk(env: NodeJS.ProcessEnv = process.env): Jdk {
   const candidates: string[] = [];
@@ -53,6 +55,7 @@ export function findJdk(env: NodeJS.ProcessEnv = process.env): Jdk {
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir).sort().reverse()) candidates.push(join(dir, name));
   }
+  candidates.push(...cachedJavaHomes(env));
   const seen: string[] = [];
   let best: Jdk | undefined;
   for (const home of candidates) {
@@ -65,7 +68,7 @@ export function findJdk(env: NodeJS.ProcessEnv = process.env): Jdk {
     throw new EnvError(
       'ERR_ENV_NO_JDK',
       `no JDK ${MIN_JAVA}+ found to run Keycloak ${KEYCLOAK_VERSION}` + (seen.length ? `; found only: ${seen.join(', ')}` : ''),
-      `install a JDK ${MIN_JAVA} or newer (for example Temurin 21/25 under /usr/lib/jvm) or set DIFY_SSO_JAVA_HOME to one`,
+      NO_JDK_FIX,
     );
   }
   return best;

@@ -4,7 +4,7 @@
  */
 export const HOST = '127.0.0.1';
 
-export const ports = {
+const defaults = {
   /** nginx front door; the public URL of the local stack. */
   frontDoor: 18000,
   sidecar: 18088,
@@ -15,7 +15,27 @@ export const ports = {
   demoOp: 18081,
   redis: 16379,
   smokeRp: 18099,
-} as const;
+};
+
+/**
+ * `DIFY_SSO_STACK_PORTS=frontDoor=28000,sidecar=28088,…` moves single ports, so that a second
+ * stack (a test of the demo's shutdown) runs next to the fixed one. Unknown names and
+ * non-ports are refused.
+ */
+export function portOverrides(spec: string | undefined): Partial<Record<keyof typeof defaults, number>> {
+  const out: Partial<Record<keyof typeof defaults, number>> = {};
+  for (const item of (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [name, value] = item.split('=');
+    const port = Number(value);
+    if (!name || !(name in defaults) || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new TypeError(`DIFY_SSO_STACK_PORTS: "${item}" is not <name>=<port> with a name of ${Object.keys(defaults).join(', ')}`);
+    }
+    out[name as keyof typeof defaults] = port;
+  }
+  return out;
+}
+
+export const ports: Readonly<typeof defaults> = Object.freeze({ ...defaults, ...portOverrides(process.env.DIFY_SSO_STACK_PORTS) });
 
 export const urls = {
   publicUrl: `http://${HOST}:${ports.frontDoor}`,

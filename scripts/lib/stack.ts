@@ -36,6 +36,8 @@ export interface StackInfo {
   publicUrl: string;
   /** Console sign-in page. */
   signinUrl: string;
+  /** Which sign-in page it shows by default. */
+  webVariant: WebVariant;
   idp: IdpKind;
   /** OIDC issuer the sidecar trusts. */
   issuer: string;
@@ -67,7 +69,12 @@ export interface StackOptions {
   log: (message: string) => void;
   /** Sidecar liveness refresh interval in seconds (0 = off). Default 0. */
   livenessSeconds?: number;
+  /** The stand-in console's default sign-in page: the kit's patched one (`plugin`) or Dify's stock page. Default `stock`. */
+  webVariant?: WebVariant;
 }
+
+/** The stand-in console's sign-in page variants (packages/dify-standin/README.md). */
+export type WebVariant = 'stock' | 'plugin';
 
 export interface Stack {
   info: StackInfo;
@@ -190,6 +197,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       redisUrl: urls.redis,
       redisKeyPrefix: '',
       daemon: opts.daemon,
+      webVariant: opts.webVariant ?? 'stock',
     });
     for (const s of standin) track(s);
     opts.log(`dify stand-in: api ${standinApiUrl}, web ${standinWebUrl}`);
@@ -230,6 +238,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const info: StackInfo = {
       publicUrl: urls.publicUrl,
       signinUrl: `${urls.publicUrl}/signin`,
+      webVariant: opts.webVariant ?? 'stock',
       idp,
       issuer,
       ...(idp === 'keycloak' ? { keycloakUrl: urls.keycloak } : {}),
@@ -274,6 +283,8 @@ export interface StandinOptions {
   redisUrl: string;
   redisKeyPrefix: string;
   daemon: boolean;
+  /** Default sign-in page variant (default `stock`). */
+  webVariant?: WebVariant;
 }
 
 const standinEntry = join(repoRoot, 'packages', 'dify-standin', 'src', 'server.ts');
@@ -295,7 +306,7 @@ export async function startStandin(o: StandinOptions): Promise<Service[]> {
     ALLOW_REGISTER: 'false',
     DIFY_STANDIN_LISTEN: `${HOST}:${o.apiPort}`,
     DIFY_STANDIN_WEB_LISTEN: `${HOST}:${o.webPort}`,
-    DIFY_STANDIN_WEB_VARIANT: 'stock',
+    DIFY_STANDIN_WEB_VARIANT: o.webVariant ?? 'stock',
     DIFY_STANDIN_INTROSPECTION_SECRET: o.introspectionSecret,
   };
   const service = startService({ name: o.name, command: process.execPath, args: [...tsx, standinEntry], cwd: repoRoot, env, daemon: o.daemon });

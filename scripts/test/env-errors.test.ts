@@ -41,10 +41,11 @@ test('no JDK that runs Keycloak: ERR_ENV_NO_JDK names the need and the fix', () 
     JAVA_HOME: '',
     DIFY_SSO_JAVA_HOME: '',
     DIFY_SSO_JVM_DIRS: join(tmpdir(), 'no-jvms-here'),
+    DIFY_SSO_CACHE_DIR: join(tmpdir(), 'no-cache-here'),
   });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /error ERR_ENV_NO_JDK: no JDK 21\+ found to run Keycloak/);
-  assert.match(r.stderr, /fix: install a JDK 21 or newer/);
+  assert.match(r.stderr, /fix: install a JDK 21 or newer .* then run: npm run provision$/m);
 });
 
 test('a JDK that is too old is named and refused', () => {
@@ -54,7 +55,7 @@ test('a JDK that is too old is named and refused', () => {
   writeFileSync(join(fake, 'java'), '#!/bin/sh\necho \'openjdk version "17.0.15" 2025-04-15\' >&2\n', { mode: 0o755 });
   const r = runTs(`${report}
     import { findJdk } from './scripts/lib/keycloak.ts';
-    try { findJdk(); } catch (err) { fail(err); }`, { JAVA_HOME: '', DIFY_SSO_JAVA_HOME: '', DIFY_SSO_JVM_DIRS: jvms });
+    try { findJdk(); } catch (err) { fail(err); }`, { JAVA_HOME: '', DIFY_SSO_JAVA_HOME: '', DIFY_SSO_JVM_DIRS: jvms, DIFY_SSO_CACHE_DIR: join(jvms, 'cache') });
   rmSync(jvms, { recursive: true, force: true });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /ERR_ENV_NO_JDK: .*found only: .*java-17-fake \(Java 17\)/);

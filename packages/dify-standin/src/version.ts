@@ -16,6 +16,24 @@ export const NEWEST_VERSION = '1.16.1';
 /** The oldest version the stand-in can impersonate (cookie-based console sessions). */
 export const OLDEST_VERSION = '1.9.2';
 
+/**
+ * `DIFY_STANDIN_VERSION=main`: upstream main after the 1.16.1 release (as of August 2026). Its
+ * `api/pyproject.toml` still says `version = "1.16.1"`, so it answers `X-Version: 1.16.1` and has
+ * every 1.16.1 switch, plus what main changed since (see {@link VersionFeatures.workspaceCurrentPost}).
+ * A checkout of main is not the 1.16.1 release: main's console builds with Next.js 16.3.0
+ * (pnpm-workspace.yaml catalog), the 1.16.1 release with 16.2.12.
+ */
+export const MAIN_VERSION = 'main';
+
+/**
+ * How a client reads the signed-in person's role, on every version the stand-in models
+ * (1.9.2 through main): the members list answers each member's `role`; the caller is the entry
+ * whose `id` is the `id` of `GET /console/api/account/profile` (the profile has no role). Any
+ * member may read the list (login_required, no admin check). `POST /workspaces/current` also
+ * answers the caller's `role`, but only while {@link VersionFeatures.workspaceCurrentPost}.
+ */
+export const ROLE_SOURCE = { method: 'GET', path: '/console/api/workspaces/current/members', field: 'accounts[].role' } as const;
+
 export type VersionTuple = readonly [number, number, number];
 
 /**
@@ -26,7 +44,7 @@ export type VersionTuple = readonly [number, number, number];
 export function parseVersion(input: string): VersionTuple {
   const match = /^v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$/.exec(input.trim());
   if (!match) {
-    throw new TypeError(`"DIFY_STANDIN_VERSION" must be a version like 1.16.1 (got "${input}")`);
+    throw new TypeError(`"DIFY_STANDIN_VERSION" must be a version like 1.16.1, or main (got "${input}")`);
   }
   return [Number(match[1]), Number(match[2]), Number(match[3])];
 }
@@ -93,6 +111,17 @@ export interface VersionFeatures {
   readonly slimSystemFeatures: boolean;
   /** ≥1.16.1: system-features starts with `deployment_edition` (api/services/feature_service.py, 66a545fc6d). */
   readonly deploymentEditionField: boolean;
+  /** Whether this is upstream main after 1.16.1 ({@link MAIN_VERSION}) rather than a release. */
+  readonly upstreamMain: boolean;
+  /**
+   * `POST /workspaces/current` (`TenantApi.post`, the current workspace with the caller's `role`) exists:
+   * every release up to 1.16.1. Main removed it in baba36d47d (2026-08-07, #40121, api/controllers/console/workspace/workspace.py)
+   * for `GET /workspaces/current/summary` ({@link currentWorkspaceSummary}); a POST there is a plain 404. From
+   * 1.17.0 the stand-in assumes the release carries main's change (boundary unverified: no 1.17 release yet).
+   */
+  readonly workspaceCurrentPost: boolean;
+  /** main (and ≥1.17.0, unverified): `GET /workspaces/current/summary` answers `{id, name, role, plan, credits}` (baba36d47d). */
+  readonly currentWorkspaceSummary: boolean;
 }
 
 /**
@@ -101,7 +130,8 @@ export interface VersionFeatures {
  * @example versionFeatures('1.11.0').adminKeySkipsCsrf // true
  */
 export function versionFeatures(version: string): VersionFeatures {
-  const v = parseVersion(version);
+  const upstreamMain = version.trim() === MAIN_VERSION;
+  const v = parseVersion(upstreamMain ? NEWEST_VERSION : version);
   if (compareVersions(v, OLDEST_VERSION) < 0) {
     throw new TypeError(`"DIFY_STANDIN_VERSION" must be ${OLDEST_VERSION} or newer (got "${version}")`);
   }
@@ -132,5 +162,8 @@ export function versionFeatures(version: string): VersionFeatures {
     varyCookie: atLeast('1.16.0'),
     slimSystemFeatures: atLeast('1.16.1'),
     deploymentEditionField: atLeast('1.16.1'),
+    upstreamMain,
+    workspaceCurrentPost: !upstreamMain && !atLeast('1.17.0'),
+    currentWorkspaceSummary: upstreamMain || atLeast('1.17.0'),
   });
 }

@@ -207,6 +207,34 @@ describe('request authentication', () => {
   });
 });
 
+describe('upstream main after 1.16.1 (DIFY_STANDIN_VERSION=main)', () => {
+  it('POST /workspaces/current is gone; the summary and the members list carry the role; X-Version stays 1.16.1', async (t) => {
+    const main = standin({ version: 'main' });
+    const release = standin({ version: '1.16.1' });
+    t.after(() => Promise.all([main.close(), release.close()]));
+    const { cookie, csrf } = await tokensFor(SEED_IDS.aliceId);
+    const headers = { cookie, 'x-csrf-token': csrf };
+
+    const gone = await main.app.inject({ method: 'POST', url: '/console/api/workspaces/current', headers });
+    assert.equal(gone.statusCode, 404);
+    assert.equal(gone.headers['x-version'], '1.16.1');
+    const summary = await main.app.inject({ url: '/console/api/workspaces/current/summary', headers });
+    assert.equal(summary.statusCode, 200);
+    assert.deepEqual(summary.json(), { id: SEED_IDS.workspaceId, name: summary.json().name, role: 'normal', plan: null, credits: null });
+    assert.equal(typeof summary.json().name, 'string');
+    const list = await main.app.inject({ url: '/console/api/workspaces/current/members', headers });
+    assert.equal(list.statusCode, 200);
+    assert.equal(list.json().accounts.find((a: { id: string }) => a.id === SEED_IDS.aliceId)?.role, 'normal');
+    const anonymous = await main.app.inject({ url: '/console/api/workspaces/current/summary' });
+    assert.equal(anonymous.statusCode, 401);
+
+    assert.equal((await release.app.inject({ url: '/console/api/workspaces/current/summary', headers })).statusCode, 404);
+    const post = await release.app.inject({ method: 'POST', url: '/console/api/workspaces/current', headers });
+    assert.equal(post.statusCode, 200);
+    assert.equal(post.json().role, 'normal');
+  });
+});
+
 describe('admin API key', () => {
   it('skips CSRF from 1.11.0 but not in 1.10.x', async (t) => {
     const newer = standin({ version: '1.11.0' });

@@ -25,8 +25,15 @@ describe('version switches', () => {
     ['1.14.2', { memberRoleErrorCodes: true, inviteFlowV2: false, rbacFields: false, workspaceLastOpened: false }],
     ['1.15.0', { workspaceLastOpened: true, customConfigObject: true, inviteFlowV2: true, rbacFields: true, inviteErrorsV3: false, deploymentEditionField: false, slimSystemFeatures: false }],
     ['1.16.0', { customConfigObject: false, inviteErrorsV3: true, refreshErrorsUnmasked: true, workspaceCredits: true, varyCookie: true, slimSystemFeatures: false }],
-    ['1.16.1', { slimSystemFeatures: true, deploymentEditionField: true, redisKeyPrefix: true, adminKeySkipsCsrf: true }],
+    ['1.16.1', { slimSystemFeatures: true, deploymentEditionField: true, redisKeyPrefix: true, adminKeySkipsCsrf: true, upstreamMain: false, workspaceCurrentPost: true, currentWorkspaceSummary: false }],
+    ['main', { slimSystemFeatures: true, deploymentEditionField: true, upstreamMain: true, workspaceCurrentPost: false, currentWorkspaceSummary: true }],
+    ['1.17.0', { upstreamMain: false, workspaceCurrentPost: false, currentWorkspaceSummary: true }],
   ];
+
+  it('main reports the version its api/pyproject.toml carries (1.16.1)', () => {
+    assert.equal(versionFeatures('main').version, '1.16.1');
+    assert.equal(loadStandinConfig({ SECRET_KEY: 'k', DIFY_STANDIN_VERSION: 'main' }).api.version, 'main');
+  });
   for (const [v, expected] of table) {
     it(v, () => {
       const f = versionFeatures(v) as unknown as Record<string, boolean>;
@@ -36,7 +43,7 @@ describe('version switches', () => {
 
   it('refuses versions before 1.9.2 and malformed versions', () => {
     assert.throws(() => versionFeatures('1.9.1'), { message: '"DIFY_STANDIN_VERSION" must be 1.9.2 or newer (got "1.9.1")' });
-    assert.throws(() => parseVersion('latest'), { message: '"DIFY_STANDIN_VERSION" must be a version like 1.16.1 (got "latest")' });
+    assert.throws(() => parseVersion('latest'), { message: '"DIFY_STANDIN_VERSION" must be a version like 1.16.1, or main (got "latest")' });
   });
 
   it('compares numerically', () => {

@@ -10,6 +10,7 @@ import type { SidecarConfig } from './config/schema.js';
 import { configWarnings } from './config/load.js';
 import { SsoError } from './errors.js';
 import { createAudit, createLogger, type AuditFn } from './plugins/audit.js';
+import { countAuthRequestDecisions, createMetrics, type SidecarMetrics } from './plugins/metrics.js';
 import { OidcClient, oidcClientPlugin } from './plugins/oidc-client.js';
 import { requestIdPlugin, generateRequestId } from './plugins/request-id.js';
 import {
@@ -85,6 +86,8 @@ export interface SsoApi {
   verifyBearer(token: string): Promise<BearerClaims>;
   /** Writes an audit event (JSON line, redacted). */
   audit: AuditFn;
+  /** Prometheus metrics of this process (served by `server.ts` on `metrics.listen`). */
+  readonly metrics: SidecarMetrics;
   /** Ends every session of a user at the configured issuer; returns the count. */
   endUserSessions(sub: string, cause?: SessionEndCause): Promise<number>;
   /** `<signinPath>?message=<reason>`. */
@@ -110,6 +113,8 @@ export interface BuildAppDeps {
   now?: () => number;
   /** Options of the Dify bridge (registered when `dify.apiUrl` is set), e.g. an injected Redis client. */
   dify?: DifyBridgeOptions;
+  /** Metrics registry to count into (default: a fresh one without process metrics). */
+  metrics?: SidecarMetrics;
 }
 
 /**
@@ -132,8 +137,9 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
   }) as unknown as FastifyInstance;
   for (const w of configWarnings(config)) app.log.warn({ code: w.code }, w.message);
 
-  const store = deps.store ?? createStore(config, now);
-  const audit = createAudit(app.log, config.oidc.preset);
+  const metrics = deps.metrics ?? createMetrics({ defaultMetrics: false });
+  const store = metrics.wrapStore(deps.store ?? createStore(config, now));
+  const audit = metrics.wrapAudit(createAudit(app.log, config.oidc.preset));
   const oidc = new OidcClient({
     oidc: config.oidc,
     publicUrl: config.publicUrl,
@@ -161,6 +167,7 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
     addSessionEndHook: (fn) => sessions.addSessionEndHook(fn),
     verifyBearer: (token) => verifier.verify(token),
     audit,
+    metrics,
     endUserSessions: (sub, cause) => sessions.endUserSessions(sub, cause),
     signinUrl: (reason) => `${config.signinPath}?message=${encodeURIComponent(/^[a-z0-9_]{1,64}$/.test(reason) ? reason : 'internal_error')}`,
   };
@@ -182,6 +189,9 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
     return reply.code(status).send({ code: err.code ?? 'ERR_INTERNAL', message: status >= 500 ? 'internal error' : err.message });
   });
 
+  countAuthRequestDecisions(app, metrics);
+  const unwatchIdp = metrics.watchIdp(new URL(config.oidc.issuer).origin);
+  app.addHook('onClose', async () => unwatchIdp());
   app.register(cookie);
   app.register(requestIdPlugin);
   app.register(oidcClientPlugin, { client: oidc });

@@ -1,12 +1,16 @@
 /**
  * The sidecar's only entry point: reads `process.env`, validates it (exit 1 listing every
- * problem once), builds the app and listens on `DIFY_SSO_LISTEN`.
+ * problem once), builds the app and listens on `DIFY_SSO_LISTEN` — or, with more than one
+ * worker (`DIFY_SSO_WORKERS`), supervises worker processes that each do so on the shared port.
  *
  * @module
  */
 import { buildApp } from './app.js';
 import { loadConfig, maskedConfig } from './config/load.js';
 import { ConfigError } from './errors.js';
+import { createLogger } from './plugins/audit.js';
+import { isWorker, superviseWorkers, workerCount } from './lib/workers.js';
+import { createMetrics, serveMetrics, shareWithPrimary } from './plugins/metrics.js';
 
 /**
  * Starts the sidecar from an environment; resolves to the running app.
@@ -16,20 +20,39 @@ import { ConfigError } from './errors.js';
  * await startServer(process.env)
  * ```
  */
-export async function startServer(env: Record<string, string | undefined>): Promise<ReturnType<typeof buildApp>> {
+export async function startServer(env: Record<string, string | undefined>): Promise<ReturnType<typeof buildApp> | undefined> {
   const config = loadConfig(env);
-  const app = buildApp(config);
-  app.log.info({ config: maskedConfig(config) }, 'configuration loaded');
-  const idx = config.listen.lastIndexOf(':');
-  const host = config.listen.slice(0, idx).replace(/^\[|\]$/g, '');
-  const port = Number(config.listen.slice(idx + 1));
-  await app.listen({ host, port });
+  const workers = workerCount(config);
+  // An object whose only property is optional is absent from the loaded config when unset.
+  const metricsListen = (config.metrics as Partial<typeof config.metrics> | undefined)?.listen;
+  const metricsAt = metricsListen ? hostPort(metricsListen) : undefined;
+  if (workers > 1 && !isWorker()) {
+    const log = createLogger({ level: config.logLevel });
+    log.info({ config: maskedConfig(config) }, 'configuration loaded');
+    const metricsServer = metricsAt ? await serveMetrics(metricsAt, 'cluster') : undefined;
+    process.exitCode = await superviseWorkers(workers, log);
+    metricsServer?.close();
+    return undefined;
+  }
+  const metrics = createMetrics();
+  shareWithPrimary(metrics.registry);
+  const app = buildApp(config, { metrics });
+  if (!isWorker()) app.log.info({ config: maskedConfig(config) }, 'configuration loaded');
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  app.addHook('onClose', async () => void metricsServer?.close());
+  await app.listen(hostPort(config.listen));
+  if (metricsAt && !isWorker()) metricsServer = await serveMetrics(metricsAt, metrics.registry);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void app.close().then(() => process.exit(0));
     });
   }
   return app;
+}
+
+function hostPort(listen: string): { host: string; port: number } {
+  const idx = listen.lastIndexOf(':');
+  return { host: listen.slice(0, idx).replace(/^\[|\]$/g, ''), port: Number(listen.slice(idx + 1)) };
 }
 
 startServer(process.env).catch((err: unknown) => {

@@ -11,6 +11,10 @@
  *   values only (`plan` "basic" before 1.16.0, null from 1.16.0; credit fields — from 1.11.3 — null; never billing
  *   data). `GET /workspaces` lists the caller's workspaces (`plan` "sandbox", `current`;
  *   `last_opened_at` from 1.15.0).
+ * - main after 1.16.1 (`DIFY_STANDIN_VERSION=main`; see `workspaceCurrentPost` in src/version.ts):
+ *   `POST /workspaces/current` is gone (baba36d47d, a plain 404); `GET /workspaces/current/summary`
+ *   answers `{id, name, role, plan, credits}` (community: `plan` and `credits` null). The role is
+ *   read the same way on every version from the members list (`ROLE_SOURCE`).
  * - follows api/controllers/console/workspace/account.py `AccountInitApi`: an initialised account
  *   → 400 `account_already_inited`.
  */
@@ -40,25 +44,35 @@ export function accountRoutes(app: FastifyInstance, ctx: StandinContext): void {
     };
   });
 
-  app.post('/console/api/workspaces/current', async (request) => {
-    const { membership } = await consoleUser(ctx, request);
-    const ws = ctx.db.workspaces.get(membership.workspaceId);
-    const credits = ctx.features.workspaceCredits;
-    return {
-      id: membership.workspaceId,
-      name: ws?.name ?? '',
-      plan: credits ? null : 'basic',
-      status: ws?.status ?? 'normal',
-      created_at: ts(ws?.createdAt ?? null),
-      role: membership.role,
-      in_trial: null,
-      trial_end_reason: null,
-      custom_config: ctx.features.customConfigObject ? { remove_webapp_brand: false, replace_webapp_logo: null } : null,
-      ...(ctx.features.workspaceCreditFields
-        ? { trial_credits: null, trial_credits_used: null, ...(credits ? { trial_credits_exhausted_at: null } : {}), next_credit_reset_date: null }
-        : {}),
-    };
-  });
+  if (ctx.features.currentWorkspaceSummary) {
+    app.get('/console/api/workspaces/current/summary', async (request) => {
+      const { membership } = await consoleUser(ctx, request);
+      const ws = ctx.db.workspaces.get(membership.workspaceId);
+      return { id: membership.workspaceId, name: ws?.name ?? '', role: membership.role, plan: null, credits: null };
+    });
+  }
+
+  if (ctx.features.workspaceCurrentPost) {
+    app.post('/console/api/workspaces/current', async (request) => {
+      const { membership } = await consoleUser(ctx, request);
+      const ws = ctx.db.workspaces.get(membership.workspaceId);
+      const credits = ctx.features.workspaceCredits;
+      return {
+        id: membership.workspaceId,
+        name: ws?.name ?? '',
+        plan: credits ? null : 'basic',
+        status: ws?.status ?? 'normal',
+        created_at: ts(ws?.createdAt ?? null),
+        role: membership.role,
+        in_trial: null,
+        trial_end_reason: null,
+        custom_config: ctx.features.customConfigObject ? { remove_webapp_brand: false, replace_webapp_logo: null } : null,
+        ...(ctx.features.workspaceCreditFields
+          ? { trial_credits: null, trial_credits_used: null, ...(credits ? { trial_credits_exhausted_at: null } : {}), next_credit_reset_date: null }
+          : {}),
+      };
+    });
+  }
 
   app.get('/console/api/workspaces', async (request) => {
     const { account, membership } = await consoleUser(ctx, request);

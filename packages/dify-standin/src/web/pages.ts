@@ -7,7 +7,8 @@
  *   to bottom (social, SSO, "or", e-mail code / password, sign-up link, "no method" panel),
  *   `?message=` shown as an error, `?invite_token=` passed to the SSO call;
  * - web/context/app-context.tsx (1.12.1) / web/context/app-context-normalizers.ts (1.16.1): the
- *   signed-in person from `GET /account/profile`, their role from `POST /workspaces/current`;
+ *   signed-in person from `GET /account/profile`; their role (which 1.16.1 reads from `POST
+ *   /workspaces/current`, gone on main) from the members list, as every version allows;
  * - web/app/signin/components/sso-auth.tsx + web/service/sso.ts: `GET
  *   <prefix>/enterprise/sso/<protocol>/login[?invite_token=]` → `{url, state}`, cookie
  *   `user-oidc-state=<state>; path=/` (oauth2: `user-oauth2-state`), full navigation to `url`;
@@ -227,10 +228,14 @@ async function main() {
   var r = await request('GET', '/account/profile');
   if (!r || !r.ok) { location.href = '/signin'; return; }
   var p = await r.json();
-  // the profile has no role: the console reads it from POST /workspaces/current (app context)
+  // the profile has no role; the members list carries it on every version (POST /workspaces/current,
+  // which 1.16.1's app context reads, is gone on main: src/version.ts ROLE_SOURCE)
   var role = 'unknown';
-  var w = await request('POST', '/workspaces/current', {});
-  if (w && w.ok) role = (await w.json()).role;
+  var w = await request('GET', '/workspaces/current/members');
+  if (w && w.ok) {
+    var me = ((await w.json()).accounts || []).filter(function (a) { return a.id === p.id; })[0];
+    if (me) role = me.role;
+  }
   document.getElementById('who').textContent = 'Signed in as ' + p.name + ' (' + role + ')';
   document.getElementById('email').textContent = p.email;
 }

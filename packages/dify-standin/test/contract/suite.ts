@@ -187,9 +187,25 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         ]);
       });
 
-      it('the caller\'s role comes from POST /workspaces/current', async () => {
+      it('the caller\'s role comes from the members list, on every version', async () => {
+        const s = await session();
+        const mine = await call(target, 'GET', '/console/api/workspaces/current/members', { cookie: s.cookie, csrf: s.csrfToken });
+        assert.equal(mine.status, 200, mine.text);
+        const me = (mine.body['accounts'] as Record<string, string>[]).find((a) => a['id'] === target.accountId);
+        assert.ok(me, 'the caller is in the members list');
+        assert.ok(['owner', 'admin', 'editor', 'normal', 'dataset_operator'].includes(me['role'] ?? ''), `role ${me['role']}`);
+        const list = await admin(target, 'GET', '/console/api/workspaces/current/members');
+        const byAdmin = (list.body['accounts'] as Record<string, string>[]).find((a) => a['id'] === target.accountId);
+        assert.equal(me['role'], byAdmin?.['role']);
+      });
+
+      it('POST /workspaces/current answers the same role on releases up to 1.16.1 and is gone on main', async () => {
         const s = await session();
         const r = await call(target, 'POST', '/console/api/workspaces/current', { cookie: s.cookie, csrf: s.csrfToken, json: {} });
+        if (target.tree === 'main') {
+          assert.equal(r.status, 404, r.text);
+          return;
+        }
         assert.equal(r.status, 200, r.text);
         assert.equal(r.body['id'], target.workspaceId);
         const list = await admin(target, 'GET', '/console/api/workspaces/current/members');

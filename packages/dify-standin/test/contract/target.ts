@@ -12,6 +12,7 @@
  * | `DIFY_CONTRACT_ACCOUNT_ID` | optional: the member to seed a session for (default: the workspace owner) |
  * | `DIFY_CONTRACT_CONSOLE_API_URL`, `DIFY_CONTRACT_CONSOLE_WEB_URL`, `DIFY_CONTRACT_COOKIE_DOMAIN` | its `CONSOLE_API_URL`, `CONSOLE_WEB_URL`, `COOKIE_DOMAIN` (cookie naming rule; default empty) |
  * | `DIFY_CONTRACT_ACCESS_TOKEN_EXPIRE_MINUTES`, `DIFY_CONTRACT_REFRESH_TOKEN_EXPIRE_DAYS` | its token lifetimes (default 60 / 30) |
+ * | `DIFY_CONTRACT_TREE` | `main` for a checkout of upstream main (it reports `X-Version: 1.16.1` like the release but lacks `POST /workspaces/current`); default `release` |
  */
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -40,6 +41,8 @@ export interface ContractTarget {
   readonly refreshTokenExpireDays: number;
   /** `SECRET_KEY` when known (stand-in only): enables checks that need to mint tokens. */
   readonly secretKey?: string;
+  /** A release, or upstream main after 1.16.1 (same `X-Version`, see MAIN_VERSION in src/version.ts). */
+  readonly tree: 'release' | 'main';
   close(): Promise<void>;
 }
 
@@ -102,6 +105,7 @@ export async function standinTarget(overrides: Partial<StandinApiOptions> = {}):
     accessTokenExpireMinutes: options.accessTokenExpireMinutes ?? 60,
     refreshTokenExpireDays: options.refreshTokenExpireDays ?? 30,
     secretKey: SECRET,
+    tree: options.version === 'main' ? 'main' : 'release',
     async close() {
       await app.close();
       await dropPrefix(redis, prefix);
@@ -161,6 +165,7 @@ export async function envTarget(env: Record<string, string | undefined> = proces
     cookieDomain: env['DIFY_CONTRACT_COOKIE_DOMAIN'] ?? '',
     accessTokenExpireMinutes: Number(env['DIFY_CONTRACT_ACCESS_TOKEN_EXPIRE_MINUTES'] ?? 60),
     refreshTokenExpireDays: Number(env['DIFY_CONTRACT_REFRESH_TOKEN_EXPIRE_DAYS'] ?? 30),
+    tree: env['DIFY_CONTRACT_TREE'] === 'main' ? 'main' : 'release',
     async close() {
       await redis.quit();
     },

@@ -205,10 +205,15 @@ const coreChecks: ConfigCheck[] = [
     }
   },
   (c, report) => {
-    const listen = c.listen;
-    if (typeof listen !== 'string') return;
-    const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(\d{1,5})$/.exec(listen);
-    if (!m || Number(m[2]) > 65535) report('ERR_CONFIG_FORMAT', 'listen', 'must be host:port (e.g. 127.0.0.1:8088)');
+    for (const path of ['listen', 'metrics.listen']) {
+      const listen = getPath(c, path);
+      if (typeof listen !== 'string') continue;
+      const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(\d{1,5})$/.exec(listen);
+      if (!m || Number(m[2]) > 65535) report('ERR_CONFIG_FORMAT', path, `must be host:port (e.g. ${path === 'listen' ? '127.0.0.1:8088' : '0.0.0.0:9464'})`);
+    }
+    if (typeof c.listen === 'string' && getPath(c, 'metrics.listen') === c.listen) {
+      report('ERR_CONFIG_CONFLICT', 'metrics.listen', 'must differ from listen (the metrics endpoint is never on the proxied port)');
+    }
   },
   (c, report) => {
     for (const path of ['signinPath', 'homePath']) {
@@ -259,6 +264,12 @@ const coreChecks: ConfigCheck[] = [
     const issuer = getPath(c, 'oidc.issuer');
     if (getPath(c, 'oidc.preset') === 'entra' && typeof issuer === 'string' && /\/(common|organizations|consumers)(\/|$)/i.test(issuer)) {
       report('ERR_CONFIG_CONFLICT', 'oidc.issuer', 'must be a tenant issuer (https://login.microsoftonline.com/<tenant-id>/v2.0) with oidc.preset=entra');
+    }
+  },
+  (c, report) => {
+    const workers = getPath(c, 'workers');
+    if (typeof workers === 'number' && workers > 1 && c.store !== 'redis') {
+      report('ERR_CONFIG_CONFLICT', 'workers', 'must be 0 or 1 with the memory store (sessions would differ per worker); set DIFY_SSO_STORE=redis');
     }
   },
   (c, report) => {

@@ -33,6 +33,13 @@ export const coreSchema = {
       'External origin of Dify as users see it (e.g. `https://dify.example.com`). Redirect URIs are built from it, never from `Host`. https unless `allowInsecureHttp`.',
   }),
   listen: Type.String({ format: 'listen', default: '127.0.0.1:8088', description: 'Listen address `host:port` of the sidecar.' }),
+  workers: Type.Integer({
+    default: 1,
+    minimum: 0,
+    maximum: 256,
+    description:
+      'Worker processes sharing the listen port (node:cluster; the primary only supervises). `0` = one per available CPU with `store=redis`, 1 with the memory store. More than 1 needs `store=redis`: the memory store lives in one process.',
+  }),
   allowInsecureHttp: Type.Boolean({
     default: false,
     description:
@@ -51,6 +58,23 @@ export const coreSchema = {
   store: lit(['memory', 'redis'], {
     default: 'memory',
     description: 'Session store: `memory` (one instance) or `redis` (replicas share sessions).',
+  }),
+  metrics: Type.Object({
+    listen: Type.Optional(
+      Type.String({
+        format: 'listen',
+        description:
+          'Address `host:port` of the Prometheus endpoint `GET /sso/metrics` (e.g. `0.0.0.0:9464`); unset = no metrics. A listener of its own, never the port nginx proxies `/sso/` to. With workers, the primary serves the sum over all workers.',
+      }),
+    ),
+  }),
+  memory: Type.Object({
+    maxSessions: Type.Integer({
+      default: 100000,
+      minimum: 100,
+      maximum: 10000000,
+      description: 'Upper bound of sessions the `memory` store keeps; past it the least recently used session is evicted (its user signs in again). Expired sessions are swept as new ones arrive.',
+    }),
   }),
   redis: Type.Object({
     url: Type.Optional(Type.String({ format: 'redis-url', secret: true, description: 'Redis URL (`redis://` or `rediss://`), required when `store=redis`.' })),

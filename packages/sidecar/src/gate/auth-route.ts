@@ -21,7 +21,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { DifyBridgeServices } from '../dify/bridge.js'
-import { difyClearCookies } from '../dify/cookies.js'
+import { cookieLines, difyClearCookies } from '../dify/cookies.js'
 import { clientAddress, headerValue, unmapV4 } from './cidr.js'
 import { gateContextFor } from './context.js'
 import { SERVICE_TOKEN_HEADER, decide, type GateDecision } from './decide.js'
@@ -67,7 +67,7 @@ export function authRoute(app: FastifyInstance, svc: DifyBridgeServices): void {
       const gateReq = {
         method: headerValue(h['x-original-method']) ?? request.method,
         rawUri,
-        cookie: h.cookie,
+        cookie: cookieLines(request.raw),
         authorization: headerValue(h.authorization),
         clientIp: clientAddress(peer, h, svc.trustedProxies),
         serviceToken: headerValue(h[SERVICE_TOKEN_HEADER]),

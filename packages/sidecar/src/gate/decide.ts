@@ -1,5 +1,6 @@
-import { accessTokenUserId, difyCookieName, readCookie, type DifyCookieSettings } from '../dify/cookies.js'
+import { accessTokenUserId, readDifyAuthCookies, type DifyCookieSettings } from '../dify/cookies.js'
 import { canonicalisePath } from './canonical-path.js'
+import { isRefusedRawPath } from './raw-path.js'
 import {
   LOCKED_ROUTES,
   PUBLIC_CONSOLE_ROUTES,
@@ -17,7 +18,8 @@ export interface GateRequest {
   readonly method: string
   /** Raw request URI (path + query) as the client sent it (`$request_uri`). */
   readonly rawUri: string
-  readonly cookie: string | string[] | undefined
+  /** Cookie header; an array when the request carried several Cookie header lines. */
+  readonly cookie: string | readonly string[] | undefined
   readonly authorization: string | undefined
   readonly clientIp: string | undefined
   /** IdP bearer JWT sent next to a Dify app key on the service API (`X-Sso-Token`), if any. */
@@ -65,7 +67,7 @@ export type GateDecision =
   | {
       readonly allow: false
       readonly status: 400 | 401 | 403
-      /** Stable code for the JSON body (`sso_required`, `unauthorized`, `invalid_token`, `insufficient_scope`, …). */
+      /** Stable code for the JSON body (`sso_required`, `unauthorized`, `invalid_token`, `insufficient_scope`, `invalid_path`, `ambiguous_cookie`, …). */
       readonly code: string
       /** Detail for logs. */
       readonly detail: string
@@ -87,7 +89,7 @@ const deny = (status: 400 | 401 | 403, code: string, detail: string, extra: { fa
 /**
  * The gate's decision for one request (the same in auth_request and reverse-proxy mode).
  *
- * Order: canonicalise → lockdown (403 `sso_required`, break-glass reopens password login only)
+ * Order: raw-path refusal (400 `invalid_path`, `raw-path.ts`) → canonicalise → lockdown (403 `sso_required`, break-glass reopens password login only)
  * → setup-after-setup → public console paths → per-class rules. A console request passes only
  * with a live kit session whose `difyAccountId` equals the `user_id` of Dify's access-token
  * cookie; without an access cookie, `POST /console/api/refresh-token` passes only when Dify's
@@ -95,6 +97,7 @@ const deny = (status: 400 | 401 | 403, code: string, detail: string, extra: { fa
  */
 export async function decide(req: GateRequest, ctx: GateContext): Promise<GateDecision> {
   const method = req.method.toUpperCase()
+  if (isRefusedRawPath(req.rawUri)) return deny(400, 'invalid_path', 'raw path refused (encoded slash/dot, dot segment, ";", control character, bad escape or not origin-form)')
   const canon = canonicalisePath(req.rawUri)
   if (!canon) return deny(400, 'invalid_path', 'path cannot be canonicalised')
   const path = canon.path
@@ -150,10 +153,11 @@ export async function decide(req: GateRequest, ctx: GateContext): Promise<GateDe
   // console
   if (!canon.altered && PUBLIC_CONSOLE_ROUTES.some((r) => matchesRule(r, method, path))) return { allow: true, via: 'public' }
 
-  const accessName = difyCookieName('access_token', ctx.cookies)
-  const refreshName = difyCookieName('refresh_token', ctx.cookies)
-  const access = readCookie(req.cookie, accessName)
-  const refresh = readCookie(req.cookie, refreshName)
+  // Dify's cookies exactly as dify-api reads them (werkzeug); a header other readers could read
+  // differently is refused, and Dify's cookies are cleared so a stale duplicate cannot persist.
+  const dify = readDifyAuthCookies(req.cookie, ctx.cookies)
+  if (!dify.ok) return deny(401, 'ambiguous_cookie', dify.detail, { clearDifyCookies: true })
+  const { access, refresh } = dify
 
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.authorization ?? '')?.[1]
   if (access === undefined && bearer !== undefined) return machine(bearer, method, path, canon.altered, ctx)

@@ -3,7 +3,8 @@
  *
  * - {@link insertSsoLocations} takes the user's own Dify nginx template
  *   (`docker/nginx/conf.d/default.conf.template` of the installed version, read at run time, never
- *   shipped here) and inserts the sidecar's locations right after `server_name`, plus the
+ *   shipped here) and inserts, right after `server_name`, a server-level rule refusing ambiguous
+ *   raw paths with 400 (`gate/raw-path.ts`) and the sidecar's locations, plus the
  *   `auth_request` lines at the top of the gated locations (`/console/api`, `/socket.io/`, and
  *   `/api` / `/v1` when web apps / the service API are gated). Nothing else in the template changes, so the locations a
  *   newer Dify adds (`/socket.io/`, `/openapi`, …) are kept as they are. A template of an
@@ -17,6 +18,7 @@
  * @module
  */
 import { DifyError } from '../errors.js'
+import { nginxRawPathRule } from './raw-path.js'
 
 export const BEGIN_MARK = '# dify-sso-kit: begin (generated; do not edit)'
 export const END_MARK = '# dify-sso-kit: end'
@@ -61,6 +63,9 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
   const px = (path: string) => `${ind}location ${path} {\n${i2}proxy_pass ${sidecar};\n${i2}${proxyInclude}\n${ind}}\n`
   return [
     `${ind}${BEGIN_MARK}`,
+    // Server level, before nginx picks any location (gated or not): raw paths whose reading
+    // differs between nginx, werkzeug and python-engineio are refused (`gate/raw-path.ts`).
+    ...nginxRawPathRule(ind),
     px('^~ /sso/').trimEnd(),
     `${ind}location = /sso/auth {`,
     `${i2}internal;`,

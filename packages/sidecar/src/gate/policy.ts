@@ -5,7 +5,7 @@
  * `api/controllers/console/auth/*.py`, `api/controllers/console/setup.py`.
  */
 
-/** A method + canonical path pattern; a trailing `*` makes it a prefix match. */
+/** A method + canonical path pattern; a trailing `*` makes it a prefix match, `/:seg` one segment. */
 export interface RouteRule {
   readonly methods: readonly string[] | '*'
   readonly pattern: string
@@ -15,14 +15,27 @@ function rule(methods: readonly string[] | '*', pattern: string): RouteRule {
   return { methods, pattern }
 }
 
+/** A compiled pattern test, built once per rule (not per request). */
+type PathTest = (path: string) => boolean
+const compiled = new WeakMap<RouteRule, PathTest>()
+
+function compile(pattern: string): PathTest {
+  if (pattern.endsWith('*')) {
+    const prefix = pattern.slice(0, -1)
+    return (path) => path.startsWith(prefix)
+  }
+  if (pattern.includes('/:seg')) {
+    const re = new RegExp('^' + pattern.split('/:seg').map(escapeRe).join('/[^/]+') + '$')
+    return (path) => re.test(path)
+  }
+  return (path) => path === pattern
+}
+
 export function matchesRule(r: RouteRule, method: string, path: string): boolean {
   if (r.methods !== '*' && !r.methods.includes(method)) return false
-  if (r.pattern.endsWith('*')) return path.startsWith(r.pattern.slice(0, -1))
-  if (r.pattern.includes('/:seg')) {
-    const re = new RegExp('^' + r.pattern.split('/:seg').map(escapeRe).join('/[^/]+') + '$')
-    return re.test(path)
-  }
-  return path === r.pattern
+  let t = compiled.get(r)
+  if (!t) compiled.set(r, (t = compile(r.pattern)))
+  return t(path)
 }
 
 function escapeRe(s: string): string {

@@ -5,27 +5,33 @@
  * Follows the semantics of Dify's own nginx `proxy.conf` (dify `docker/nginx/proxy.conf.template`;
  * dify-deployment.md §2.2): no buffering (SSE chunks leave as they arrive), HTTP/1.1, long read
  * timeouts (`gate.proxyTimeoutSeconds`), request bodies streamed (`gate.bodyLimitMegabytes`,
- * 100 MB by default), websocket upgrades piped through, `Host` = the public host and
+ * 100 MB by default), websocket upgrades on `/socket.io/` piped through once upstream answered
+ * `101 Switching Protocols` (any other answer is relayed and both connections are closed; an
+ * upgrade anywhere else, or to anything but `websocket`, is refused with 400 `upgrade_refused`),
+ * `Host` = the public host and
  * `X-Forwarded-*` written by the sidecar (a client's values are kept only from `trustProxy` peers).
  * Routing mirrors Dify's nginx template: `/console/api`, `/api`, `/v1`, `/files`, `/mcp`,
  * `/triggers`, `/openapi` → api; `/socket.io/` → `dify.socketIoUrl` (default api); `/e/` →
- * `dify.pluginDaemonUrl` (404 when unset); everything else → web.
+ * `dify.pluginDaemonUrl` (404 when unset); everything else → web. Raw paths that nginx,
+ * werkzeug or python-engineio could read differently are refused with 400 `invalid_path` before
+ * any of this (`raw-path.ts`), and kit cookies are cut out of the Cookie header without changing
+ * how werkzeug reads the rest (`removeCookies`).
  *
  * @module
  */
-import { connect } from 'node:net'
-import type { IncomingMessage } from 'node:http'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { Transform, type Duplex } from 'node:stream'
 import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { DifyBridgeServices } from '../dify/bridge.js'
-import { difyClearCookies } from '../dify/cookies.js'
+import { cookieLines, cookieRecord, difyClearCookies, removeCookies } from '../dify/cookies.js'
 import { canonicalisePath } from './canonical-path.js'
 import { clientAddress, headerValue, unmapV4 } from './cidr.js'
 import { gateContextFor } from './context.js'
 import { SERVICE_TOKEN_HEADER, decide, type GateDecision } from './decide.js'
 import { stripIdentityHeaders } from './identity-headers.js'
 import { classifyPath } from './policy.js'
+import { isRefusedRawPath } from './raw-path.js'
 
 const API_PREFIXES = ['/console/api', '/api', '/v1', '/files', '/mcp', '/triggers', '/openapi']
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
@@ -47,14 +53,12 @@ function isKitCookie(name: string): boolean {
   return /^(__Host-)?dify_sso(_tx|_bg)?$/.test(name)
 }
 
+/** Cookie header without the kit's cookies, cut out so that werkzeug reads the rest unchanged. */
 function stripKitCookies(cookie: string | string[] | undefined): string | undefined {
-  if (!cookie) return undefined
-  const kept = (Array.isArray(cookie) ? cookie.join('; ') : cookie)
-    .split(';')
-    .map((p) => p.trim())
-    .filter((p) => p !== '' && !isKitCookie(p.split('=', 1)[0] ?? ''))
-  return kept.length > 0 ? kept.join('; ') : undefined
+  return removeCookies(cookie, isKitCookie)
 }
+
+const invalidPath = { code: 'invalid_path', message: 'Request path refused.', status: 400 } as const
 
 /** Upstream request headers: identity headers stripped, X-Forwarded-* rewritten, credentials per decision. */
 export function upstreamHeaders(
@@ -128,16 +132,22 @@ export async function proxyRoutes(app: FastifyInstance, opts: { svc: DifyBridgeS
   })
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    // Before any routing or classification (decide() refuses these too).
+    if (isRefusedRawPath(request.url)) {
+      sso.metrics.gateDecision('proxy', false, 'invalid_path')
+      return reply.code(400).header('cache-control', 'no-store').send(invalidPath)
+    }
     const peer = request.socket.remoteAddress
     const gateReq = {
       method: request.method,
       rawUri: request.url,
-      cookie: request.headers.cookie,
+      cookie: cookieLines(request.raw),
       authorization: headerValue(request.headers.authorization),
       clientIp: clientAddress(peer, request.headers, svc.trustedProxies),
       serviceToken: headerValue(request.headers[SERVICE_TOKEN_HEADER]),
     }
     const decision = await decide(gateReq, gateContextFor(app, svc, request, gateReq))
+    sso.metrics.gateDecision('proxy', decision.allow, decision.allow ? 'ok' : decision.code)
     if (!decision.allow) {
       if (decision.clearDifyCookies) sso.audit('auth.gate.rejected', { request, reason: decision.code, detail: decision.detail, clientIp: gateReq.clientIp })
       return denyBody(reply, decision, svc, sso.signinUrl('session_expired'))
@@ -170,39 +180,64 @@ export async function proxyRoutes(app: FastifyInstance, opts: { svc: DifyBridgeS
   })
 }
 
-function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const part of (header ?? '').split(';')) {
-    const i = part.indexOf('=')
-    if (i <= 0) continue
-    const k = part.slice(0, i).trim()
-    if (!(k in out)) out[k] = part.slice(i + 1).trim()
-  }
-  return out
+/**
+ * Ends a client connection after a final answer: whatever the client sent after its upgrade
+ * request is read and discarded (never parsed, never forwarded), so the connection can close.
+ */
+function finish(socket: Duplex, last?: string): void {
+  socket.on('end', () => socket.destroy())
+  socket.resume()
+  if (last === undefined) socket.end()
+  else socket.end(last)
+}
+
+/** A complete HTTP/1.1 answer on a raw socket, then the socket is closed. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string, code: string): void {
+  const body = JSON.stringify({ code, status })
+  finish(socket, `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nCache-Control: no-store\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+}
+
+/** Dify serves websockets only under `/socket.io/` (python-engineio routes on that raw prefix). */
+const WEBSOCKET_PREFIX = '/socket.io/'
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer'])
+
+/** Whether an upgrade request is one the sidecar forwards: GET, `Upgrade: websocket`, raw path under `/socket.io/`. */
+export function isAllowedUpgrade(method: string | undefined, rawUri: string, upgradeHeader: string | string[] | undefined): boolean {
+  if (method !== 'GET' || typeof upgradeHeader !== 'string') return false
+  if (upgradeHeader.trim().toLowerCase() !== 'websocket') return false
+  return rawUri.startsWith(WEBSOCKET_PREFIX)
 }
 
 async function upgrade(app: FastifyInstance, svc: DifyBridgeServices, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const peer = req.socket.remoteAddress
   const rawUri = req.url ?? '/'
+  // Nothing the client sends after its upgrade request is forwarded before upstream switched
+  // protocols: on any other outcome those bytes (e.g. a second request) are discarded unread.
+  const metrics = app.sso.metrics
+  if (isRefusedRawPath(rawUri)) {
+    metrics.gateDecision('proxy', false, 'invalid_path')
+    return refuseUpgrade(socket, 400, 'Bad Request', 'invalid_path')
+  }
+  if (!isAllowedUpgrade(req.method, rawUri, req.headers.upgrade)) {
+    metrics.gateDecision('proxy', false, 'upgrade_refused')
+    return refuseUpgrade(socket, 400, 'Bad Request', 'upgrade_refused')
+  }
   const gateReq = {
     method: req.method ?? 'GET',
     rawUri,
-    cookie: req.headers.cookie,
+    cookie: cookieLines(req),
     authorization: headerValue(req.headers.authorization),
     clientIp: clientAddress(peer, req.headers, svc.trustedProxies),
   }
   // A minimal request view for the session check (cookies, headers, ip, log).
-  const view = { headers: req.headers, cookies: parseCookies(req.headers.cookie), ip: gateReq.clientIp, id: 'ws-upgrade', log: app.log, raw: req, url: rawUri, method: gateReq.method, socket: req.socket } as unknown as FastifyRequest
+  const view = { headers: req.headers, cookies: cookieRecord(req.headers.cookie), ip: gateReq.clientIp, id: 'ws-upgrade', log: app.log, raw: req, url: rawUri, method: gateReq.method, socket: req.socket } as unknown as FastifyRequest
   const decision = await decide(gateReq, gateContextFor(app, svc, view, gateReq))
+  metrics.gateDecision('proxy', decision.allow, decision.allow ? 'ok' : decision.code)
   if (!decision.allow) {
-    socket.end(`HTTP/1.1 ${decision.status} ${decision.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${JSON.stringify({ code: decision.code }).length}\r\n\r\n${JSON.stringify({ code: decision.code })}`)
-    return
+    return refuseUpgrade(socket, decision.status, decision.status === 401 ? 'Unauthorized' : decision.status === 400 ? 'Bad Request' : 'Forbidden', decision.code)
   }
   const base = upstreamFor(rawUri, svc)
-  if (base === undefined) {
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
-    return
-  }
+  if (base === undefined) return refuseUpgrade(socket, 404, 'Not Found', 'not_found')
   const target = new URL(base)
   const headers = upstreamHeaders(req.headers, {
     peer,
@@ -212,23 +247,77 @@ async function upgrade(app: FastifyInstance, svc: DifyBridgeServices, req: Incom
     decision,
   })
   headers['connection'] = 'Upgrade'
-  if (req.headers.upgrade) headers['upgrade'] = req.headers.upgrade
-  const up = connect(Number(target.port || (target.protocol === 'https:' ? 443 : 80)), target.hostname)
-  up.setNoDelay(true)
-  socket.on('error', () => up.destroy())
-  socket.on('close', () => up.destroy())
-  // Websockets need no half-close: when either side ends, tear both down (the HTTP server's
-  // sockets allow half-open connections, which would otherwise linger).
-  socket.on('end', () => up.destroy())
-  up.on('end', () => socket.destroy())
-  up.on('error', () => socket.destroy())
-  up.on('close', () => socket.destroy())
-  up.once('connect', () => {
-    let head0 = `${gateReq.method} ${rawUri} HTTP/1.1\r\n`
-    for (const [k, v] of Object.entries(headers)) for (const x of Array.isArray(v) ? v : [v]) head0 += `${k}: ${x}\r\n`
-    up.write(head0 + '\r\n')
-    if (head.length > 0) up.write(head)
-    up.pipe(socket)
-    socket.pipe(up)
+  headers['upgrade'] = 'websocket'
+  for (const k of ['content-length', 'transfer-encoding', 'expect']) delete headers[k]
+  let settled = false
+  const up = httpRequest({
+    host: target.hostname,
+    port: Number(target.port || (target.protocol === 'https:' ? 443 : 80)),
+    method: 'GET',
+    path: rawUri,
+    headers,
+    agent: false,
+    setHost: false,
+    timeout: app.sso.config.gate.proxyTimeoutSeconds * 1000,
   })
+  up.on('timeout', () => up.destroy(new Error('upstream timeout')))
+  const abort = () => {
+    if (settled) return
+    settled = true
+    up.destroy()
+  }
+  socket.on('error', abort)
+  socket.on('close', abort)
+  up.on('error', () => {
+    if (settled) return socket.destroy()
+    settled = true
+    refuseUpgrade(socket, 502, 'Bad Gateway', 'upstream_unavailable')
+  })
+  // Not switched: relay upstream's answer with `Connection: close`, then close both sides.
+  up.on('response', (res) => {
+    if (settled) return res.destroy()
+    settled = true
+    let head0 = `HTTP/1.1 ${res.statusCode ?? 502} ${res.statusMessage ?? ''}\r\n`
+    for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+      const k = res.rawHeaders[i] as string
+      if (HOP_BY_HOP.has(k.toLowerCase()) || k.toLowerCase() === 'content-length') continue
+      head0 += `${k}: ${res.rawHeaders[i + 1] as string}\r\n`
+    }
+    // The body is delimited by the close (its length or chunking is upstream's, not ours).
+    socket.write(head0 + 'Connection: close\r\n\r\n')
+    res.on('data', (b: Buffer) => socket.write(b))
+    res.on('end', () => {
+      finish(socket)
+      res.socket?.destroy()
+    })
+    res.on('error', () => socket.destroy())
+  })
+  up.on('upgrade', (res, upSocket, upHead) => {
+    if (settled || res.statusCode !== 101) {
+      upSocket.destroy()
+      if (!settled) socket.destroy()
+      settled = true
+      return
+    }
+    settled = true
+    socket.off('error', abort)
+    socket.off('close', abort)
+    let head0 = `HTTP/1.1 101 ${res.statusMessage || 'Switching Protocols'}\r\n`
+    for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) head0 += `${res.rawHeaders[i] as string}: ${res.rawHeaders[i + 1] as string}\r\n`
+    upSocket.setNoDelay(true)
+    // Websockets need no half-close: when either side ends, tear both down (the HTTP server's
+    // sockets allow half-open connections, which would otherwise linger).
+    socket.on('error', () => upSocket.destroy())
+    socket.on('close', () => upSocket.destroy())
+    socket.on('end', () => upSocket.destroy())
+    upSocket.on('end', () => socket.destroy())
+    upSocket.on('error', () => socket.destroy())
+    upSocket.on('close', () => socket.destroy())
+    socket.write(head0 + '\r\n')
+    if (upHead.length > 0) socket.write(upHead)
+    if (head.length > 0) upSocket.write(head)
+    upSocket.pipe(socket)
+    socket.pipe(upSocket)
+  })
+  up.end()
 }

@@ -20,9 +20,9 @@ export { createRedisStore } from './redis.js';
  * const store = createStore(config)
  * ```
  */
-export function createStore(config: Pick<SidecarConfig, 'store' | 'redis'>, now?: () => number): SessionStore {
+export function createStore(config: Pick<SidecarConfig, 'store' | 'redis'> & Partial<Pick<SidecarConfig, 'memory'>>, now?: () => number): SessionStore {
   if (config.store === 'redis') {
     return createRedisStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, ...(now ? { now } : {}) });
   }
-  return createMemoryStore(now);
+  return createMemoryStore(now, config.memory ? { maxSessions: config.memory.maxSessions } : {});
 }

@@ -102,37 +102,24 @@ test('proxy: multipart upload streams through; bodies over the limit get 413', a
   assert.equal(res.status, 413)
 })
 
-test('proxy: websocket upgrade piped through after the gate; refused without a session', { timeout: 15_000 }, async () => {
+test('proxy: websocket upgrades only on /socket.io/ with the kit session (101 piping: issue-9.test.ts)', { timeout: 15_000 }, async () => {
   const a = await aliceCookies(s)
   const { port } = new URL(base)
-  const talk = (cookie: string) =>
-    new Promise<string>((resolve, reject) => {
+  const talk = (target: string, cookie: string) =>
+    new Promise<string>((resolve) => {
       const sock = connect(Number(port), '127.0.0.1')
       let buf = ''
-      sock.on('data', (d) => {
-        buf += d.toString()
-        if (buf.includes('101 Switching') && !buf.includes('echo:') && buf.includes('\r\n\r\n')) sock.write('ping')
-        if (buf.includes('echo:ping') || buf.startsWith('HTTP/1.1 401')) {
-          sock.destroy()
-          resolve(buf)
-        }
-      })
-      sock.on('error', reject)
+      sock.on('data', (d) => (buf += d.toString()))
       sock.on('close', () => resolve(buf))
-      sock.write(`GET /apps/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nCookie: ${cookie}\r\nX-Forwarded-User: root\r\n\r\n`)
+      sock.on('error', () => resolve(buf))
+      sock.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nCookie: ${cookie}\r\nX-Forwarded-User: root\r\n\r\n`)
     })
-  const ok = await talk(a.all)
-  assert.match(ok, /101 Switching Protocols/)
-  assert.match(ok, /echo:ping/)
-  assert.equal(s.web.last['x-forwarded-user'], undefined)
+  // Dify has no websocket outside /socket.io/: a web-page upgrade is refused before upstream.
+  const web = await talk('/apps/ws', a.all)
+  assert.match(web, /^HTTP\/1\.1 400 /)
+  assert.match(web, /"code":"upgrade_refused"/)
   // The console websocket (/socket.io) needs the kit session like any console request.
-  const sock = connect(Number(port), '127.0.0.1')
-  const refused = await new Promise<string>((resolve) => {
-    let buf = ''
-    sock.on('data', (d) => (buf += d.toString()))
-    sock.on('close', () => resolve(buf))
-    sock.write(`GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nCookie: access_token=${a.access}\r\n\r\n`)
-  })
+  const refused = await talk('/socket.io/?EIO=4&transport=websocket', `access_token=${a.access}`)
   assert.match(refused, /^HTTP\/1\.1 401/)
 })
 
@@ -152,4 +139,22 @@ test('proxy mode: /sso/auth never hands out machine credentials', async () => {
   const res = await s.bridge.app.inject({ method: 'GET', url: '/sso/auth', remoteAddress: '192.0.2.1', headers: { 'x-original-uri': '/console/api/workspaces/current/members', 'x-original-method': 'GET', authorization: `Bearer ${token}` } })
   assert.equal(res.statusCode, 403)
   assert.equal(res.headers['x-sso-upstream-authorization'], undefined)
+})
+
+test('proxy: every decision is counted in dify_sso_gate_decisions_total{mode="proxy"}', async () => {
+  const registry = s.bridge.app.sso.metrics.registry
+  const count = async (result: string, reason: string) =>
+    Number(new RegExp(`^dify_sso_gate_decisions_total\\{mode="proxy",result="${result}",reason="${reason}"\\} (\\d+)$`, 'm').exec(await registry.metrics())?.[1] ?? 0)
+  const before = { locked: await count('deny', 'sso_required'), ok: await count('allow', 'ok'), path: await count('deny', 'invalid_path') }
+  assert.equal((await fetch(`${base}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 403)
+  assert.equal((await fetch(`${base}/apps`)).status, 200)
+  await new Promise<void>((resolve, reject) => {
+    const sock = connect(Number(new URL(base).port), '127.0.0.1', () => sock.write('GET /console/api/%2e%2e/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))
+    sock.on('data', () => {})
+    sock.on('end', () => resolve())
+    sock.on('error', reject)
+  })
+  assert.equal(await count('deny', 'sso_required'), before.locked + 1)
+  assert.ok((await count('allow', 'ok')) >= before.ok + 1)
+  assert.equal(await count('deny', 'invalid_path'), before.path + 1)
 })

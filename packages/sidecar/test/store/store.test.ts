@@ -101,6 +101,53 @@ test('memory store: records and kv expire by the injected clock', async () => {
   assert.equal(await store.get(r.id), null);
 });
 
+test('memory store: records are frozen; a caller cannot change a stored session without update()', async () => {
+  const store = createMemoryStore();
+  const r = rec();
+  await store.create(r);
+  r.claims.groups.push('added-after-create');
+  const got = (await store.get(r.id))!;
+  assert.ok(!got.claims.groups.includes('added-after-create'), 'create stores a copy');
+  assert.throws(() => {
+    (got as { difyAccountId?: string }).difyAccountId = 'someone-else';
+  }, TypeError);
+  assert.throws(() => got.claims.groups.push('x'), TypeError);
+  const updated = (await store.update(r.id, { difyAccountId: 'acc-1' }))!;
+  assert.equal(updated.difyAccountId, 'acc-1');
+  assert.equal((await store.get(r.id))!.difyAccountId, 'acc-1');
+  assert.equal(got.difyAccountId, undefined, 'an earlier read is not changed by a later update');
+});
+
+test('memory store: bounded — the least recently written session is evicted first, indexes follow', async () => {
+  const store = createMemoryStore(Date.now, { maxSessions: 3 });
+  const a = rec({ sub: 'a', sid: 'sa' });
+  const b = rec({ sub: 'b', sid: 'sb' });
+  const c = rec({ sub: 'c', sid: 'sc' });
+  const d = rec({ sub: 'd', sid: 'sd' });
+  for (const r of [a, b, c]) await store.create(r);
+  await store.update(a.id, { lastSeenAt: Date.now() }); // a is now the most recently written
+  await store.create(d);
+  assert.equal(await store.get(b.id), null, 'b (least recently written) was evicted');
+  for (const r of [a, c, d]) assert.ok(await store.get(r.id), `${r.sub} kept`);
+  assert.deepEqual(await store.deleteBySid(b.iss, 'sb'), [], 'the evicted session left no index entry behind');
+  assert.deepEqual(await store.listBySub(b.iss, 'b'), []);
+});
+
+test('memory store: expired sessions and kv entries are swept as new ones are written', async () => {
+  let clock = 1_000_000;
+  const store = createMemoryStore(() => clock, { maxSessions: 1000 });
+  for (let i = 0; i < 20; i++) await store.create(rec({ sub: `old-${i}`, absoluteExpiresAt: clock + 1000 }));
+  for (let i = 0; i < 20; i++) await store.kv.set(`k${i}`, 'v', 1);
+  assert.deepEqual(store.stats(), { sessions: 20, kvEntries: 20 });
+  clock += 3 * 3600_000;
+  // Nothing reads the old entries: only the sweep on write can remove them.
+  for (let i = 0; i < 10; i++) {
+    await store.create(rec({ sub: `new-${i}`, absoluteExpiresAt: clock + 3600_000 }));
+    await store.kv.set(`n${i}`, 'v', 60);
+  }
+  assert.deepEqual(store.stats(), { sessions: 10, kvEntries: 10 });
+});
+
 describe('redis', () => {
   test('DIFY_SSO_TEST_REDIS_URL is set (integration tests need the real Redis: npm run redis -- start)', () => {
     assert.ok(REDIS_URL, 'DIFY_SSO_TEST_REDIS_URL is not set; start Redis with `npm run redis -- start` and export DIFY_SSO_TEST_REDIS_URL=redis://127.0.0.1:16379');

@@ -1,0 +1,104 @@
+/**
+ * Worker mode (`workers`): the primary process forks N workers that share the listen port
+ * (node:cluster, round-robin hand-out of connections) and only supervises them:
+ * - a worker that dies unexpectedly is replaced; more than {@link CRASH_LIMIT} deaths within
+ *   {@link CRASH_WINDOW_MS} stop the whole sidecar with exit code 1 (a crash loop is a
+ *   configuration or environment problem, not something to hide);
+ * - SIGINT/SIGTERM to the primary are passed to every worker, which closes its server
+ *   (in-flight requests finish); workers still running after {@link SHUTDOWN_GRACE_MS} are killed;
+ * - the primary exits when the last worker has exited.
+ * Workers share nothing in memory: sessions live in Redis (`store=redis` is required for more
+ * than one worker), so a revocation seen by one worker is seen by all on their next request.
+ *
+ * @module
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import type { SidecarConfig } from '../config/schema.js';
+
+/** Deaths within {@link CRASH_WINDOW_MS} that stop the sidecar. */
+export const CRASH_LIMIT = 5;
+export const CRASH_WINDOW_MS = 60_000;
+/** Time workers get to finish in-flight requests on shutdown. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Number of worker processes for a configuration: `workers`, or for `0` one per available
+ * CPU with the Redis store and 1 with the memory store.
+ *
+ * @example
+ * workerCount({ workers: 0, store: 'redis' }) // availableParallelism()
+ */
+export function workerCount(config: Pick<SidecarConfig, 'workers' | 'store'>, cpus: () => number = availableParallelism): number {
+  if (config.workers === 0) return config.store === 'redis' ? Math.max(1, cpus()) : 1;
+  return config.workers;
+}
+
+/** Minimal logger the supervisor writes to (pino's interface). */
+export interface SupervisorLog {
+  info(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+/**
+ * Runs the primary: forks `count` workers (each re-runs the entry module, where
+ * `cluster.isPrimary` is false) and supervises them. Resolves with the exit code once every
+ * worker has exited after a shutdown.
+ *
+ * @example
+ * if (cluster.isPrimary && n > 1) process.exitCode = await superviseWorkers(n, log)
+ */
+export function superviseWorkers(count: number, log: SupervisorLog, now: () => number = Date.now): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    let exitCode = 0;
+    const deaths: number[] = [];
+    const workers = new Set<Worker>();
+
+    const fork = () => {
+      const w = cluster.fork();
+      workers.add(w);
+      w.once('exit', (code, signal) => {
+        workers.delete(w);
+        if (stopping) {
+          if (workers.size === 0) resolve(exitCode);
+          return;
+        }
+        const t = now();
+        deaths.push(t);
+        while (deaths.length > 0 && (deaths[0] as number) < t - CRASH_WINDOW_MS) deaths.shift();
+        log.error({ code: 'ERR_WORKER_EXITED', worker: w.id, exitCode: code, signal }, 'worker exited unexpectedly');
+        if (deaths.length > CRASH_LIMIT) {
+          log.error({ code: 'ERR_WORKER_CRASH_LOOP', deaths: deaths.length, windowSeconds: CRASH_WINDOW_MS / 1000 }, 'workers keep dying; stopping the sidecar');
+          exitCode = 1;
+          stop();
+          if (workers.size === 0) resolve(exitCode);
+          return;
+        }
+        fork();
+      });
+    };
+
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      for (const w of workers) w.process.kill('SIGTERM');
+      setTimeout(() => {
+        for (const w of workers) w.process.kill('SIGKILL');
+      }, SHUTDOWN_GRACE_MS).unref();
+    };
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        log.info({ signal, workers: workers.size }, 'shutting down workers');
+        stop();
+      });
+    }
+    for (let i = 0; i < count; i++) fork();
+    log.info({ workers: count }, 'workers started');
+  });
+}
+
+/** True in a process forked by {@link superviseWorkers}. */
+export function isWorker(): boolean {
+  return cluster.isWorker;
+}
