@@ -6,7 +6,7 @@
  */
 import type { SidecarConfig } from '../config/schema.js'
 import { difyRedisPath, redisSettingsAt } from '../config/redis-schema.js'
-import { createRedisClient, type RedisClient } from '../lib/redis-client.js'
+import { closeRedisClient, createRedisClient, type RedisClient } from '../lib/redis-client.js'
 import { parseCidrList, type CidrList } from '../gate/cidr.js'
 import { parseMachineRoutes, type RouteRule } from '../gate/policy.js'
 import type { KvStore } from '../store/types.js'
@@ -119,7 +119,7 @@ export function createDifyBridge(config: SidecarConfig, deps: DifyBridgeDeps): D
       }
     },
     async close() {
-      if (ownsRedis) await redis.quit().catch(() => undefined)
+      if (ownsRedis) await closeRedisClient(redis)
     },
   }
 }

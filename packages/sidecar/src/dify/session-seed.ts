@@ -22,7 +22,7 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto'
-import type { RedisClient } from '../lib/redis-client.js'
+import { withDeadline, type RedisClient } from '../lib/redis-client.js'
 import { difyCookieName, setCookieNameValue, type DifyCookieSettings } from './cookies.js'
 import { DifyError } from '../errors.js'
 import type { DifyVersionTraits } from './versions.js'
@@ -84,12 +84,13 @@ export class SessionSeeder {
     const kAccount = await this.key(`account_refresh_token:${accountId}`)
     try {
       const redis = this.#o.redis
+      const deadline = this.#o.timeoutMs ?? 10_000
       if (redis.isCluster) {
         // Two slots: no transaction possible; the token key first, so the pointer never names a missing token.
-        await redis.setex(kToken, ttl, accountId)
-        await redis.setex(kAccount, ttl, token)
+        await withDeadline(redis.setex(kToken, ttl, accountId), deadline)
+        await withDeadline(redis.setex(kAccount, ttl, token), deadline)
       } else {
-        const res = await redis.multi().setex(kToken, ttl, accountId).setex(kAccount, ttl, token).exec()
+        const res = await withDeadline(redis.multi().setex(kToken, ttl, accountId).setex(kAccount, ttl, token).exec(), deadline)
         const failed = res?.find(([err]) => err)
         if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted')
       }

@@ -194,3 +194,35 @@ export function describeRedis(s: RedisConnectionSettings): string {
   const u = s.url ? new URL(s.url) : undefined;
   return `standalone ${u ? `${u.hostname}:${u.port || 6379}` : '?'}${tls}`;
 }
+
+/**
+ * Closes a client for good: QUIT (lets queued replies arrive), then disconnect, which also ends
+ * the Sentinel failover-detector connections that QUIT alone leaves reconnecting (ioredis 6).
+ *
+ * @example
+ * ```ts
+ * await closeRedisClient(redis)
+ * ```
+ */
+export async function closeRedisClient(client: RedisClient): Promise<void> {
+  await client.quit().catch(() => undefined);
+  client.disconnect();
+}
+
+/**
+ * Rejects when `op` has not settled after `ms`: a Cluster client queues commands while it has
+ * no slot map (a wrong password, every node down) and would otherwise wait without end, while
+ * callers must fail closed in bounded time.
+ *
+ * @example
+ * ```ts
+ * await withDeadline(redis.get(key), 3000)
+ * ```
+ */
+export function withDeadline<T>(op: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`Redis did not answer within ${ms} ms`), { code: 'ERR_REDIS_DEADLINE' })), ms);
+  });
+  return Promise.race([op, deadline]).finally(() => clearTimeout(timer));
+}

@@ -16,7 +16,7 @@
 import { Redis } from 'ioredis';
 import { SessionStoreError } from '../errors.js';
 import { sha256 } from '../lib/crypto.js';
-import { createRedisClient, type RedisClient, type RedisConnectionSettings } from '../lib/redis-client.js';
+import { createRedisClient, withDeadline, type RedisClient, type RedisConnectionSettings } from '../lib/redis-client.js';
 import { STORE_GRACE_SECONDS, type KvStore, type SessionPatch, type SessionRecord, type SessionStore } from './types.js';
 
 /** Options of {@link createRedisStore}. */
@@ -50,9 +50,12 @@ export function storeKeyPrefix(keyPrefix: string, cluster: boolean): string {
   return `{${keyPrefix}}`;
 }
 
+/** Upper bound of one store operation (several commands), whatever the topology does meanwhile. */
+const STORE_DEADLINE_MS = STORE_REDIS_TUNING.commandTimeoutMs + STORE_REDIS_TUNING.connectTimeoutMs;
+
 async function wrap<T>(op: () => Promise<T>): Promise<T> {
   try {
-    return await op();
+    return await withDeadline(op(), STORE_DEADLINE_MS);
   } catch (cause) {
     throw new SessionStoreError('ERR_SESSION_STORE_UNAVAILABLE', 'session store operation failed', { cause, reason: 'session_error' });
   }
