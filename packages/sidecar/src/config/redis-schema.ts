@@ -112,6 +112,7 @@ export function redisConnectionCheck(pathOf: RedisPathOf, active: (c: Record<str
       if (!u || (u.protocol !== 'redis:' && u.protocol !== 'rediss:')) report('ERR_CONFIG_FORMAT', pathOf('url'), 'must be a redis:// or rediss:// URL');
     }
     const mode = get('mode');
+    if (mode !== 'standalone' && mode !== 'sentinel' && mode !== 'cluster') return; // already reported (ERR_CONFIG_ENUM)
     const hostPorts = (f: 'sentinels' | 'clusterNodes') => {
       const list = get(f);
       if (!Array.isArray(list)) return;
