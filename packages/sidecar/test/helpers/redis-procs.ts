@@ -351,6 +351,24 @@ export class SentinelSet {
     return { from, to }
   }
 
+  /** Kills the master process (SIGKILL) and waits until the sentinels promoted a replica. */
+  async killMaster(): Promise<{ from: number; to: number }> {
+    const from = await this.masterPort()
+    await this.nodes.find((n) => n.port === from)!.kill()
+    let to = from
+    await until('a replica promoted after the master died', async () => {
+      to = await this.masterPort()
+      if (to === from) return false
+      const n = nodeClient(to, SentinelSet.PASSWORD)
+      try {
+        return /role:master/.test(await n.info('replication'))
+      } finally {
+        n.disconnect()
+      }
+    })
+    return { from, to }
+  }
+
   async stop(): Promise<void> {
     for (const p of [...this.sentinels, ...this.nodes]) await p.kill()
     rmSync(this.dir, { recursive: true, force: true })

@@ -64,13 +64,13 @@ async function backchannel(app: FastifyInstance, sid: string) {
 
 const storeFailures = (b: BridgeApp) => b.logs.filter((l) => l.includes('ERR_SESSION_STORE_UNAVAILABLE')).length
 
-test('Sentinel master failover during gate checks and sign-ins: sessions survive, nothing is wrongly allowed, 503 only during the switch', async () => {
+for (const how of ['SENTINEL FAILOVER', 'master process killed'] as const) test(`Sentinel master failover (${how}) during gate checks and sign-ins: sessions survive, nothing is wrongly allowed, 503 only during the switch`, async () => {
   const set = await SentinelSet.start()
   const b = await startBridge(standin, storeEnv(set.settings()), { op })
   try {
-    const alice = await signIn(b.app, USERS.alice, 'fo-alice')
-    const gone = await signIn(b.app, USERS.bob, 'fo-bob')
-    assert.equal((await backchannel(b.app, 'fo-bob')).statusCode, 200)
+    const alice = await signIn(b.app, USERS.alice, `fo-alice-${how.length}`)
+    const gone = await signIn(b.app, USERS.bob, `fo-bob-${how.length}`)
+    assert.equal((await backchannel(b.app, `fo-bob-${how.length}`)).statusCode, 200)
     assert.equal((await gate(b.app, alice)).statusCode, 204)
     assert.equal((await gate(b.app, gone)).statusCode, 401)
     // Sessions written before the failover are on the replicas (replication is asynchronous: see the README).
@@ -103,7 +103,7 @@ test('Sentinel master failover during gate checks and sign-ins: sessions survive
         await new Promise((r) => setTimeout(r, 20))
       }
     })()
-    const { from, to } = await set.failover()
+    const { from, to } = how === 'SENTINEL FAILOVER' ? await set.failover() : await set.killMaster()
     switched = true
     await load
     assert.notEqual(from, to)
@@ -119,7 +119,7 @@ test('Sentinel master failover during gate checks and sign-ins: sessions survive
     assert.equal((await gate(b.app, alice)).statusCode, 204)
     const carol = await signIn(b.app, USERS.alice, 'fo-after')
     assert.equal((await gate(b.app, carol)).statusCode, 204)
-    assert.equal((await backchannel(b.app, 'fo-alice')).statusCode, 200)
+    assert.equal((await backchannel(b.app, `fo-alice-${how.length}`)).statusCode, 200)
     assert.equal((await gate(b.app, alice)).statusCode, 401)
     assert.equal(b.audits('auth.backchannel').at(-1)?.['count'], 1)
     assert.equal((await b.app.inject({ method: 'GET', url: '/sso/health/ready' })).statusCode, 200)
