@@ -16,7 +16,7 @@
 import { Redis } from 'ioredis';
 import { SessionStoreError } from '../errors.js';
 import { sha256 } from '../lib/crypto.js';
-import { createRedisClient, withDeadline, type RedisClient, type RedisConnectionSettings } from '../lib/redis-client.js';
+import { createRedisClient, withDeadline, type RedisClient, type RedisClientTuning, type RedisConnectionSettings } from '../lib/redis-client.js';
 import { STORE_GRACE_SECONDS, type KvStore, type SessionPatch, type SessionRecord, type SessionStore } from './types.js';
 
 /** Options of {@link createRedisStore}. */
@@ -27,6 +27,8 @@ export interface RedisStoreOptions {
   settings?: RedisConnectionSettings;
   /** An existing ioredis client or Cluster (not closed by the store). */
   client?: RedisClient;
+  /** Client timeouts and retries (default {@link STORE_REDIS_TUNING}); one store operation ends after command + connect timeout. */
+  tuning?: RedisClientTuning;
   /** Prefix of every key (e.g. `dify-sso:`); a hash tag on Cluster. */
   keyPrefix: string;
   /** Injectable clock (epoch ms). */
@@ -50,12 +52,10 @@ export function storeKeyPrefix(keyPrefix: string, cluster: boolean): string {
   return `{${keyPrefix}}`;
 }
 
-/** Upper bound of one store operation (several commands), whatever the topology does meanwhile. */
-const STORE_DEADLINE_MS = STORE_REDIS_TUNING.commandTimeoutMs + STORE_REDIS_TUNING.connectTimeoutMs;
-
-async function wrap<T>(op: () => Promise<T>): Promise<T> {
+async function wrapWithin<T>(deadlineMs: number, op: () => Promise<T>): Promise<T> {
   try {
-    return await withDeadline(op(), STORE_DEADLINE_MS);
+    // Upper bound of one store operation (several commands), whatever the topology does meanwhile.
+    return await withDeadline(op(), deadlineMs);
   } catch (cause) {
     throw new SessionStoreError('ERR_SESSION_STORE_UNAVAILABLE', 'session store operation failed', { cause, reason: 'session_error' });
   }
@@ -71,15 +71,17 @@ async function wrap<T>(op: () => Promise<T>): Promise<T> {
  */
 export function createRedisStore(options: RedisStoreOptions): SessionStore {
   const now = options.now ?? Date.now;
+  const tuning = options.tuning ?? STORE_REDIS_TUNING;
+  const wrap = <T>(op: () => Promise<T>): Promise<T> => wrapWithin(tuning.commandTimeoutMs + tuning.connectTimeoutMs, op);
   const owned = !options.client;
   const redis: RedisClient =
     options.client ??
     (options.settings
-      ? createRedisClient(options.settings, STORE_REDIS_TUNING)
+      ? createRedisClient(options.settings, tuning)
       : new Redis(options.url ?? 'redis://127.0.0.1:6379', {
-          maxRetriesPerRequest: STORE_REDIS_TUNING.maxRetriesPerRequest,
-          commandTimeout: STORE_REDIS_TUNING.commandTimeoutMs,
-          connectTimeout: STORE_REDIS_TUNING.connectTimeoutMs,
+          maxRetriesPerRequest: tuning.maxRetriesPerRequest,
+          commandTimeout: tuning.commandTimeoutMs,
+          connectTimeout: tuning.connectTimeoutMs,
           enableReadyCheck: true,
           lazyConnect: false,
         }));

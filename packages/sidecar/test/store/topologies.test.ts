@@ -20,6 +20,8 @@ import { SEED_IDS, USERS, setCookieValue, startBridge, startStandin, uniquePrefi
 import { contract, rec } from './contract.js'
 
 const TUNING = { maxRetriesPerRequest: 1, commandTimeoutMs: 2000, connectTimeoutMs: 2000 }
+/** Short timeouts for the cases that must fail (they wait for a timeout). */
+const FAST_FAIL = { maxRetriesPerRequest: 1, commandTimeoutMs: 600, connectTimeoutMs: 600 }
 const unavailable = (e: unknown) => (e as { code?: string }).code === 'ERR_SESSION_STORE_UNAVAILABLE'
 
 /** The env variables that configure `settings` at `pathOf` (what an operator writes). */
@@ -119,7 +121,7 @@ describe('Sentinel: 1 master, 2 replicas, 3 sentinels (passwords on data nodes a
     const cases = [{ sentinelPassword: 'wrong-password' }, { sentinelName: 'no-such-master' }, { password: 'wrong-password' }]
     await Promise.all(
       cases.map(async (over) => {
-        const store = createRedisStore({ settings: set.settings(over), keyPrefix: 'x:' })
+        const store = createRedisStore({ settings: set.settings(over), keyPrefix: 'x:', tuning: FAST_FAIL })
         try {
           await assert.rejects(store.get('anything'), unavailable, JSON.stringify(Object.keys(over)))
         } finally {
@@ -174,7 +176,7 @@ describe('Cluster: 3 masters (redis-cli --cluster create), password', () => {
   })
 
   test('wrong cluster password → ERR_SESSION_STORE_UNAVAILABLE (fail closed)', async () => {
-    const store = createRedisStore({ settings: cluster.settings({ password: 'wrong-password' }), keyPrefix: 'x:' })
+    const store = createRedisStore({ settings: cluster.settings({ password: 'wrong-password' }), keyPrefix: 'x:', tuning: FAST_FAIL })
     try {
       await assert.rejects(store.get('anything'), unavailable)
     } finally {
@@ -230,7 +232,7 @@ describe('TLS: redis-server with a test CA made by openssl', () => {
     ]
     await Promise.all(
       cases.map(async ([name, settings]) => {
-        const store = createRedisStore({ settings, keyPrefix: 'neg:' })
+        const store = createRedisStore({ settings, keyPrefix: 'neg:', tuning: FAST_FAIL })
         try {
           await assert.rejects(store.ping(), unavailable, name)
         } finally {
