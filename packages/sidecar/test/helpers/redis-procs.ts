@@ -193,6 +193,11 @@ export async function makeTestPki(): Promise<TestPki> {
   }
 }
 
+/** Deletes the test PKI's files. */
+export function removeTestPki(pki: TestPki | undefined): void {
+  if (pki) rmSync(pki.dir, { recursive: true, force: true })
+}
+
 /** A TLS-only redis-server (plain port off) that requires client certificates when `mutual`. */
 export class TlsRedis {
   private constructor(readonly dir: string, readonly server: RedisProc, readonly pki: TestPki) {}

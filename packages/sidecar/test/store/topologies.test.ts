@@ -15,7 +15,7 @@ import { createRedisStore, createStore } from '../../src/store/index.js'
 import { storeKeyPrefix } from '../../src/store/redis.js'
 import { login } from '../helpers/harness.js'
 import { HostileOp } from '../helpers/hostile-op.js'
-import { BASE_SETTINGS, RedisClusterSet, SentinelSet, TlsRedis, makeTestPki, nodeClient, until, type TestPki } from '../helpers/redis-procs.js'
+import { BASE_SETTINGS, RedisClusterSet, SentinelSet, TlsRedis, makeTestPki, nodeClient, removeTestPki, until, type TestPki } from '../helpers/redis-procs.js'
 import { SEED_IDS, USERS, setCookieValue, startBridge, startStandin, uniquePrefix } from '../dify/helpers.js'
 import { contract, rec } from './contract.js'
 
@@ -209,6 +209,7 @@ describe('TLS: redis-server with a test CA made by openssl', () => {
   after(async () => {
     await server?.stop()
     await mutual?.stop()
+    removeTestPki(pki)
   })
 
   contract('redis over TLS (rediss://, CA)', () => createRedisStore({ settings: server.settings(), keyPrefix: `tls-${randomBytes(4).toString('hex')}:` }))
