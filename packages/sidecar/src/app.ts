@@ -27,8 +27,6 @@ import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { createStore } from './store/index.js';
-import { redisSettingsAt, storeRedisPath } from './config/redis-schema.js';
-import { describeRedis } from './lib/redis-client.js';
 import { difyBridge, type DifyBridgeOptions } from './dify/plugin.js';
 import type { SessionRecord, SessionStore } from './store/types.js';
 
@@ -135,7 +133,6 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
   for (const w of configWarnings(config)) app.log.warn({ code: w.code }, w.message);
 
   const store = deps.store ?? createStore(config, now);
-  if (!deps.store && config.store === 'redis') app.log.info({ redis: describeRedis(redisSettingsAt(config, storeRedisPath)) }, 'session store: redis');
   const audit = createAudit(app.log, config.oidc.preset);
   const oidc = new OidcClient({
     oidc: config.oidc,
