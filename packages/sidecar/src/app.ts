@@ -8,7 +8,7 @@ import cookie from '@fastify/cookie';
 import type { Logger, DestinationStream } from 'pino';
 import type { SidecarConfig } from './config/schema.js';
 import { configWarnings } from './config/load.js';
-import { SsoError } from './errors.js';
+import { SessionStoreError, SsoError } from './errors.js';
 import { createAudit, createLogger, type AuditFn } from './plugins/audit.js';
 import { countAuthRequestDecisions, createMetrics, type SidecarMetrics } from './plugins/metrics.js';
 import { OidcClient, oidcClientPlugin } from './plugins/oidc-client.js';
@@ -184,7 +184,8 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
     }
   });
   app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
+    // The session store unreachable (Redis down, Sentinel switching masters): 503, never an answer that lets a request through.
+    const status = err instanceof SessionStoreError ? 503 : typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) request.log.error({ code: err.code ?? (err instanceof SsoError ? err.code : 'ERR_INTERNAL') }, 'request failed');
     return reply.code(status).send({ code: err.code ?? 'ERR_INTERNAL', message: status >= 500 ? 'internal error' : err.message });
   });

@@ -111,7 +111,9 @@ export class RefreshStore {
 
   async store(token: string, accountId: string): Promise<void> {
     const { redis, keys } = this.#o;
-    await redis.multi().setex(keys.refreshToken(token), this.ttlSeconds, accountId).setex(keys.accountRefreshToken(accountId), this.ttlSeconds, token).exec();
+    // Two SETEX like Dify's `_store_refresh_token` (no transaction: on Redis Cluster the keys live in different slots).
+    await redis.setex(keys.refreshToken(token), this.ttlSeconds, accountId);
+    await redis.setex(keys.accountRefreshToken(accountId), this.ttlSeconds, token);
   }
 
   async accountOf(token: string): Promise<string | null> {
@@ -124,6 +126,7 @@ export class RefreshStore {
 
   async delete(token: string, accountId: string): Promise<void> {
     const { redis, keys } = this.#o;
-    await redis.del(keys.refreshToken(token), keys.accountRefreshToken(accountId));
+    await redis.del(keys.refreshToken(token));
+    await redis.del(keys.accountRefreshToken(accountId));
   }
 }

@@ -12,6 +12,14 @@ import type { ConfigCheck } from './checks.js';
 import { parseRoleMap } from '../dify/role-map.js';
 import { parseCidrList } from '../gate/cidr.js';
 import { parseMachineRoutes } from '../gate/policy.js';
+import { difyRedisPath, redisConnectionCheck, redisConnectionProperties } from './redis-schema.js';
+
+type PrefixedRedis<T> = { [K in keyof T as `redis${Capitalize<K & string>}`]: T[K] };
+
+/** `mode` → `redisMode`, …: Dify's Redis settings live flat in `dify.*` (`DIFY_SSO_DIFY_REDIS_MODE`, …). */
+function prefixedRedisProperties<T extends TProperties>(props: T): PrefixedRedis<T> {
+  return Object.fromEntries(Object.entries(props).map(([k, v]) => [`redis${k[0]!.toUpperCase()}${k.slice(1)}`, v])) as PrefixedRedis<T>;
+}
 
 /**
  * Values that must never be used as Dify's ADMIN_API_KEY: placeholders from setup guides and
@@ -40,7 +48,7 @@ export const difySchema = {
     pluginDaemonUrl: Type.Optional(Type.String({ description: 'Reverse-proxy mode: base URL of the plugin daemon (e.g. `http://plugin_daemon:5002`) for `/e/`; unset: `/e/` is not routed.' })),
     adminApiKey: Type.Optional(Type.String({ minLength: 1, secret: true, description: "Dify's `ADMIN_API_KEY` (dify-api needs `ADMIN_API_KEY_ENABLE=true`). Used for member management; public placeholder values are refused." })),
     workspaceId: Type.Optional(Type.String({ description: 'Id of the Dify workspace (tenant) the kit manages; sent as `X-WORKSPACE-ID`.' })),
-    redisUrl: Type.Optional(Type.String({ secret: true, description: "URL of Dify's Redis (`redis://:password@redis:6379/0`), where the bridge seeds refresh tokens." })),
+    ...prefixedRedisProperties(redisConnectionProperties("Dify's Redis (where the bridge seeds refresh tokens)")),
     redisKeyPrefix: Type.String({ default: '', description: "Dify's `REDIS_KEY_PREFIX` (Dify ≥ 1.14.0): keys become `<prefix>:<key>`." }),
     consoleApiUrl: Type.String({ default: '', description: "Dify's `CONSOLE_API_URL` (same value as on dify-api); decides Dify's cookie names (`__Host-` prefix)." }),
     consoleWebUrl: Type.String({ default: '', description: "Dify's `CONSOLE_WEB_URL` (same value as on dify-api)." }),
@@ -104,12 +112,10 @@ export const difyConfigChecks: readonly ConfigCheck[] = [
     const ws = getPath(c, 'dify.workspaceId');
     if (ws === undefined) report('ERR_CONFIG_REQUIRED', 'dify.workspaceId', 'is required when dify.apiUrl is set');
     else if (typeof ws === 'string' && !/^[0-9a-fA-F-]{8,64}$/.test(ws)) report('ERR_CONFIG_FORMAT', 'dify.workspaceId', 'must be a Dify workspace id (UUID)');
-    const redisUrl = getPath(c, 'dify.redisUrl');
-    if (redisUrl === undefined) report('ERR_CONFIG_REQUIRED', 'dify.redisUrl', 'is required when dify.apiUrl is set');
-    else if (typeof redisUrl === 'string' && !/^rediss?:\/\//.test(redisUrl)) report('ERR_CONFIG_FORMAT', 'dify.redisUrl', 'must be a redis:// or rediss:// URL');
     const prefix = getPath(c, 'dify.redisKeyPrefix');
     if (typeof prefix === 'string' && /\s/.test(prefix)) report('ERR_CONFIG_FORMAT', 'dify.redisKeyPrefix', 'must not contain whitespace');
   },
+  redisConnectionCheck(difyRedisPath, (c) => getPath(c, 'dify.apiUrl') !== undefined, 'dify.apiUrl is set'),
   (c, report) => {
     const entries = getPath(c, 'roleMap');
     const claims = getPath(c, 'roleClaim');

@@ -11,6 +11,7 @@ import { ConfigError, type ConfigProblem, type ConfigProblemCode } from '../erro
 import type { ConfigCheck, ReportProblem } from './checks.js';
 import { difyConfigChecks } from './dify-schema.js';
 import { ENV_PREFIX, configSchema, type SidecarConfig } from './schema.js';
+import { redisConnectionCheck, storeRedisPath } from './redis-schema.js';
 
 /** Options of {@link loadConfig}. */
 export interface LoadConfigOptions {
@@ -223,17 +224,7 @@ const coreChecks: ConfigCheck[] = [
       }
     }
   },
-  (c, report) => {
-    if (c.store === 'redis') {
-      const url = getPath(c, 'redis.url');
-      if (typeof url !== 'string') return report('ERR_CONFIG_REQUIRED', 'redis.url', 'is required when DIFY_SSO_STORE=redis');
-    }
-    const url = getPath(c, 'redis.url');
-    if (typeof url === 'string') {
-      const u = parseUrl(url);
-      if (!u || (u.protocol !== 'redis:' && u.protocol !== 'rediss:')) report('ERR_CONFIG_FORMAT', 'redis.url', 'must be a redis:// or rediss:// URL');
-    }
-  },
+  redisConnectionCheck(storeRedisPath, (c) => c.store === 'redis', 'DIFY_SSO_STORE=redis'),
   (c, report) => {
     const method = getPath(c, 'oidc.clientAuthMethod');
     if (method === 'client_secret_basic' && getPath(c, 'oidc.clientSecret') === undefined) {
@@ -367,6 +358,17 @@ export function configWarnings(config: SidecarConfig): { code: string; message: 
       code: 'WARN_CONFIG_INSECURE_HTTP',
       message: 'DIFY_SSO_ALLOW_INSECURE_HTTP=true: plain-http issuer/public URL allowed on loopback and cookies are sent without Secure. Development only; never use this in production.',
     });
+  }
+  for (const [what, verify, env] of [
+    ['session store', config.redis.tlsVerify, 'DIFY_SSO_REDIS_TLS_VERIFY'],
+    ["Dify's Redis", config.dify.redisTlsVerify, 'DIFY_SSO_DIFY_REDIS_TLS_VERIFY'],
+  ] as const) {
+    if (verify === 'none') {
+      out.push({
+        code: 'WARN_CONFIG_REDIS_TLS_UNVERIFIED',
+        message: `${env}=none: the ${what}'s TLS certificate is not verified; anyone on the path can read and forge sessions. Give the CA (…_TLS_CA_FILE) instead.`,
+      });
+    }
   }
   if (config.policy.allowedGroups.length + config.policy.allowedRoles.length + config.policy.allowedEmailDomains.length === 0) {
     out.push({

@@ -10,6 +10,7 @@
  */
 import { Type, type Static, type TLiteral, type TProperties, type TUnion } from '@sinclair/typebox';
 import { difySchema } from './dify-schema.js';
+import { redisConnectionProperties } from './redis-schema.js';
 
 /** Prefix of every environment variable read by the sidecar. */
 export const ENV_PREFIX = 'DIFY_SSO_';
@@ -57,7 +58,7 @@ export const coreSchema = {
   }),
   store: lit(['memory', 'redis'], {
     default: 'memory',
-    description: 'Session store: `memory` (one instance) or `redis` (replicas share sessions).',
+    description: 'Session store: `memory` (one instance) or `redis` (replicas share sessions; standalone, Sentinel or Cluster, see `redis.mode`).',
   }),
   metrics: Type.Object({
     listen: Type.Optional(
@@ -77,8 +78,12 @@ export const coreSchema = {
     }),
   }),
   redis: Type.Object({
-    url: Type.Optional(Type.String({ format: 'redis-url', secret: true, description: 'Redis URL (`redis://` or `rediss://`), required when `store=redis`.' })),
-    keyPrefix: Type.String({ default: 'dify-sso:', minLength: 1, description: 'Prefix of every key the sidecar writes to Redis.' }),
+    ...redisConnectionProperties('the session store'),
+    keyPrefix: Type.String({
+      default: 'dify-sso:',
+      minLength: 1,
+      description: 'Prefix of every key the sidecar writes to Redis. On Cluster it becomes a hash tag (`{dify-sso:}session:…`) so a session, its indexes and every key of one transaction share a slot.',
+    }),
   }),
   oidc: Type.Object({
     issuer: Type.String({ format: 'issuer', description: 'OpenID Provider issuer; must equal the discovery `issuer` byte for byte.' }),

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { Redis } from 'ioredis'
 import type { SidecarConfig } from '../config/schema.js'
+import { difyRedisPath, redisSettingsAt } from '../config/redis-schema.js'
+import { closeRedisClient, createRedisClient, type RedisClient } from '../lib/redis-client.js'
 import { parseCidrList, type CidrList } from '../gate/cidr.js'
 import { parseMachineRoutes, type RouteRule } from '../gate/policy.js'
 import type { KvStore } from '../store/types.js'
@@ -29,15 +30,15 @@ export interface DifyBridgeServices {
   readonly breakGlassCidrs: CidrList
   readonly trustedProxies: CidrList
   readonly machineRoutes: readonly RouteRule[]
-  readonly redis: Redis
+  readonly redis: RedisClient
   /** Whether Dify's setup is finished (cached once true: setup never un-finishes). */
   setupFinished(): Promise<boolean>
   close(): Promise<void>
 }
 
 export interface DifyBridgeDeps {
-  /** Client of Dify's Redis (not closed by the bridge); default: built from `dify.redisUrl`. */
-  readonly redis?: Redis
+  /** Client of Dify's Redis (not closed by the bridge); default: built from the `dify.redis*` settings. */
+  readonly redis?: RedisClient
   readonly fetch?: typeof fetch
   readonly kv: KvStore
   readonly audit: (event: string, fields: Record<string, unknown>) => void
@@ -50,12 +51,15 @@ export function difyCookieSettings(config: SidecarConfig): DifyCookieSettings {
 /** Builds the services; throws a TypeError (`ERR_CONFIG_INVALID`) when the bridge is not configured. */
 export function createDifyBridge(config: SidecarConfig, deps: DifyBridgeDeps): DifyBridgeServices {
   const d = config.dify
-  if (!d.apiUrl || !d.adminApiKey || !d.workspaceId || (!d.redisUrl && !deps.redis)) {
-    throw Object.assign(new TypeError('"dify.apiUrl", "dify.adminApiKey", "dify.workspaceId" and "dify.redisUrl" must be set for the Dify bridge'), { code: 'ERR_CONFIG_INVALID' })
+  const redisConfigured = d.redisMode === 'sentinel' ? d.redisSentinels.length > 0 : d.redisMode === 'cluster' ? d.redisClusterNodes.length > 0 : d.redisUrl !== undefined
+  if (!d.apiUrl || !d.adminApiKey || !d.workspaceId || (!redisConfigured && !deps.redis)) {
+    throw Object.assign(new TypeError('"dify.apiUrl", "dify.adminApiKey", "dify.workspaceId" and Dify\'s Redis ("dify.redisUrl", or the sentinels / cluster nodes of "dify.redisMode") must be set for the Dify bridge'), { code: 'ERR_CONFIG_INVALID' })
   }
   const apiUrl = d.apiUrl.replace(/\/+$/, '')
   const ownsRedis = !deps.redis
-  const redis = deps.redis ?? new Redis(d.redisUrl as string, { maxRetriesPerRequest: 2, enableOfflineQueue: true })
+  const redis =
+    deps.redis ??
+    createRedisClient(redisSettingsAt(config, difyRedisPath), { maxRetriesPerRequest: 2, commandTimeoutMs: d.timeoutSeconds * 1000, connectTimeoutMs: d.timeoutSeconds * 1000 })
   const admin = new DifyAdminClient({
     apiUrl,
     adminApiKey: d.adminApiKey,
@@ -115,7 +119,7 @@ export function createDifyBridge(config: SidecarConfig, deps: DifyBridgeDeps): D
       }
     },
     async close() {
-      if (ownsRedis) await redis.quit().catch(() => undefined)
+      if (ownsRedis) await closeRedisClient(redis)
     },
   }
 }

@@ -13,7 +13,7 @@
  */
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../lib/redis-client.js'
 import type { AfterLoginContext } from '../app.js'
 import { DifyError, SsoError } from '../errors.js'
 import { authRoute } from '../gate/auth-route.js'
@@ -33,8 +33,8 @@ import { adjustSystemFeatures } from './system-features.js'
  * buildApp(config, { dify: { redis: new Redis(url) } })
  */
 export interface DifyBridgeOptions {
-  /** Client of Dify's Redis (tests); default from `dify.redisUrl`. */
-  readonly redis?: Redis
+  /** Client of Dify's Redis (tests); default from the `dify.redis*` settings. */
+  readonly redis?: RedisClient
   readonly fetch?: typeof fetch
 }
 

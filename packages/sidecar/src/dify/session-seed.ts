@@ -12,20 +12,24 @@
  * - `POST /console/api/refresh-token` with the refresh cookie rotates the pair and answers
  *   with Set-Cookie for access, refresh and CSRF tokens (dify `api/controllers/console/auth/login.py`,
  *   `RefreshTokenApi`; cookie rules in `api/libs/token.py`).
+ * - on Redis Cluster Dify's keys carry no hash tag (dify `api/extensions/ext_redis.py` uses
+ *   `RedisCluster` with the plain prefixed names), so the two keys of a pair usually live in
+ *   different slots: the bridge must write exactly those names, hence no MULTI there (Dify's own
+ *   `_store_refresh_token` issues two SETEX as well) and a single-key compare-and-delete script.
  * The sidecar writes the pair, lets dify-api mint the access and CSRF tokens itself (the
  * sidecar never holds SECRET_KEY) and relays the cookies to the browser.
  *
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import { withDeadline, type RedisClient } from '../lib/redis-client.js'
 import { difyCookieName, setCookieNameValue, type DifyCookieSettings } from './cookies.js'
 import { DifyError } from '../errors.js'
 import type { DifyVersionTraits } from './versions.js'
 
 export interface SessionSeederOptions {
-  /** Client of Dify's Redis (same DB as dify-api's REDIS_DB). */
-  readonly redis: Redis
+  /** Client of Dify's Redis (same DB as dify-api's REDIS_DB): standalone, Sentinel or Cluster. */
+  readonly redis: RedisClient
   readonly apiUrl: string
   readonly cookies: DifyCookieSettings
   /** Dify's REDIS_KEY_PREFIX ('' = none). */
@@ -79,7 +83,17 @@ export class SessionSeeder {
     const kToken = await this.key(`refresh_token:${token}`)
     const kAccount = await this.key(`account_refresh_token:${accountId}`)
     try {
-      await this.#o.redis.multi().setex(kToken, ttl, accountId).setex(kAccount, ttl, token).exec()
+      const redis = this.#o.redis
+      const deadline = this.#o.timeoutMs ?? 10_000
+      if (redis.isCluster) {
+        // Two slots: no transaction possible; the token key first, so the pointer never names a missing token.
+        await withDeadline(redis.setex(kToken, ttl, accountId), deadline)
+        await withDeadline(redis.setex(kAccount, ttl, token), deadline)
+      } else {
+        const res = await withDeadline(redis.multi().setex(kToken, ttl, accountId).setex(kAccount, ttl, token).exec(), deadline)
+        const failed = res?.find(([err]) => err)
+        if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted')
+      }
     } catch (cause) {
       throw new DifyError('ERR_DIFY_SEED_FAILED', "could not write the refresh token to Dify's Redis", { cause })
     }
@@ -139,7 +153,14 @@ export class SessionSeeder {
 
   async #forget(kToken: string, kAccount: string, token: string): Promise<void> {
     // Delete the account pointer only while it still points at this token (another login may have replaced it).
-    await this.#o.redis.eval(
+    const redis = this.#o.redis
+    if (redis.isCluster) {
+      // The two keys live in different slots: one single-key script each.
+      await redis.del(kToken).catch(() => undefined)
+      await redis.eval(COMPARE_AND_DELETE, 1, kAccount, token).catch(() => undefined)
+      return
+    }
+    await redis.eval(
       "redis.call('DEL', KEYS[1]); if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end; return 1",
       2,
       kToken,
@@ -148,6 +169,8 @@ export class SessionSeeder {
     ).catch(() => undefined)
   }
 }
+
+const COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end; return 0"
 
 export function keyFor(logical: string, prefix: string, traits: DifyVersionTraits & { version: string }): string {
   if (prefix === '') return logical

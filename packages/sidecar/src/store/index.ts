@@ -4,6 +4,7 @@
  * @module
  */
 import type { SidecarConfig } from '../config/schema.js';
+import type { RedisConnectionSettings } from '../lib/redis-client.js';
 import { createMemoryStore } from './memory.js';
 import { createRedisStore } from './redis.js';
 import type { SessionStore } from './types.js';
@@ -20,9 +21,24 @@ export { createRedisStore } from './redis.js';
  * const store = createStore(config)
  * ```
  */
-export function createStore(config: Pick<SidecarConfig, 'store' | 'redis'> & Partial<Pick<SidecarConfig, 'memory'>>, now?: () => number): SessionStore {
+export function createStore(
+  config: Pick<SidecarConfig, 'store'> & { redis: Partial<RedisConnectionSettings> & { keyPrefix: string } } & Partial<Pick<SidecarConfig, 'memory'>>,
+  now?: () => number,
+): SessionStore {
   if (config.store === 'redis') {
-    return createRedisStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, ...(now ? { now } : {}) });
+    const { keyPrefix, ...connection } = config.redis;
+    return createRedisStore({ settings: { ...STANDALONE_DEFAULTS, ...connection }, keyPrefix, ...(now ? { now } : {}) });
   }
   return createMemoryStore(now, config.memory ? { maxSessions: config.memory.maxSessions } : {});
 }
+
+/** Defaults of the connection fields (the schema's), for callers that give only a URL. */
+const STANDALONE_DEFAULTS: RedisConnectionSettings = {
+  mode: 'standalone',
+  sentinels: [],
+  sentinelTimeoutMs: 500,
+  clusterNodes: [],
+  db: 0,
+  tls: false,
+  tlsVerify: 'required',
+};

@@ -1,31 +1,61 @@
 /**
- * Redis session store (many replicas; works with Dify's Redis thanks to the key prefix).
+ * Redis session store (many replicas; works with Dify's Redis thanks to the key prefix), on a
+ * standalone Redis, behind Sentinel or on a Redis Cluster (see `lib/redis-client.ts`).
  *
  * Keys (all under `keyPrefix`): `session:<id>` (JSON record, TTL = absolute expiry + grace),
  * `sid:<hash(iss,sid)>` and `sub:<hash(iss,sub)>` (sets of session ids), `kv:<key>`.
+ *
+ * On Cluster the prefix is a hash tag (`{dify-sso:}session:<id>`): every key of the store lives
+ * in one slot, so the MULTI of `create` (session + both indexes), the MGET of `listBySub` and the
+ * index walks of `deleteBySid`/`deleteBySub` work unchanged. A per-user tag is not possible:
+ * `get(id)` and back-channel logout (`deleteBySid`) do not know the user. The store is small
+ * (one record per signed-in person), so one slot is not a capacity limit.
  *
  * @module
  */
 import { Redis } from 'ioredis';
 import { SessionStoreError } from '../errors.js';
 import { sha256 } from '../lib/crypto.js';
+import { createRedisClient, withDeadline, type RedisClient, type RedisClientTuning, type RedisConnectionSettings } from '../lib/redis-client.js';
 import { STORE_GRACE_SECONDS, type KvStore, type SessionPatch, type SessionRecord, type SessionStore } from './types.js';
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions {
-  /** `redis://` or `rediss://` URL (ignored when `client` is given). */
+  /** `redis://` or `rediss://` URL (ignored when `client` or `settings` is given). */
   url?: string;
-  /** An existing ioredis client (not closed by the store). */
-  client?: Redis;
-  /** Prefix of every key (e.g. `dify-sso:`). */
+  /** Connection settings of any topology (ignored when `client` is given). */
+  settings?: RedisConnectionSettings;
+  /** An existing ioredis client or Cluster (not closed by the store). */
+  client?: RedisClient;
+  /** Client timeouts and retries (default {@link STORE_REDIS_TUNING}); one store operation ends after command + connect timeout. */
+  tuning?: RedisClientTuning;
+  /** Prefix of every key (e.g. `dify-sso:`); a hash tag on Cluster. */
   keyPrefix: string;
   /** Injectable clock (epoch ms). */
   now?: () => number;
 }
 
-async function wrap<T>(op: () => Promise<T>): Promise<T> {
+/** Client behaviour of the store: fail fast (the gate fails closed), retry once across a reconnect. */
+export const STORE_REDIS_TUNING = { maxRetriesPerRequest: 1, commandTimeoutMs: 3000, connectTimeoutMs: 3000 } as const;
+
+/**
+ * The key prefix as used on `client`: on Cluster wrapped into a hash tag unless it has one.
+ *
+ * @example
+ * ```ts
+ * storeKeyPrefix('dify-sso:', true) // '{dify-sso:}'
+ * storeKeyPrefix('dify-sso:', false) // 'dify-sso:'
+ * ```
+ */
+export function storeKeyPrefix(keyPrefix: string, cluster: boolean): string {
+  if (!cluster || /\{[^{}]+\}/.test(keyPrefix)) return keyPrefix;
+  return `{${keyPrefix}}`;
+}
+
+async function wrapWithin<T>(deadlineMs: number, op: () => Promise<T>): Promise<T> {
   try {
-    return await op();
+    // Upper bound of one store operation (several commands), whatever the topology does meanwhile.
+    return await withDeadline(op(), deadlineMs);
   } catch (cause) {
     throw new SessionStoreError('ERR_SESSION_STORE_UNAVAILABLE', 'session store operation failed', { cause, reason: 'session_error' });
   }
@@ -41,18 +71,22 @@ async function wrap<T>(op: () => Promise<T>): Promise<T> {
  */
 export function createRedisStore(options: RedisStoreOptions): SessionStore {
   const now = options.now ?? Date.now;
+  const tuning = options.tuning ?? STORE_REDIS_TUNING;
+  const wrap = <T>(op: () => Promise<T>): Promise<T> => wrapWithin(tuning.commandTimeoutMs + tuning.connectTimeoutMs, op);
   const owned = !options.client;
-  const redis =
+  const redis: RedisClient =
     options.client ??
-    new Redis(options.url ?? 'redis://127.0.0.1:6379', {
-      maxRetriesPerRequest: 1,
-      commandTimeout: 3000,
-      connectTimeout: 3000,
-      enableReadyCheck: true,
-      lazyConnect: false,
-    });
+    (options.settings
+      ? createRedisClient(options.settings, tuning)
+      : new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+          maxRetriesPerRequest: tuning.maxRetriesPerRequest,
+          commandTimeout: tuning.commandTimeoutMs,
+          connectTimeout: tuning.connectTimeoutMs,
+          enableReadyCheck: true,
+          lazyConnect: false,
+        }));
   if (owned) redis.on('error', () => {}); // surfaced through command failures / readiness
-  const p = options.keyPrefix;
+  const p = storeKeyPrefix(options.keyPrefix, redis.isCluster);
   const sessionKey = (id: string) => `${p}session:${id}`;
   const sidKey = (iss: string, sid: string) => `${p}sid:${sha256(`${iss}\u0000${sid}`)}`;
   const subKey = (iss: string, sub: string) => `${p}sub:${sha256(`${iss}\u0000${sub}`)}`;

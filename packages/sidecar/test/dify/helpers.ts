@@ -47,8 +47,8 @@ export interface Standin {
   close(): Promise<void>
 }
 
-export async function startStandin(o: { version?: string; redisKeyPrefix?: string; consoleApiUrl?: string; consoleWebUrl?: string; redisUrl?: string } = {}): Promise<Standin> {
-  const redis = new Redis(o.redisUrl ?? redisUrl(), { maxRetriesPerRequest: 2 })
+export async function startStandin(o: { version?: string; redisKeyPrefix?: string; consoleApiUrl?: string; consoleWebUrl?: string; redisUrl?: string; redis?: Redis } = {}): Promise<Standin> {
+  const redis = o.redis ?? new Redis(o.redisUrl ?? redisUrl(), { maxRetriesPerRequest: 2 })
   const prefix = o.redisKeyPrefix ?? uniquePrefix()
   const app = buildStandinApi({
     secretKey: STANDIN_SECRET,
