@@ -2,7 +2,7 @@
  * `dify-sso` command line:
  * - `dify-sso break-glass issue [--ttl 10m]` — prints a one-time break-glass token (stored
  *   hashed in the kit store). Runs with the sidecar's own environment (same store: Redis).
- * - `dify-sso deploy --dify-docker <dir> [--image <ref>] [--port 8080] [--gate-web-apps] [--gate-service-api] [--break-glass] [--force] [--dry]`
+ * - `dify-sso deploy --dify-docker <dir> [--image <ref>] [--port 8080] [--gate-subnet 172.31.255.248/29] [--gate-web-apps] [--gate-service-api] [--break-glass] [--force] [--dry]`
  *   — writes `docker-compose.override.yaml`, `sso/nginx/conf.d/default.conf.template` and
  *   `sso/sso.env.example` into a Dify `docker/` directory.
  *
@@ -19,7 +19,7 @@ export const DEFAULT_IMAGE = 'dify-sso-kit/sidecar:0.1.0'
 
 const USAGE = `usage:
   dify-sso break-glass issue [--ttl 10m]
-  dify-sso deploy --dify-docker <dir> [--image <ref>] [--port 8080] [--gate-web-apps] [--gate-service-api] [--break-glass] [--force] [--dry]
+  dify-sso deploy --dify-docker <dir> [--image <ref>] [--port 8080] [--gate-subnet 172.31.255.248/29] [--gate-web-apps] [--gate-service-api] [--break-glass] [--force] [--dry]
 `
 
 interface Io {
@@ -72,7 +72,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         return 2
       }
       const portText = flag(args, '--port')
+      const gateSubnet = flag(args, '--gate-subnet')
       const opts = {
+        ...(gateSubnet ? { gateSubnet } : {}),
         difyDockerDir: dir,
         image: flag(args, '--image') ?? DEFAULT_IMAGE,
         ...(portText ? { sidecarPort: Number(portText) } : {}),

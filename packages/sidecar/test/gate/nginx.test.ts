@@ -126,7 +126,8 @@ test('deploy: compose override hardens the sidecar, sets Dify’s login flags, m
   assert.ok(tpl.includes('proxy_set_header X-Sso-Gate-Secret "${DIFY_SSO_GATE_AUTH_REQUEST_SECRET}";'), 'nginx sends the gate secret (envsubst at container start)')
   assert.match(o, /nginx:\n    environment:\n      DIFY_SSO_GATE_AUTH_REQUEST_SECRET: /)
   const upstream = read(join(dir, 'sso/nginx/conf.d/dify-sso-upstream.conf'))
-  assert.match(upstream, /upstream dify_sso_sidecar \{\n  server dify-sso:8080;\n  keepalive 32;/)
+  // nginx reaches the sidecar at its fixed gate-network address (see issue-9-client-address.test.ts).
+  assert.match(upstream, /upstream dify_sso_sidecar \{\n  server 172\.31\.255\.251:8080;\n  keepalive 32;/)
   assert.ok((await checkWithNginx(tpl, upstream)).ok)
   // --break-glass keeps dify-api's own password login on (the gate alone closes it).
   const bg = renderDeployment({ difyDockerDir: dir, image: 'x/y:1', breakGlass: true }).files['docker-compose.override.yaml'] as string
