@@ -17,7 +17,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalRedirect } from '../lib/redirect.js';
 import { CROSS_SITE_CODE, isSameOriginRequest } from '../lib/same-origin.js';
 
-const CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+// No `form-action`: browsers apply it to the redirects after the submission too, and the POST
+// continues to the IdP's end-session endpoint (another origin). The form's action is fixed.
+const CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
