@@ -45,7 +45,9 @@ export async function logoutRoutes(app: FastifyInstance): Promise<void> {
       .header('x-frame-options', 'DENY')
       .type('text/html; charset=utf-8')
       .send(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Log out</title></head><body>' +
+        // `same-origin` instead of the /sso/* header's `no-referrer`: under `no-referrer` browsers
+        // send `Origin: null` with the form's POST, which the origin check refuses.
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="same-origin"><title>Log out</title></head><body>' +
           '<h1>Log out</h1><p>End your session on this console and at the sign-in service?</p>' +
           `<form method="post" action="/sso/logout">${hidden}<button type="submit">Log out</button></form></body></html>`,
       );

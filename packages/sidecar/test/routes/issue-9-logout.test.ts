@@ -56,6 +56,7 @@ test('GET /sso/logout (a cross-site link) changes nothing: confirmation form, no
   assert.equal(res.headers['cache-control'], 'no-store')
   assert.match(String(res.headers['content-security-policy']), /default-src 'none'; frame-ancestors 'none'/)
   assert.match(String(res.headers['content-type']), /^text\/html/)
+  assert.match(res.body, /<meta name="referrer" content="same-origin">/, 'the form POST carries the real Origin (no-referrer would send Origin: null)')
   assert.match(res.body, /<form method="post" action="\/sso\/logout"><input type="hidden" name="redirect" value="\/apps"><button type="submit">Log out<\/button><\/form>/)
   assert.equal(res.headers['set-cookie'], undefined, 'no cookie cleared')
   assert.ok(await alive(s))
