@@ -14,15 +14,29 @@ test.describe('logout', () => {
     await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.issuer)}/`));
   });
 
-  test('/sso/logout ends the console and the IdP session', async ({ page, target, user }) => {
+  test('/sso/logout asks first, then ends the console and the IdP session', async ({ page, target, user }) => {
     const alice = user('alice');
     await signIn(page, target, alice);
+    // Visiting /sso/logout (e.g. from a link) changes nothing: it shows a form that POSTs.
     await page.goto(`${target.baseUrl}/sso/logout`);
+    await expect(page.getByRole('heading', { name: 'Log out' })).toBeVisible();
+    expect((await whoAmI(page, target)).status, 'still signed in after the GET').toBe(200);
+    await page.getByRole('button', { name: 'Log out' }).click();
     await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.signinUrl)}`));
     expect((await whoAmI(page, target)).status).toBe(401);
     await openSignin(page, target);
     await ssoButton(page, defaultVariant(target)).click();
     await expect(page.getByLabel('Password', { exact: true }), 'the IdP asks for credentials again').toBeVisible();
+  });
+
+  test('a cross-site logout (foreign Origin) leaves the session alive', async ({ page, target, user }) => {
+    const alice = user('alice');
+    await signIn(page, target, alice);
+    // The browser context's cookies with another site's Origin, as a cross-site form would send them.
+    const res = await page.request.post(`${target.baseUrl}/sso/logout`, { headers: { origin: 'https://evil.example' }, maxRedirects: 0 });
+    expect(res.status()).toBe(403);
+    expect(((await res.json()) as { code: string }).code).toBe('cross_site_request');
+    expect((await whoAmI(page, target)).status).toBe(200);
   });
 
   test("the stock console's logout ends the console session and returns the IdP logout URL", async ({ page, target, user }) => {

@@ -4,7 +4,13 @@
  * - A person is `(iss, sub)`; the link to a Dify account id lives in the kit store
  *   (`dify:link:<sha256(iss, sub)>`).
  * - The first login links to an existing member by e-mail only when `email_verified` is true
- *   (security baseline §3 item 7); e-mail comparison is case-insensitive, one `@` exactly.
+ *   (security baseline §3 item 7), and only when the address is *linkable* (see
+ *   {@link linkableEmail}): printable ASCII exactly as the IdP sent it (so already in NFKC, the
+ *   domain in IDNA A-label form), compared case-insensitively in ASCII only. Any other address
+ *   is never compared with the members' (a verified non-ASCII address is refused with
+ *   `email_not_linkable`, audited as `account.link_refused`), because Unicode case folding and
+ *   compatibility mapping turn distinct addresses into one (`\u212Aevin@corp.com` →
+ *   `kevin@corp.com`).
  * - Unknown people are provisioned just in time (invite-email with the mapped role, then
  *   activate) when `jit` is on and the role map gives them a role; otherwise the login is denied.
  * - The role map is applied on every login (update-role); no mapping → denied (`no_role`);
@@ -55,12 +61,52 @@ export function linkKey(iss: string, sub: string): string {
   return 'dify:link:' + createHash('sha256').update(iss).update('\n').update(sub).digest('hex')
 }
 
-/** Strict e-mail check: exactly one `@`, non-empty local part and domain, no whitespace. */
+/** Why an e-mail address is not used for linking or provisioning. */
+export type EmailRefusal = 'missing' | 'not_linkable'
+
+/**
+ * The comparison key of an e-mail address, or why there is none.
+ *
+ * Rule (documented in the README, "Security considerations"): the address as sent must be
+ * printable ASCII (U+0021–U+007E; so its NFKC form is itself), with exactly one `@`, a local part
+ * of 1–64 characters, and a domain of dot-separated LDH labels (letters, digits, `-`; 1–63
+ * characters each, at least two labels, at most 253 characters): an internationalised domain
+ * must be sent in its IDNA A-label form (`xn--…`). The key is the address with `A`–`Z` mapped
+ * to `a`–`z` (nothing else is folded). Anything else — a non-ASCII local part, a Unicode
+ * domain, a compatibility character such as U+212A KELVIN SIGN or a full-width letter,
+ * whitespace — is `not_linkable`; an absent or non-string value is `missing`.
+ *
+ * @example
+ * linkableEmail('Bob@Example.com')      // { ok: true, email: 'bob@example.com' }
+ * linkableEmail('\u212Aevin@corp.com')  // { ok: false, reason: 'not_linkable' }
+ */
+export function linkableEmail(email: unknown): { ok: true; email: string } | { ok: false; reason: EmailRefusal } {
+  if (typeof email !== 'string' || email === '') return { ok: false, reason: 'missing' }
+  if (email.normalize('NFKC') !== email || !/^[\x21-\x7e]+$/.test(email)) return { ok: false, reason: 'not_linkable' }
+  const at = email.indexOf('@')
+  if (at <= 0 || at !== email.lastIndexOf('@')) return { ok: false, reason: 'not_linkable' }
+  const local = email.slice(0, at)
+  const domain = email.slice(at + 1)
+  if (local.length > 64 || domain.length > 253) return { ok: false, reason: 'not_linkable' }
+  const labels = domain.split('.')
+  if (labels.length < 2 || !labels.every((l) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l))) return { ok: false, reason: 'not_linkable' }
+  return { ok: true, email: email.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) }
+}
+
+/**
+ * The comparison key of a linkable address (see {@link linkableEmail}), else undefined.
+ *
+ * @example
+ * normaliseEmail('Bob@Example.com') // 'bob@example.com'
+ */
 export function normaliseEmail(email: string | undefined): string | undefined {
-  if (typeof email !== 'string') return undefined
-  const e = email.trim().toLowerCase()
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(e)) return undefined
-  return e
+  const r = linkableEmail(email)
+  return r.ok ? r.email : undefined
+}
+
+/** The member whose e-mail has the same key; members with unlinkable addresses never match. */
+function memberByEmail(members: readonly DifyMember[], key: string): DifyMember | undefined {
+  return members.find((m) => normaliseEmail(m.email) === key)
 }
 
 /**
@@ -77,7 +123,8 @@ export class AccountResolver {
 
   async resolve(id: LoginIdentity): Promise<ResolvedAccount> {
     const role = mapRole(id.claims, this.#o.roleMap)
-    const email = normaliseEmail(id.email)
+    const checked = linkableEmail(id.email)
+    const email = checked.ok ? checked.email : undefined
     const verified = id.emailVerified === true
     const key = linkKey(id.iss, id.sub)
     let members: DifyMember[]
@@ -94,8 +141,13 @@ export class AccountResolver {
       member = members.find((m) => m.id === link)
       if (!member) await this.#o.kv.del(key) // removed from the workspace since; treated as a first login
     }
+    if (!member && verified && !checked.ok && checked.reason === 'not_linkable') {
+      // A verified address outside the linking rule: never compared, never provisioned.
+      this.#o.audit('account.link_refused', { iss: id.iss, sub: id.sub, reason: 'email_not_linkable' })
+      throw denyLogin('email_not_linkable', 'the e-mail address is outside the linking rule (ASCII only, IDNA domains in A-label form)')
+    }
     if (!member && email && verified) {
-      member = members.find((m) => m.email.trim().toLowerCase() === email)
+      member = memberByEmail(members, email)
       if (member) {
         // Never take over a member already linked to another identity: check by account id.
         const owner = await this.#o.kv.get(`dify:account:${member.id}`)
@@ -115,7 +167,7 @@ export class AccountResolver {
       if (!this.#o.jit) throw denyLogin('not_provisioned', 'user has no Dify account and JIT provisioning is off')
       if (!email) throw denyLogin('access_denied', 'the IdP released no usable e-mail address')
       if (!verified) throw denyLogin('email_not_verified', 'JIT provisioning needs a verified e-mail address')
-      if (members.some((m) => m.email.trim().toLowerCase() === email)) {
+      if (memberByEmail(members, email)) {
         throw denyLogin('access_denied', 'a Dify member with this e-mail exists but could not be linked')
       }
       const accountId = await this.#provision(email, role, id.name ?? email.split('@')[0] ?? email)
@@ -164,7 +216,7 @@ export class AccountResolver {
       if (inv.status !== 'success' && !already) throw new DifyError('ERR_DIFY_ADMIN_API', 'invitation was not accepted by dify-api')
       const token = !already && inv.url ? new URL(inv.url, 'http://invalid').searchParams.get('token') : null
       const activated = token ? await this.#o.admin.activate({ email, token, name }) : {}
-      const member = (await this.#o.admin.listMembers()).find((m) => m.email.trim().toLowerCase() === email)
+      const member = memberByEmail(await this.#o.admin.listMembers(), email)
       if (!member) throw new DifyError('ERR_DIFY_ADMIN_API', 'invited member not found in the workspace')
       if (activated.refreshToken) await this.#o.discardRefreshToken?.(member.id, activated.refreshToken)
       if (member.status === 'banned') throw denyLogin('account_banned', 'the Dify account is banned')

@@ -19,6 +19,7 @@ import { DifyError, SsoError } from '../errors.js'
 import { authRoute } from '../gate/auth-route.js'
 import { clientAddress, headerValue } from '../gate/cidr.js'
 import { proxyRoutes } from '../gate/proxy.js'
+import { CROSS_SITE_CODE, isSameOriginRequest } from '../lib/same-origin.js'
 import type { SessionRecord } from '../store/types.js'
 import { denyLogin } from './accounts.js'
 import { redeemBreakGlassToken } from './break-glass.js'
@@ -204,10 +205,18 @@ async function revokeDify(app: FastifyInstance, svc: DifyBridgeServices, session
  * `idpLogout: ended|failed|unsupported`), clears the kit cookies, then continues to the IdP:
  * - XHR / fetch (the stock SPA): 200 `{"result":"success","redirect_url":"<IdP end-session URL or sign-in page>"}`;
  * - a form POST (Accept: text/html): 303 to that URL.
+ *
+ * Only from the public origin (`Origin` equal to it, or without `Origin`
+ * `Sec-Fetch-Site: same-origin`); otherwise 403 `cross_site_request`, and neither Dify's nor the
+ * kit's session changes.
  */
 async function consoleLogout(app: FastifyInstance, svc: DifyBridgeServices, request: FastifyRequest, reply: FastifyReply, doFetch: typeof fetch): Promise<FastifyReply> {
   const sso = app.sso
   const config = sso.config
+  if (!isSameOriginRequest(request, config.publicUrl)) {
+    request.log.warn({ code: CROSS_SITE_CODE }, 'cross-site console logout refused')
+    return reply.code(403).header('cache-control', 'no-store').send({ code: CROSS_SITE_CODE, message: 'Logout is only accepted from this site.', status: 403 })
+  }
   const relay: string[] = []
   try {
     const res = await doFetch(`${svc.apiUrl}/console/api/logout`, {

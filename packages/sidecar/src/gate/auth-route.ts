@@ -12,9 +12,18 @@
  *   from the gate);
  * - **401** `{"code":"unauthorized"}`, `Location` and `X-Sso-Signin` = sign-in page,
  *   `X-Sso-Set-Cookie-0..2` = Set-Cookie values clearing Dify's cookies when a Dify login
- *   without a kit session was seen;
- * - **403** `{"code":"sso_required"|"insufficient_scope"|"machine_route_denied"|"invalid_path"|"untrusted_proxy"}`
- *   with the code also in `X-Sso-Code` (nginx renders it as the JSON body).
+ *   without a kit session was seen; for a published web-app page also `X-Sso-Login` =
+ *   `/sso/login?redirect=<percent-encoded raw path>`, which nginx's `@sso_login` redirects to
+ *   (through `auth_request_set`: nginx never builds the target from its decoded `$uri`);
+ * - **403** `{"code":"sso_required"|"insufficient_scope"|"machine_route_denied"|"invalid_path"|"untrusted_proxy"|"identity_header"}`
+ *   with the code also in `X-Sso-Code` (nginx renders it as the JSON body). `auth_request`
+ *   passes only 401 and 403 on, so a decision of status 400 (`invalid_path`, `identity_header`)
+ *   is sent as 403 with `X-Sso-Status: 400`, and nginx's `@sso_403` answers 400.
+ *
+ * The header rule (`refusedIdentityHeader`): a header with a reserved prefix (`X-Sso-*`,
+ * `X-Auth-Request-*`, `X-Dify-Sso-*`) other than the client's `X-Sso-Token` and the gate secret
+ * nginx sets here, or a listed identity header spelled with `_`, is refused with
+ * `identity_header`: nginx cannot blank headers by prefix.
  *
  * @module
  */
@@ -25,6 +34,7 @@ import { cookieLines, difyClearCookies } from '../dify/cookies.js'
 import { clientAddress, headerValue, unmapV4 } from './cidr.js'
 import { gateContextFor } from './context.js'
 import { SERVICE_TOKEN_HEADER, decide, type GateDecision } from './decide.js'
+import { CLIENT_RESERVED_HEADERS, refusedIdentityHeader } from './identity-headers.js'
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
@@ -72,7 +82,12 @@ export function authRoute(app: FastifyInstance, svc: DifyBridgeServices): void {
         clientIp: clientAddress(peer, h, svc.trustedProxies),
         serviceToken: headerValue(h[SERVICE_TOKEN_HEADER]),
       }
-      let decision = await decide(gateReq, gateContextFor(app, svc, request, gateReq))
+      // nginx itself sets the gate secret on this subrequest (replacing any client value); without a configured secret, none may arrive.
+      const allowed = app.sso.config.gate.authRequestSecret ? [...CLIENT_RESERVED_HEADERS, GATE_SECRET_HEADER] : CLIENT_RESERVED_HEADERS
+      const refused = refusedIdentityHeader(Object.keys(h), allowed)
+      let decision: GateDecision = refused
+        ? { allow: false, status: 400, code: 'identity_header', detail: `reserved identity header from the client (${refused})` }
+        : await decide(gateReq, gateContextFor(app, svc, request, gateReq))
       // In reverse-proxy mode the sidecar applies machine credentials itself: /sso/auth never hands them out.
       if (decision.allow && decision.upstream && (app.sso.config.gate.mode === 'proxy' || !mayReceiveCredentials(app.sso.config.gate.authRequestSecret, h[GATE_SECRET_HEADER], app.sso.config.trustProxy))) {
         decision = { allow: false, status: 403, code: 'machine_route_denied', detail: 'upstream credentials are handed only to nginx (gate.authRequestSecret)' }
@@ -99,10 +114,12 @@ function send(reply: FastifyReply, d: GateDecision, svc: DifyBridgeServices, app
   // auth_request treats anything but 2xx/401/403 as an error (500): map 400 to 403.
   const status = d.status === 401 ? 401 : 403
   reply.header('x-sso-code', d.code)
+  if (d.status === 400) reply.header('x-sso-status', '400')
   if (status === 401) {
     const signin = app.sso.signinUrl('session_expired')
     reply.header('location', signin)
     reply.header('x-sso-signin', signin)
+    if (d.loginRedirect) reply.header('x-sso-login', d.loginRedirect)
     if (d.clearDifyCookies) difyClearCookies(svc.cookies).forEach((c, i) => reply.header(`x-sso-set-cookie-${i}`, c))
   }
   return reply.code(status).send({ code: d.code })

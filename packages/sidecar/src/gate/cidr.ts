@@ -50,10 +50,31 @@ function configError(message: string): TypeError {
 }
 
 /**
- * The client address of a request: the socket peer, unless the peer is a trusted proxy, in
- * which case the right-most untrusted entry of X-Forwarded-For (nginx appends `$remote_addr`
- * with `$proxy_add_x_forwarded_for`). Headers from untrusted peers are never read (security
- * baseline §3 item 19); `X-Real-IP` is never read (a client could send it through nginx).
+ * The client address of a request (the **trust-proxy rule**, README "Security considerations").
+ *
+ * - The socket peer is the client unless it is in `trusted`; headers from untrusted peers are
+ *   never read (security baseline §3 item 19). `X-Real-IP` is never read.
+ * - From a trusted peer, `X-Forwarded-For` (all its fields, in order, joined) is walked **from
+ *   the right**: each hop was appended by the proxy to its right (nginx appends `$remote_addr`
+ *   through `$proxy_add_x_forwarded_for`), so a hop is believed only while everything to its
+ *   right is a trusted proxy. The first hop that is not in `trusted` is the client. Hops to its
+ *   left were written by the client and are never read.
+ * - A malformed hop reached by the walk (not a bare IPv4/IPv6 address: empty, a port, brackets,
+ *   a name, `unknown`) makes the client unknown: `undefined`, never the proxy's own address and
+ *   never a neighbouring hop. Break-glass refuses an unknown client.
+ * - When every hop is trusted, the request started on a trusted proxy's host: the client is the
+ *   left-most hop, which the next trusted proxy wrote (not the client). With no
+ *   `X-Forwarded-For`, the client is the trusted peer itself.
+ *
+ * This is sound only when `trusted` holds nothing but proxies that append to the header: a
+ * "trusted" address that is really a client can claim any hop to its left. Hence
+ * `dify-sso deploy` generates `trustProxy` as nginx's own fixed address on a dedicated network
+ * (`gateAddresses` in `gate/deploy.ts`), never a private range.
+ *
+ * @example
+ * const nginx = parseCidrList('172.31.255.250/32')
+ * clientAddress('172.31.255.250', { 'x-forwarded-for': '10.1.1.1, 10.9.9.9' }, nginx) // '10.9.9.9'
+ * clientAddress('10.9.9.9', { 'x-forwarded-for': '10.1.1.1' }, nginx)                // '10.9.9.9'
  */
 export function clientAddress(
   peer: string | undefined,
@@ -63,14 +84,15 @@ export function clientAddress(
   const p = peer ? unmapV4(peer) : undefined
   if (!trusted.contains(p)) return p
   const xff = headerValue(headers['x-forwarded-for'])
-  if (!xff) return p
+  if (xff === undefined) return p
   const hops = xff.split(',').map((s) => unmapV4(s.trim()))
   for (let i = hops.length - 1; i >= 0; i--) {
     const h = hops[i] as string
     if (isIP(h) === 0) return undefined // malformed chain: client unknown (never the proxy itself)
     if (!trusted.contains(h)) return h
   }
-  return hops[0] ?? p
+  // Every hop is a trusted proxy: the left-most one was written by the trusted proxy to its right.
+  return hops[0]
 }
 
 export function headerValue(v: string | string[] | undefined): string | undefined {

@@ -140,8 +140,10 @@ export async function decide(req: GateRequest, ctx: GateContext): Promise<GateDe
     if (!ctx.webApps) return { allow: true, via: 'passthrough' }
     const s = await ctx.checkSession()
     if (s.ok) return { allow: true, via: 'session' }
+    // The raw path, percent-encoded as a whole into `redirect` (never the canonical form: it is
+    // lower-cased and decoded, and app codes are case-sensitive); /sso/login re-checks it.
     const q = req.rawUri.indexOf('?')
-    const target = canon.altered ? path : req.rawUri.slice(0, q === -1 ? undefined : q)
+    const target = req.rawUri.slice(0, q === -1 ? undefined : q)
     return deny(401, 'unauthorized', `web-app page without session (${s.reason})`, { loginRedirect: `/sso/login?redirect=${encodeURIComponent(target)}` })
   }
   if (cls === 'webapp') {

@@ -2,7 +2,9 @@
  * Deployment artefacts for a Dify `docker/` directory (dify-deployment.md §6, §7):
  * - `docker-compose.override.yaml` (merged automatically by Compose): the `dify-sso` service
  *   (non-root, read-only root fs, no capabilities, no-new-privileges, tmpfs, healthcheck, no
- *   published ports); Dify's own login flags on `api` and `worker` (they reach the containers
+ *   published ports); the **gate network** (see {@link gateAddresses}): a dedicated internal
+ *   network on which nginx and the sidecar have fixed addresses, so that `trustProxy` is nginx's
+ *   own address and nothing else; Dify's own login flags on `api` and `worker` (they reach the containers
  *   only through `environment:` at 1.12.x, §1.1); the admin API key; nginx mounting the kit's
  *   conf.d over Dify's (volumes merge by target, §7.1); and on Dify ≥ 1.15 the web container's
  *   server-side console calls pointed at nginx so they are gated too (`SERVER_CONSOLE_API_URL`,
@@ -43,6 +45,42 @@ export interface DeployOptions {
   readonly force?: boolean
   /** Accept Dify minors newer than the version table. */
   readonly allowNewerVersions?: boolean
+  /**
+   * IPv4 subnet of the gate network (a prefix of /29 or shorter), default
+   * {@link DEFAULT_GATE_SUBNET}. Change it when it overlaps a network of the Docker host.
+   */
+  readonly gateSubnet?: string
+}
+
+/** Compose name of the dedicated network shared by nginx and the sidecar. */
+export const GATE_NETWORK = 'dify_sso_gate'
+
+/** Default subnet of {@link GATE_NETWORK}: 8 addresses at the top of Docker's default pool range. */
+export const DEFAULT_GATE_SUBNET = '172.31.255.248/29'
+
+/**
+ * Fixed addresses on the gate network: the subnet's first host is Docker's gateway, the second
+ * is nginx, the third the sidecar. nginx reaches the sidecar at the sidecar's gate address (the
+ * `upstream` block names the address, not the service name), so every connection the sidecar
+ * accepts from nginx comes from nginx's gate address, and `trustProxy` is that one address: a
+ * client on any other network (the intranet, Dify's `default` network) is never a trusted proxy,
+ * whatever private address it has or claims in `X-Forwarded-For`.
+ *
+ * @throws {TypeError} `ERR_INVALID_ARG_VALUE` unless `subnet` is an IPv4 CIDR with a prefix of 8–29 bits.
+ *
+ * @example
+ * gateAddresses('172.31.255.248/29') // { subnet: '172.31.255.248/29', gateway: '172.31.255.249', nginx: '172.31.255.250', sidecar: '172.31.255.251' }
+ */
+export function gateAddresses(subnet: string = DEFAULT_GATE_SUBNET): { subnet: string; gateway: string; nginx: string; sidecar: string } {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(subnet)
+  const octets = m ? m.slice(1, 5).map(Number) : []
+  const bits = m ? Number(m[5]) : NaN
+  if (!m || octets.some((o) => o > 255) || !(bits >= 8 && bits <= 29)) {
+    throw Object.assign(new TypeError('"gateSubnet" must be an IPv4 CIDR with a prefix of 8 to 29 bits (e.g. 172.31.255.248/29)'), { code: 'ERR_INVALID_ARG_VALUE' })
+  }
+  const base = (octets.reduce((a, o) => a * 256 + o, 0) >>> 0) & (bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0)
+  const ip = (n: number) => [24, 16, 8, 0].map((sh) => ((base + n) >>> sh) & 255).join('.')
+  return { subnet: `${ip(0)}/${bits}`, gateway: ip(1), nginx: ip(2), sidecar: ip(3) }
 }
 
 export interface DeployResult {
@@ -106,12 +144,14 @@ export function renderDeployment(o: DeployOptions): DeployResult {
     ...(o.gateWebApps ? { gateWebApps: true } : {}),
     ...(o.gateServiceApi ? { gateServiceApi: true } : {}),
   })
+  const gate = gateAddresses(o.gateSubnet)
   const serverSide = v !== undefined && (v.major > 1 || (v.major === 1 && v.minor >= 15))
 
   const sidecarEnv = {
     DIFY_SSO_LISTEN: `0.0.0.0:${port}`,
     DIFY_SSO_GATE_MODE: 'authrequest',
-    DIFY_SSO_TRUST_PROXY: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16',
+    // nginx's own address only (the gate network): never a whole private range.
+    DIFY_SSO_TRUST_PROXY: `${gate.nginx}/32`,
     DIFY_SSO_DIFY_API_URL: 'http://api:5001',
     DIFY_SSO_DIFY_WEB_URL: 'http://web:3000',
     DIFY_SSO_DIFY_ADMIN_API_KEY: '${DIFY_SSO_ADMIN_API_KEY:?set DIFY_SSO_ADMIN_API_KEY in .env (a random value; it also becomes ADMIN_API_KEY of api)}',
@@ -155,6 +195,10 @@ export function renderDeployment(o: DeployOptions): DeployResult {
     '      timeout: 5s',
     '      retries: 3',
     '      start_period: 20s',
+    '    networks:',
+    '      default: {}',
+    `      ${GATE_NETWORK}:`,
+    `        ipv4_address: ${gate.sidecar}`,
     '    depends_on:',
     '      - api',
     '      - redis',
@@ -170,8 +214,22 @@ export function renderDeployment(o: DeployOptions): DeployResult {
     yamlEnv('      ', { DIFY_SSO_GATE_AUTH_REQUEST_SECRET: GATE_SECRET_REF }),
     '    volumes:',
     '      - ./sso/nginx/conf.d:/etc/nginx/conf.d',
+    '    networks:',
+    '      default: {}',
+    `      ${GATE_NETWORK}:`,
+    `        ipv4_address: ${gate.nginx}`,
     '    depends_on:',
     '      - dify-sso',
+    '# nginx → sidecar only: fixed addresses, no other member, no egress (the sidecar reaches api,',
+    '# Redis and the IdP over `default`). The sidecar trusts X-Forwarded-For from nginx\'s address only.',
+    'networks:',
+    `  ${GATE_NETWORK}:`,
+    '    driver: bridge',
+    '    internal: true',
+    '    ipam:',
+    '      config:',
+    `        - subnet: ${gate.subnet}`,
+    `          gateway: ${gate.gateway}`,
     '',
   ].join('\n')
   const envExample = [
@@ -196,7 +254,8 @@ export function renderDeployment(o: DeployOptions): DeployResult {
       'docker-compose.override.yaml': override,
       'sso/nginx/conf.d/default.conf.template': template,
       // http-level (Dify's nginx.conf includes conf.d/*.conf): keep-alive connections to the sidecar.
-      'sso/nginx/conf.d/dify-sso-upstream.conf': sidecarUpstreamBlock(`dify-sso:${port}`),
+      // The sidecar's gate-network address: nginx connects from its own gate address only.
+      'sso/nginx/conf.d/dify-sso-upstream.conf': sidecarUpstreamBlock(`${gate.sidecar}:${port}`),
       'sso/sso.env.example': envExample,
     },
   }

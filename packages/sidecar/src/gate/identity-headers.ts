@@ -27,10 +27,27 @@ export const IDENTITY_HEADERS: readonly string[] = [
   'x-auth-user',
   'x-workspace-id',
   'x-real-ip',
+  // Names inside the reserved prefixes that the kit or common auth proxies use: blanked by name
+  // in nginx mode on every location (nginx cannot blank by prefix).
+  'x-auth-request-user',
+  'x-auth-request-email',
+  'x-auth-request-groups',
+  'x-auth-request-preferred-username',
+  'x-auth-request-access-token',
+  'x-sso-token',
+  'x-sso-gate-secret',
+  'x-sso-upstream-authorization',
+  'x-sso-upstream-workspace-id',
 ]
 
 /** Header-name prefixes reserved for the kit and common auth proxies. */
 export const IDENTITY_HEADER_PREFIXES: readonly string[] = ['x-auth-request-', 'x-sso-', 'x-dify-sso-']
+
+/**
+ * Reserved-prefix names a client may legitimately send: the gate reads them and they are never
+ * forwarded (`X-Sso-Token`: the IdP bearer next to a Dify app key on `/v1`).
+ */
+export const CLIENT_RESERVED_HEADERS: readonly string[] = ['x-sso-token']
 
 export function normaliseHeaderName(name: string): string {
   return name.toLowerCase().replace(/_/g, '-')
@@ -53,4 +70,50 @@ export function stripIdentityHeaders<T>(headers: Record<string, T>): Record<stri
     if (!isIdentityHeader(k)) out[k] = v
   }
   return out
+}
+
+/**
+ * The **header rule** of the gate (README "Security considerations"): the name of the first
+ * request header the gate refuses (400 `identity_header`), or undefined.
+ *
+ * - a name with a reserved prefix ({@link IDENTITY_HEADER_PREFIXES}, in any spelling: case,
+ *   `_` for `-`), unless it is in `allowed` (the client's `X-Sso-Token`; the gate secret nginx
+ *   itself puts on the `auth_request` subrequest);
+ * - a listed name ({@link IDENTITY_HEADERS}) spelled with `_`: no client or proxy has a reason
+ *   to, and a program between the gate and Dify might read it as the `-` name.
+ *
+ * Listed names in their ordinary spelling are not refused — front proxies routinely set some
+ * (`X-Real-IP`) — but removed on the way to Dify in both modes: nginx blanks every listed name
+ * on every location that proxies to Dify ({@link nginxBlankDirectives}), reverse-proxy mode strips
+ * them ({@link stripIdentityHeaders}). Prefixed names are refused because nginx cannot blank a
+ * prefix: refusing them at the gate is the only way nginx mode can keep them from Dify.
+ *
+ * @example
+ * refusedIdentityHeader(['accept', 'X-Sso-Role']) // 'x-sso-role'
+ * refusedIdentityHeader(['x-sso-token'], ['x-sso-token']) // undefined
+ */
+export function refusedIdentityHeader(names: Iterable<string>, allowed: readonly string[] = []): string | undefined {
+  for (const name of names) {
+    const n = normaliseHeaderName(name)
+    if (IDENTITY_HEADER_PREFIXES.some((p) => n.startsWith(p)) && !(allowed.includes(n) && n === name.toLowerCase())) return n
+    if (name.includes('_') && IDENTITY_HEADERS.includes(n)) return n
+  }
+  return undefined
+}
+
+/** `x-forwarded-user` → `X-Forwarded-User` (nginx matches header names case-insensitively). */
+function displayName(n: string): string {
+  return n.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase())
+}
+
+/**
+ * One `proxy_set_header <Name> "";` per {@link IDENTITY_HEADERS} entry (nginx sends no header
+ * whose value is empty), minus `except` (names the location sets itself).
+ *
+ * @example
+ * nginxBlankDirectives(['x-workspace-id'])[0] // 'proxy_set_header X-Forwarded-User "";'
+ */
+export function nginxBlankDirectives(except: readonly string[] = []): string[] {
+  const skip = except.map(normaliseHeaderName)
+  return IDENTITY_HEADERS.filter((n) => !skip.includes(n)).map((n) => `proxy_set_header ${displayName(n)} "";`)
 }

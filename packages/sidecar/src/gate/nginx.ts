@@ -6,9 +6,14 @@
  *   shipped here) and inserts, right after `server_name`, a server-level rule refusing ambiguous
  *   raw paths with 400 (`gate/raw-path.ts`) and the sidecar's locations, plus the
  *   `auth_request` lines at the top of the gated locations (`/console/api`, `/socket.io/`, and
- *   `/api` / `/v1` when web apps / the service API are gated). Nothing else in the template changes, so the locations a
- *   newer Dify adds (`/socket.io/`, `/openapi`, …) are kept as they are. A template of an
- *   unexpected shape is refused with `ERR_DIFY_NGINX_TEMPLATE`.
+ *   `/api` / `/v1` when web apps / the service API are gated), and at the top of **every**
+ *   location that proxies (gated or not, also those a newer Dify adds: `/files`, `/mcp`,
+ *   `/triggers`, `/e/`, `/openapi`, `/`, …) one `proxy_set_header <name> "";` per entry of
+ *   `IDENTITY_HEADERS` (nginx's `proxy_set_header` inheritance stops at any level that defines its
+ *   own, and Dify's `proxy.conf` is included in every location, so the lines must sit in each
+ *   location; a template with server-level `proxy_set_header` is refused, since adding
+ *   location-level lines would silently drop those). Nothing else in the template changes. A
+ *   template of an unexpected shape is refused with `ERR_DIFY_NGINX_TEMPLATE`.
  * - {@link renderLocalNginxConf} renders a complete `nginx.conf` for the local stack (front door →
  *   sidecar, Dify api, Dify web) from a minimal reproduction of the template's shape.
  *
@@ -18,11 +23,13 @@
  * @module
  */
 import { DifyError } from '../errors.js'
+import { nginxBlankDirectives } from './identity-headers.js'
 import { nginxRawPathRule } from './raw-path.js'
 
 export const BEGIN_MARK = '# dify-sso-kit: begin (generated; do not edit)'
 export const END_MARK = '# dify-sso-kit: end'
 const GATE_MARK = '# dify-sso-kit: gate'
+const HEADERS_MARK = '# dify-sso-kit: identity headers (IDENTITY_HEADERS, generated)'
 
 export interface InsertOptions {
   /** Sidecar base URL as nginx reaches it, e.g. `http://dify-sso:8080`. */
@@ -54,9 +61,6 @@ export function sidecarUpstreamBlock(server: string, keepalive = 32): string {
   if (!/^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$/.test(server)) throw Object.assign(new TypeError('"server" must be host:port'), { code: 'ERR_INVALID_ARG_VALUE' })
   return `# dify-sso-kit (generated; do not edit)\nupstream ${SIDECAR_UPSTREAM} {\n  server ${server};\n  keepalive ${keepalive};\n}\n`
 }
-
-/** Identity headers nginx blanks on gated requests (nginx itself drops names with `_`: `underscores_in_headers off`). */
-const BLANKED_HEADERS = ['X-Sso-Token', 'X-Forwarded-User', 'X-Forwarded-Email', 'X-Forwarded-Groups', 'X-Forwarded-Preferred-Username', 'X-Forwarded-Access-Token', 'X-Auth-Request-User', 'X-Auth-Request-Email', 'X-Auth-Request-Groups', 'X-Remote-User', 'Remote-User', 'X-Original-URI', 'X-Original-Method']
 
 function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, secret: string | undefined): string {
   const i2 = ind + '  '
@@ -92,12 +96,22 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
     `${i2}add_header Cache-Control no-store always;`,
     `${i2}return 401 '{"code":"unauthorized","message":"Sign-in required.","status":401}';`,
     `${ind}}`,
+    // The login target comes encoded from /sso/auth (X-Sso-Login), never from the decoded $uri;
+    // anything not of the expected shape falls back to the plain login page.
     `${ind}location @sso_login {`,
-    `${i2}return 302 /sso/login?redirect=$uri;`,
+    `${i2}add_header Cache-Control no-store always;`,
+    `${i2}if ($sso_login !~ "^/sso/login\\?redirect=[-A-Za-z0-9%._~!*'()]*$") {`,
+    `${i2}  return 302 /sso/login;`,
+    `${i2}}`,
+    `${i2}return 302 $sso_login;`,
     `${ind}}`,
+    // auth_request passes only 401/403 on: a 400 decision of the gate arrives as 403 + X-Sso-Status.
     `${ind}location @sso_403 {`,
     `${i2}default_type application/json;`,
     `${i2}add_header Cache-Control no-store always;`,
+    `${i2}if ($sso_status = 400) {`,
+    `${i2}  return 400 '{"code":"$sso_code","status":400}';`,
+    `${i2}}`,
     `${i2}return 403 '{"code":"$sso_code","status":403}';`,
     `${ind}}`,
     `${ind}${END_MARK}`,
@@ -113,6 +127,8 @@ function gateLines(ind: string, replaceAuthorization: boolean): string {
     'auth_request_set $sso_set_cookie_1 $upstream_http_x_sso_set_cookie_1;',
     'auth_request_set $sso_set_cookie_2 $upstream_http_x_sso_set_cookie_2;',
     'auth_request_set $sso_code $upstream_http_x_sso_code;',
+    'auth_request_set $sso_status $upstream_http_x_sso_status;',
+    'auth_request_set $sso_login $upstream_http_x_sso_login;',
     'error_page 401 = @sso_401;',
     'error_page 403 = @sso_403;',
   ]
@@ -124,8 +140,43 @@ function gateLines(ind: string, replaceAuthorization: boolean): string {
       'proxy_set_header X-WORKSPACE-ID $sso_upstream_workspace;',
     )
   }
-  for (const h of BLANKED_HEADERS) lines.push(`proxy_set_header ${h} "";`)
   return lines.map((l) => ind + l).join('\n') + '\n'
+}
+
+/** The identity-header lines for a location; `except` = names the location sets itself. */
+function headerLines(ind: string, except: readonly string[] = []): string {
+  return [HEADERS_MARK, ...nginxBlankDirectives(except)].map((l) => ind + l).join('\n') + '\n'
+}
+
+interface LocationBlock {
+  /** Index just after `{\n`. */
+  readonly at: number
+  /** Index of the closing `}`. */
+  readonly end: number
+  /** Indentation of the block's body. */
+  readonly indent: string
+  readonly body: string
+}
+
+/** Every `location … {` block of the template (nested ones included), with its body. */
+function locationBlocks(text: string): LocationBlock[] {
+  const out: LocationBlock[] = []
+  for (const m of text.matchAll(/^([ \t]*)location\b[^{\n]*\{[ \t]*\n/gm)) {
+    const at = (m.index as number) + m[0].length
+    let depth = 1
+    let i = at
+    for (; i < text.length && depth > 0; i++) {
+      const c = text[i]
+      if (c === '#') {
+        const nl = text.indexOf('\n', i)
+        i = nl === -1 ? text.length : nl
+      } else if (c === '{') depth++
+      else if (c === '}') depth--
+    }
+    if (depth !== 0) fail('unbalanced braces in a location block')
+    out.push({ at, end: i - 1, indent: (m[1] ?? '') + '  ', body: text.slice(at, i - 1) })
+  }
+  return out
 }
 
 function fail(detail: string): never {
@@ -160,7 +211,7 @@ export function insertSsoLocations(template: string, options: InsertOptions): st
     throw Object.assign(new TypeError('"authRequestSecret" must be 32+ URL-safe characters or an ${ENV_VAR} reference'), { code: 'ERR_INVALID_ARG_VALUE' })
   }
   let text = template.replace(/\r\n/g, '\n')
-  if (text.includes(BEGIN_MARK) || text.includes(GATE_MARK)) fail('it already contains the dify-sso-kit blocks (use the original Dify template)')
+  if (text.includes(BEGIN_MARK) || text.includes(GATE_MARK) || text.includes(HEADERS_MARK)) fail('it already contains the dify-sso-kit blocks (use the original Dify template)')
   const servers = text.match(/^[ \t]*server[ \t]*\{/gm) ?? []
   if (servers.length !== 1) fail(`expected exactly one "server {" block, found ${servers.length}`)
   const names = [...text.matchAll(/^([ \t]*)server_name[ \t][^;\n]*;[ \t]*\n/gm)]
@@ -176,13 +227,29 @@ export function insertSsoLocations(template: string, options: InsertOptions): st
     ...(options.gateServiceApi ? [{ prefix: '/v1', replaceAuthorization: false, required: true }] : []),
   ]
   const inserts: { at: number; text: string }[] = []
+  const gateAt = new Map<number, { indent: string; replaceAuthorization: boolean }>()
   for (const g of gated) {
     const loc = findLocation(text, g.prefix)
     if (!loc) {
       if (g.required) fail(`no "location ${g.prefix} {" block`)
       continue
     }
-    inserts.push({ at: loc.at, text: gateLines(loc.indent, g.replaceAuthorization) })
+    gateAt.set(loc.at, { indent: loc.indent, replaceAuthorization: g.replaceAuthorization })
+  }
+  // Identity headers blanked in every location that proxies, gated or not.
+  const blocks = locationBlocks(text)
+  let serverLevel = text
+  const outer = blocks.filter((b) => !blocks.some((o) => o !== b && o.at <= b.at && b.end <= o.end))
+  for (const b of [...outer].sort((x, y) => y.at - x.at)) serverLevel = serverLevel.slice(0, b.at) + serverLevel.slice(b.end)
+  if (/^[ \t]*proxy_set_header[ \t]/m.test(serverLevel)) fail('server-level "proxy_set_header" (location-level identity-header lines would cancel its inheritance)')
+  for (const b of blocks) {
+    const g = gateAt.get(b.at)
+    const proxies = /^[ \t]*proxy_pass[ \t]/m.test(b.body)
+    if (!g && !proxies) continue
+    inserts.push({
+      at: b.at,
+      text: (g ? gateLines(g.indent, g.replaceAuthorization) : '') + (proxies ? headerLines(g?.indent ?? b.indent, g?.replaceAuthorization ? ['x-workspace-id'] : []) : ''),
+    })
   }
   // Published web-app pages: a regex location (checked before the plain prefix `location /`) with
   // the same upstream as `location /`; a browser without a kit session is sent to the SSO login.
@@ -194,6 +261,7 @@ export function insertSsoLocations(template: string, options: InsertOptions): st
     pages = [
       `${ind}location ~ ^/(chat|chatbot|completion|workflow|agent)/ {`,
       gateLines(ind + '  ', false).replace(/error_page 401 = @sso_401;/, 'error_page 401 = @sso_login;').trimEnd(),
+      headerLines(ind + '  ').trimEnd(),
       `${ind}  proxy_pass ${root[2]};`,
       `${ind}  ${proxyInclude}`,
       `${ind}}`,

@@ -29,7 +29,7 @@ import { canonicalisePath } from './canonical-path.js'
 import { clientAddress, headerValue, unmapV4 } from './cidr.js'
 import { gateContextFor } from './context.js'
 import { SERVICE_TOKEN_HEADER, decide, type GateDecision } from './decide.js'
-import { stripIdentityHeaders } from './identity-headers.js'
+import { CLIENT_RESERVED_HEADERS, refusedIdentityHeader, stripIdentityHeaders } from './identity-headers.js'
 import { classifyPath } from './policy.js'
 import { isRefusedRawPath } from './raw-path.js'
 
@@ -146,7 +146,11 @@ export async function proxyRoutes(app: FastifyInstance, opts: { svc: DifyBridgeS
       clientIp: clientAddress(peer, request.headers, svc.trustedProxies),
       serviceToken: headerValue(request.headers[SERVICE_TOKEN_HEADER]),
     }
-    const decision = await decide(gateReq, gateContextFor(app, svc, request, gateReq))
+    // The header rule, as in nginx mode (auth-route.ts): reserved-prefix headers are refused, not only stripped.
+    const refused = refusedIdentityHeader(Object.keys(request.headers), CLIENT_RESERVED_HEADERS)
+    const decision: GateDecision = refused
+      ? { allow: false, status: 400, code: 'identity_header', detail: `reserved identity header from the client (${refused})` }
+      : await decide(gateReq, gateContextFor(app, svc, request, gateReq))
     sso.metrics.gateDecision('proxy', decision.allow, decision.allow ? 'ok' : decision.code)
     if (!decision.allow) {
       if (decision.clearDifyCookies) sso.audit('auth.gate.rejected', { request, reason: decision.code, detail: decision.detail, clientIp: gateReq.clientIp })

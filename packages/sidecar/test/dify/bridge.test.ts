@@ -55,8 +55,8 @@ test('seeding round trip: alice lands in the console with Dify cookies and her m
     assert.equal(b.audits('dify.session.seeded').length, 1)
 
     // Logout ends the kit session and deletes the seeded refresh token in Dify's Redis.
-    const out = await b.app.inject({ method: 'GET', url: '/sso/logout', headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } })
-    assert.equal(out.statusCode, 302)
+    const out = await b.app.inject({ method: 'POST', url: '/sso/logout', headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), origin: 'https://dify.example.com' } })
+    assert.equal(out.statusCode, 303)
     assert.equal(await standin.redis.get(`${standin.prefix}:refresh_token:${refresh}`), null)
     const again = await fetch(`${standin.url}/console/api/refresh-token`, { method: 'POST', headers: { cookie: `refresh_token=${refresh}` } })
     assert.equal(again.status, 401)

@@ -38,7 +38,7 @@ async function signedIn(): Promise<{ jar: Jar; cookie: string; csrf: string; idT
 }
 
 function logout(cookie: string, csrf: string) {
-  return b.app.inject({ method: 'POST', url: '/console/api/logout', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json', 'content-length': '0', accept: 'application/json' } })
+  return b.app.inject({ method: 'POST', url: '/console/api/logout', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json', 'content-length': '0', accept: 'application/json', origin: 'https://dify.example.com' } })
 }
 
 test('console logout posts id_token_hint + client_id to the end-session endpoint, revokes the refresh token, audits idpLogout=ended', async () => {

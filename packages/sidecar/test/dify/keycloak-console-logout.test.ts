@@ -99,7 +99,7 @@ test("stock console logout ends the Keycloak session server-side: the next sign-
   const res = await fetch(`${publicUrl}/console/api/logout`, {
     method: 'POST',
     redirect: 'manual',
-    headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/json', 'x-csrf-token': jar.get('csrf_token')!, accept: 'application/json' },
+    headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/json', 'x-csrf-token': jar.get('csrf_token')!, accept: 'application/json', origin: new URL(publicUrl).origin },
   })
   assert.equal(res.status, 200)
   const body = (await res.json()) as { result: string; redirect_url: string }

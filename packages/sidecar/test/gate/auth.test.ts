@@ -158,7 +158,7 @@ test('GET /console/api/enterprise/sso/oidc/login → {url, state} and the sealed
 test('POST /console/api/logout: Dify logout relayed, kit session ended, seeded token deleted, IdP end-session URL returned', async () => {
   const a = await aliceLogin()
   const cookie = `${kit(a.jar)}; access_token=${a.access}; refresh_token=${a.refresh}; csrf_token=${a.csrf}`
-  const res = await b.app.inject({ method: 'POST', url: '/console/api/logout', headers: { cookie, 'x-csrf-token': a.csrf, accept: 'application/json' } })
+  const res = await b.app.inject({ method: 'POST', url: '/console/api/logout', headers: { cookie, 'x-csrf-token': a.csrf, accept: 'application/json', origin: 'https://dify.example.com' } })
   assert.equal(res.statusCode, 200)
   const body = res.json() as { result: string; redirect_url: string }
   assert.equal(body.result, 'success')
@@ -170,7 +170,7 @@ test('POST /console/api/logout: Dify logout relayed, kit session ended, seeded t
   assert.equal(await standin.redis.get(`${standin.prefix}:refresh_token:${a.refresh}`), null)
   const after = await auth(b.app, 'GET', '/console/api/apps', { cookie: `${kit(a.jar)}; access_token=${a.access}` })
   assert.equal(after.statusCode, 401)
-  const form = await b.app.inject({ method: 'POST', url: '/console/api/logout', headers: { accept: 'text/html' } })
+  const form = await b.app.inject({ method: 'POST', url: '/console/api/logout', headers: { accept: 'text/html', 'sec-fetch-site': 'same-origin' } })
   assert.equal(form.statusCode, 303)
 })
 

@@ -27,7 +27,8 @@ after(async () => {
 test('nginx, web apps gated: a published app page without a kit session redirects to the SSO login', async () => {
   const res = await fetch(`${front}/chat/abc123?lang=en`, { redirect: 'manual' })
   assert.equal(res.status, 302)
-  assert.equal(new URL(res.headers.get('location') ?? '', front).pathname + new URL(res.headers.get('location') ?? '', front).search, '/sso/login?redirect=/chat/abc123')
+  // The target is the percent-encoded raw path from /sso/auth (X-Sso-Login), not nginx's decoded $uri.
+  assert.equal(new URL(res.headers.get('location') ?? '', front).pathname + new URL(res.headers.get('location') ?? '', front).search, '/sso/login?redirect=%2Fchat%2Fabc123')
 })
 
 test('nginx, web apps gated: with a kit session the page and the web-app API pass', async () => {

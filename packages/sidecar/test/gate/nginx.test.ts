@@ -55,10 +55,12 @@ test('web-app gating adds auth_request to /api without replacing Authorization t
   assert.match(pages, /^location ~ \^\/\(chat\|chatbot\|completion\|workflow\|agent\)\/ \{\n\s+# dify-sso-kit: gate\n\s+auth_request \/sso\/auth;/)
   assert.match(pages.slice(0, pages.indexOf('}')), /error_page 401 = @sso_login;[\s\S]*proxy_pass http:\/\/web:3000;/)
   assert.ok(out.indexOf('location ~ ^/(chat') < out.indexOf(END_MARK), 'inside the kit block')
-  assert.match(out, /location @sso_login \{\n\s+return 302 \/sso\/login\?redirect=\$uri;/)
+  // The target comes encoded from /sso/auth (X-Sso-Login), never from nginx's decoded $uri (issue 9, finding 5).
+  assert.match(out, /location @sso_login \{\n[\s\S]*?return 302 \$sso_login;\n\s*\}/)
+  assert.doesNotMatch(out, /\$uri/)
   const apiBlock = out.slice(out.indexOf('location /api {'), out.indexOf('proxy_pass', out.indexOf('location /api {')))
   assert.match(apiBlock, /auth_request \/sso\/auth;/)
-  assert.doesNotMatch(apiBlock, /Authorization/)
+  assert.doesNotMatch(apiBlock, /proxy_set_header Authorization /)
   assert.ok((await checkWithNginx(out)).ok)
 })
 
@@ -67,7 +69,7 @@ test('service-API gating adds auth_request to /v1, keeps the app key and blanks 
   const v1 = out.slice(out.indexOf('location /v1 {'), out.indexOf('proxy_pass', out.indexOf('location /v1 {')))
   assert.match(v1, /auth_request \/sso\/auth;/)
   assert.match(v1, /proxy_set_header X-Sso-Token "";/)
-  assert.doesNotMatch(v1, /Authorization/)
+  assert.doesNotMatch(v1, /proxy_set_header Authorization /)
   assert.ok((await checkWithNginx(out)).ok)
 })
 
@@ -126,7 +128,8 @@ test('deploy: compose override hardens the sidecar, sets Dify’s login flags, m
   assert.ok(tpl.includes('proxy_set_header X-Sso-Gate-Secret "${DIFY_SSO_GATE_AUTH_REQUEST_SECRET}";'), 'nginx sends the gate secret (envsubst at container start)')
   assert.match(o, /nginx:\n    environment:\n      DIFY_SSO_GATE_AUTH_REQUEST_SECRET: /)
   const upstream = read(join(dir, 'sso/nginx/conf.d/dify-sso-upstream.conf'))
-  assert.match(upstream, /upstream dify_sso_sidecar \{\n  server dify-sso:8080;\n  keepalive 32;/)
+  // nginx reaches the sidecar at its fixed gate-network address (see issue-9-client-address.test.ts).
+  assert.match(upstream, /upstream dify_sso_sidecar \{\n  server 172\.31\.255\.251:8080;\n  keepalive 32;/)
   assert.ok((await checkWithNginx(tpl, upstream)).ok)
   // --break-glass keeps dify-api's own password login on (the gate alone closes it).
   const bg = renderDeployment({ difyDockerDir: dir, image: 'x/y:1', breakGlass: true }).files['docker-compose.override.yaml'] as string

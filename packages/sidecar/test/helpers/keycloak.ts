@@ -102,12 +102,12 @@ export class Browser {
     return this.jars.get(host)!;
   }
 
-  async request(url: string, init: { method?: string; body?: URLSearchParams } = {}): Promise<Response> {
+  async request(url: string, init: { method?: string; body?: URLSearchParams; headers?: Record<string, string> } = {}): Promise<Response> {
     const jar = this.jar(url);
     const res = await fetch(url, {
       method: init.method ?? 'GET',
       redirect: 'manual',
-      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), ...(init.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), ...(init.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...init.headers },
       ...(init.body ? { body: init.body } : {}),
     });
     for (const line of res.headers.getSetCookie()) {

@@ -34,7 +34,7 @@ test('a full login/logout/back-channel/bearer cycle never logs tokens, codes, st
   const lt = await op.logoutToken({ sid: 'nope' });
   await a.app.inject({ method: 'POST', url: '/sso/backchannel-logout', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `logout_token=${lt}` });
   secrets.push(lt);
-  await a.app.inject({ method: 'GET', url: '/sso/logout', headers: { cookie: cookieHeader(r.jar) } });
+  await a.app.inject({ method: 'POST', url: '/sso/logout', headers: { cookie: cookieHeader(r.jar), origin: 'https://dify.example.com' } });
 
   const all = a.logs.join('');
   for (const secret of secrets) {

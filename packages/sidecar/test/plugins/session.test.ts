@@ -212,7 +212,7 @@ describe('liveness refresh', () => {
 });
 
 describe('logout', () => {
-  test('GET: server session deleted, cookies cleared, RP-initiated logout with id_token_hint and same-origin post_logout_redirect_uri', async () => {
+  test('POST (same origin): server session deleted, cookies cleared, RP-initiated logout with id_token_hint and same-origin post_logout_redirect_uri', async () => {
     const ended: string[] = [];
     t.app.sso.addSessionEndHook((s, cause) => {
       if (s.sub === 'bye') ended.push(cause);
@@ -222,8 +222,8 @@ describe('logout', () => {
     const session = await check(t.app, { '__Host-dify_sso': id });
     assert.ok(session.ok);
     const idToken = (await t.app.sso.sessions.openTokens(session.session))?.idToken;
-    const res = await t.app.inject({ method: 'GET', url: '/sso/logout?redirect=%2F%2Fevil.com', headers: { cookie: cookieHeader(r.jar) } });
-    assert.equal(res.statusCode, 302);
+    const res = await t.app.inject({ method: 'POST', url: '/sso/logout?redirect=%2F%2Fevil.com', headers: { cookie: cookieHeader(r.jar), origin: 'https://dify.example.com' } });
+    assert.equal(res.statusCode, 303);
     const loc = new URL(res.headers.location as string);
     assert.equal(`${loc.origin}${loc.pathname}`, `${op.issuer}/logout`);
     assert.equal(loc.searchParams.get('id_token_hint'), idToken);
@@ -245,7 +245,7 @@ describe('logout', () => {
       const res = await local.app.inject({
         method: 'POST',
         url: '/sso/logout',
-        headers: { cookie: cookieHeader(r.jar), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { cookie: cookieHeader(r.jar), 'content-type': 'application/x-www-form-urlencoded', origin: 'https://dify.example.com' },
         payload: 'redirect=%2Fsignin%3Fbye%3D1',
       });
       assert.equal(res.statusCode, 303);
@@ -263,7 +263,7 @@ describe('logout', () => {
       const r = await login(local.app, op);
       op.scenario.down = true;
       clock += 6_000;
-      const res = await local.app.inject({ method: 'GET', url: '/sso/logout', headers: { cookie: cookieHeader(r.jar) } });
+      const res = await local.app.inject({ method: 'POST', url: '/sso/logout', headers: { cookie: cookieHeader(r.jar), 'sec-fetch-site': 'same-origin' } });
       assert.equal(res.headers.location, '/signin');
       assert.deepEqual(await check(local.app, { '__Host-dify_sso': r.jar.get('__Host-dify_sso')! }), { ok: false, reason: 'revoked' });
     } finally {
@@ -273,8 +273,8 @@ describe('logout', () => {
   });
 
   test('logout without a session still clears cookies and reaches the IdP', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/sso/logout' });
-    assert.equal(res.statusCode, 302);
+    const res = await t.app.inject({ method: 'POST', url: '/sso/logout', headers: { origin: 'https://dify.example.com' } });
+    assert.equal(res.statusCode, 303);
     assert.ok((res.headers.location as string).startsWith(`${op.issuer}/logout`));
     assert.ok(res.cookies.some((c) => c.name === '__Host-dify_sso' && c.value === ''));
   });
