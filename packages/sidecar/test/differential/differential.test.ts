@@ -78,7 +78,7 @@ async function runCase(c: Case, gate: GateStack): Promise<string[]> {
   const records = upstream.recordsSince(offset)
   for (const rec of records) {
     const from = rec.marker === '2' && r2 ? r2.presented : rec.marker === '1' ? r1.presented : [...new Set([...r1.presented, ...(r2?.presented ?? [])])]
-    problems.push(...violations(rec, from.map((w) => people[w]), { names: gate.difyCookies, filesGated: gate.mode === 'proxy' }))
+    problems.push(...violations(rec, from.map((w) => people[w]), { names: gate.difyCookies, filesGated: gate.mode === 'proxy', ...(gate.mode === 'nginx' ? { ungatedPrefixesPass: ['service', 'files', 'mcp', 'triggers', 'unmatched'] as const } : {}) }))
   }
   const e = c.expect ?? {}
   if (e.refused) {

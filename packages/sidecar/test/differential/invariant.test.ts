@@ -62,3 +62,12 @@ test('the corpus loads, every case renders to bytes, and presented sessions come
   assert.deepEqual(r.presented, ['B'])
   assert.match(r.bytes.toString('latin1'), /^GET \/x HTTP\/1\.1\r\nHost: h:1\r\nCookie: dify_sso=kb; access_token=a\.b\.c\r\nX-Diff-Req: 2\r\n\r\n$/)
 })
+
+test('reserved-prefix headers: refused on gated routes in both modes; on ungated nginx locations only listed names count', () => {
+  const withHeaders = (endpoint: string, headers: string[]) => rec({ endpoint, headers })
+  const nginx = { ...ctx, ungatedPrefixesPass: ['service', 'mcp', 'triggers', 'unmatched'] as const }
+  assert.equal(violations(withHeaders('service.info', ['x-dify-sso-account']), [], nginx).length, 0)
+  assert.equal(violations(withHeaders('service.info', ['x-dify-sso-account']), [], ctx).length, 1, 'proxy mode decides on every route')
+  assert.equal(violations(withHeaders('service.info', ['x-forwarded-user']), [], nginx).length, 1, 'a listed name never passes')
+  assert.equal(violations(withHeaders('service.info', ['x-sso-upstream-authorization']), [], nginx).length, 1, "the kit's own listed names never pass")
+})

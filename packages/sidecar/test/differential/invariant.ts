@@ -11,10 +11,13 @@
  * - A web-app API route (`/api/**`, gated) never executes without a kit session; where the gate
  *   decides on `/files` (reverse-proxy mode), a files route only with a kit session or a signed
  *   URL (as werkzeug read the query).
- * - No header from the sidecar's identity-header list (or with a reserved prefix) reaches the
- *   upstream, in any mode: the list is read from `gate/identity-headers.ts`.
+ * - No header from the sidecar's identity-header list reaches the upstream, in any mode (the list
+ *   is read from `gate/identity-headers.ts`). A header with a reserved prefix (`x-sso-`, …) that is
+ *   not on the list reaches no route the gate decides on; on locations nginx does not gate
+ *   (`ungatedPrefixesPass`) it may pass, as the sidecar README's header rule states (nginx cannot
+ *   blank a prefix, and dify-api reads none of these names).
  */
-import { isIdentityHeader } from '../../src/gate/identity-headers.js'
+import { IDENTITY_HEADERS, isIdentityHeader, normaliseHeaderName } from '../../src/gate/identity-headers.js'
 import type { Person, UpstreamRecord } from './stack.js'
 
 export type RouteClass = 'locked' | 'public' | 'refresh' | 'console' | 'socketio' | 'webapp' | 'service' | 'files' | 'mcp' | 'triggers' | 'unmatched'
@@ -32,6 +35,8 @@ export interface InvariantContext {
   readonly names: { readonly access: string; readonly refresh: string }
   /** Whether the gate decides on `/files` in this mode (reverse proxy: yes; nginx: the location is not gated). */
   readonly filesGated: boolean
+  /** nginx mode: route classes whose location has no `auth_request` (unlisted reserved-prefix headers may pass there). */
+  readonly ungatedPrefixesPass?: readonly RouteClass[]
 }
 
 export function violations(r: UpstreamRecord, presented: readonly Person[], ctx: InvariantContext): string[] {
@@ -51,7 +56,9 @@ export function violations(r: UpstreamRecord, presented: readonly Person[], ctx:
   }
   if (cls === 'webapp' && !r.preflight && presented.length === 0) out.push(`web-app API reached without a kit session: ${where}`)
   if (cls === 'files' && ctx.filesGated && !r.preflight && !r.signedFile && presented.length === 0) out.push(`unsigned file route reached without a kit session: ${where}`)
-  const leaked = r.headers.filter((h) => isIdentityHeader(h))
+  const listed = (h: string) => IDENTITY_HEADERS.includes(normaliseHeaderName(h))
+  const prefixMayPass = (ctx.ungatedPrefixesPass ?? []).includes(cls)
+  const leaked = r.headers.filter((h) => isIdentityHeader(h) && (!prefixMayPass || listed(h)))
   if (leaked.length > 0) out.push(`identity header(s) ${leaked.join(', ')} reached the upstream: ${where}`)
   return out
 }
