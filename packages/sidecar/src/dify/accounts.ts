@@ -4,7 +4,7 @@
  * - A person is `(iss, sub)`; the link to a Dify account id lives in the kit store
  *   (`dify:link:<sha256(iss, sub)>`).
  * - The first login links to an existing member by e-mail only when `email_verified` is true
- *   (security baseline §3 item 7), and only when the address is *linkable* (see
+ *   (OpenID Connect Core §5.7: `email` is not a stable identifier), and only when the address is *linkable* (see
  *   {@link linkableEmail}): printable ASCII exactly as the IdP sent it (so already in NFKC, the
  *   domain in IDNA A-label form), compared case-insensitively in ASCII only. Any other address
  *   is never compared with the members' (a verified non-ASCII address is refused with

@@ -41,7 +41,7 @@ export interface DifyAdminClientOptions {
  * `Authorization: Bearer <ADMIN_API_KEY>` + `X-WORKSPACE-ID` (runs as that workspace's owner;
  * CSRF is skipped for the admin key from 1.11.0). Endpoints: dify
  * `api/controllers/console/workspace/members.py` and `api/controllers/console/auth/activate.py`
- * (dify-auth-contract.md §9.4). Every response's `X-Version` header is checked against the
+ * (docs/dify-contract.md §9.4). Every response's `X-Version` header is checked against the
  * version table.
  *
  * @example

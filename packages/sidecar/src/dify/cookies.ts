@@ -2,7 +2,7 @@
  * Dify's console cookie names and attributes (≥1.10.0 rule; the kit supports ≥1.11.0).
  *
  * Source: dify `api/libs/token.py` (`is_secure`, `_real_cookie_name`, `set_*_to_cookie`) and
- * `api/constants/__init__.py`; summarised in dify-auth-contract.md §3.4–§3.5:
+ * `api/constants/__init__.py`; summarised in docs/dify-contract.md §3.4–§3.5:
  * - `is_secure()` = CONSOLE_WEB_URL **and** CONSOLE_API_URL both start with `https`;
  * - name prefix `__Host-` iff `is_secure()` and COOKIE_DOMAIN is empty;
  * - `Secure` iff `is_secure()`; `Path=/`; `SameSite=Lax`; `Domain` = COOKIE_DOMAIN without a leading dot.
@@ -238,7 +238,7 @@ export function removeCookies(header: string | readonly string[] | undefined, dr
  * The `user_id` claim of a Dify console access token, read **without** verifying the
  * signature (dify-api verifies it with SECRET_KEY, which the sidecar never holds; the gate only
  * compares the claim with the account of a live kit session). Tokens carrying `token_source`
- * (web-app tokens) are not console tokens and yield undefined (dify-auth-contract.md §3.1).
+ * (web-app tokens) are not console tokens and yield undefined (docs/dify-contract.md §3.1).
  */
 export function accessTokenUserId(token: string | undefined): string | undefined {
   if (!token) return undefined

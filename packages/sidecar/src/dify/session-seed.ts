@@ -3,7 +3,7 @@
  * token, isolated here with its version table (`versions.ts`).
  *
  * What Dify does (dify `api/services/account_service.py`, `AccountService.login` /
- * `refresh_token` / `_store_refresh_token`; dify-auth-contract.md §3.2, §13 (b2)):
+ * `refresh_token` / `_store_refresh_token`; docs/dify-contract.md §3.2):
  * - refresh token = `secrets.token_hex(64)` (128 hex characters);
  * - Redis `SETEX refresh_token:<t> <ttl> <account id>` and
  *   `SETEX account_refresh_token:<account id> <ttl> <t>`, TTL = REFRESH_TOKEN_EXPIRE_DAYS;

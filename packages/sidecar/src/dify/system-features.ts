@@ -1,7 +1,7 @@
 /**
  * Adjusts dify-api's `GET /console/api/system-features` answer to the SSO policy.
  *
- * Fields (dify `api/services/feature_service.py` `SystemFeatureModel`; dify-auth-contract.md §5):
+ * Fields (dify `api/services/feature_service.py` `SystemFeatureModel`; docs/dify-contract.md §5):
  * `sso_enforced_for_signin` → true and `sso_enforced_for_signin_protocol` → `oidc` make the stock
  * sign-in page render its SSO button (dify `web/app/signin/normal-form.tsx`,
  * `components/sso-auth.tsx`); the login methods and registration are switched off in the UI.

@@ -5,7 +5,7 @@ import { DifyError } from '../errors.js'
  * keys, cookie names, `/console/api/refresh-token`) is internal to dify-api, so every version
  * the bridge runs against must be listed here and covered by tests.
  *
- * Sources: dify-auth-contract.md §1 (version boundaries), §3.2 (refresh keys), §12.10
+ * Sources: docs/dify-contract.md §1 (version boundaries), §3.2 (refresh keys)
  * (`X-Version` header, dify `api/extensions/ext_app_metrics.py`).
  */
 export interface DifyVersionTraits {

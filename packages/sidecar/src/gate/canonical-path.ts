@@ -1,7 +1,7 @@
 /**
  * Canonical form of a request path, used for every allow/deny match in the gate.
  *
- * Bypass classes this closes (security baseline §1, §3 item 20): query strings and fragments
+ * Bypass classes this closes (RFC 3986 §5.2.4 dot-segments; the path-matching bypasses of RFC 9700 §4.1.3 and oauth2-proxy's skip-auth advisories): query strings and fragments
  * (`?`, `#`, `%23`, `%3F`) taking part in matches, dot-segments, duplicate slashes, backslashes,
  * `;` path parameters, case variants and control characters.
  *

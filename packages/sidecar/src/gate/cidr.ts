@@ -53,7 +53,7 @@ function configError(message: string): TypeError {
  * The client address of a request (the **trust-proxy rule**, README "Security considerations").
  *
  * - The socket peer is the client unless it is in `trusted`; headers from untrusted peers are
- *   never read (security baseline §3 item 19). `X-Real-IP` is never read.
+ *   never read (oauth2-proxy GHSA-7x63-xv5r-3p2x). `X-Real-IP` is never read.
  * - From a trusted peer, `X-Forwarded-For` (all its fields, in order, joined) is walked **from
  *   the right**: each hop was appended by the proxy to its right (nginx appends `$remote_addr`
  *   through `$proxy_add_x_forwarded_for`), so a hop is believed only while everything to its

@@ -185,7 +185,7 @@ export async function decide(req: GateRequest, ctx: GateContext): Promise<GateDe
     return deny(401, 'unauthorized', 'refresh token does not belong to the kit session', { clearDifyCookies: true })
   }
   // Live kit session but no Dify access cookie yet: dify-api answers 401 itself and the console
-  // refreshes (dify-auth-contract.md §6.6). Nothing reaches Dify with someone else's credentials:
+  // refreshes (docs/dify-contract.md §6.6). Nothing reaches Dify with someone else's credentials:
   // Authorization is never forwarded for cookie requests.
   return { allow: true, via: 'session' }
 }

@@ -2,10 +2,10 @@
  * Identity and routing headers a client must never be able to set on a request that reaches
  * dify-api through the kit. Matching is on the normalised name (lower case, `_` → `-`), so
  * `X_Forwarded_User`, `x-forwarded-user` and `X-FORWARDED-USER` are one header
- * (oauth2-proxy GHSA-vjrc-mh2v-45x6; security baseline §3 item 19).
+ * (oauth2-proxy GHSA-vjrc-mh2v-45x6, GHSA-7x63-xv5r-3p2x).
  *
  * `x-workspace-id` is listed because dify-api reads it together with `ADMIN_API_KEY` to pick the
- * workspace an admin-key request runs in (dify-auth-contract.md §4.1); only the gate may set it.
+ * workspace an admin-key request runs in (docs/dify-contract.md §4.1); only the gate may set it.
  */
 export const IDENTITY_HEADERS: readonly string[] = [
   'x-forwarded-user',

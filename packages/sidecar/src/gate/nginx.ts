@@ -18,7 +18,7 @@
  *   sidecar, Dify api, Dify web) from a minimal reproduction of the template's shape.
  *
  * Inserted blocks use only lowercase nginx variables: Dify's nginx entrypoint runs `envsubst`
- * over the template with every environment variable name (dify-deployment.md §2.3).
+ * over the template with every environment variable name (docs/dify-contract.md §D2.3).
  *
  * @module
  */

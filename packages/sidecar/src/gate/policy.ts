@@ -1,6 +1,6 @@
 /**
  * Path tables of the gate. Every match is made on the canonical path (`canonical-path.ts`).
- * Paths and behaviours: dify-auth-contract.md §2 (console auth endpoints), §5
+ * Paths and behaviours: docs/dify-contract.md §2 (console auth endpoints), §5
  * (system-features), §8 (social OAuth), §11 (URL prefixes); dify
  * `api/controllers/console/auth/*.py`, `api/controllers/console/setup.py`.
  */
@@ -86,7 +86,7 @@ export const PUBLIC_CONSOLE_ROUTES: readonly RouteRule[] = [
 /** Refresh endpoint: passes without an access cookie only with a live kit session owning the refresh token. */
 export const REFRESH_ROUTE: RouteRule = rule(['POST'], '/console/api/refresh-token')
 
-/** Published web-app pages (dify `web/app/(shareLayout)/`; `/agent` on main; dify-auth-contract.md §10). */
+/** Published web-app pages (dify `web/app/(shareLayout)/`; `/agent` on main; docs/dify-contract.md §10). */
 export const WEBAPP_PAGE_PREFIXES: readonly string[] = ['/chat', '/chatbot', '/completion', '/workflow', '/agent']
 
 export type PathClass =

@@ -3,7 +3,7 @@
  * itself, after the same gate decision as `/sso/auth`.
  *
  * Follows the semantics of Dify's own nginx `proxy.conf` (dify `docker/nginx/proxy.conf.template`;
- * dify-deployment.md §2.2): no buffering (SSE chunks leave as they arrive), HTTP/1.1, long read
+ * docs/dify-contract.md §D2.2): no buffering (SSE chunks leave as they arrive), HTTP/1.1, long read
  * timeouts (`gate.proxyTimeoutSeconds`), request bodies streamed (`gate.bodyLimitMegabytes`,
  * 100 MB by default), websocket upgrades on `/socket.io/` piped through once upstream answered
  * `101 Switching Protocols` (any other answer is relayed and both connections are closed; an

@@ -84,7 +84,7 @@ function leaked(raw: string[], own: string[] = []): string[] {
   return names.filter((n) => IDENTITY_HEADERS.includes(n) && !own.includes(n))
 }
 
-/** Our own reproduction of the shape of Dify's server block (dify-deployment.md §2.1), every upstream the recorder. */
+/** Our own reproduction of the shape of Dify's server block (docs/dify-contract.md §11), every upstream the recorder. */
 function difyShapedServer(listen: string, up: string): string {
   const loc = (path: string, extra = '') => `    location ${path} {\n      proxy_pass http://${up};\n${extra}      include proxy.conf;\n    }\n`
   return [
