@@ -84,9 +84,14 @@ function npmPackage(spec: string, dir: string, name: string): string {
   return target;
 }
 
-/** Imports a tar stream of the given folders (later ones win) as an image. */
-async function importTree(engine: Engine, dirs: string[], ref: string, changes: string[]): Promise<void> {
-  const tarArgs = ['-c', '--numeric-owner', ...dirs.flatMap((d) => ['-C', d, '.'])];
+/**
+ * Imports a tar stream as an image: each part is a folder and the members to take from it (all
+ * when absent). A path may appear once only (podman refuses duplicates), so later parts name
+ * just what they add.
+ */
+async function importTree(engine: Engine, parts: Array<{ dir: string; members?: string[] }>, ref: string, changes: string[]): Promise<void> {
+  const dirs = parts.map((p) => p.dir);
+  const tarArgs = ['-c', '--numeric-owner', ...parts.flatMap((p) => ['-C', p.dir, ...(p.members ?? ['.'])])];
   const tar = spawn('tar', tarArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
   const tarDone = new Promise<number>((resolve) => tar.once('close', (c) => resolve(c ?? 1)));
   await engineOk(engine, ['import', ...changes.flatMap((c) => ['--change', c]), '-', ref], { input: tar.stdout! });
@@ -163,7 +168,7 @@ export async function ensureBaseImages(engine: Engine, log: (m: string) => void,
   symlinkSync('../lib/node_modules/npm/bin/npx-cli.js', join(buildExtra, 'usr/local/bin/npx'));
   const label = `LABEL ${INPUTS_LABEL}=${key}`;
   log(`base images: importing ${NODE_BUILD_IMAGE}`);
-  await importTree(engine, [rootfs, buildExtra], NODE_BUILD_IMAGE, [label, 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/bash"]']);
+  await importTree(engine, [{ dir: rootfs }, { dir: buildExtra, members: ['./usr/local/bin/node', './usr/local/bin/npm', './usr/local/bin/npx', './usr/local/lib/node_modules'] }], NODE_BUILD_IMAGE, [label, 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/bash"]']);
 
   // 4. Runtime base: only files, no shell, no package manager.
   const tree = join(work, 'runtime');
@@ -192,7 +197,7 @@ export async function ensureBaseImages(engine: Engine, log: (m: string) => void,
   chownSync(join(tree, 'home/nonroot'), uid, uid);
   chmodSync(join(tree, 'home/nonroot'), 0o700);
   log(`base images: importing ${NODE_RUNTIME_IMAGE}`);
-  await importTree(engine, [tree], NODE_RUNTIME_IMAGE, [
+  await importTree(engine, [{ dir: tree }], NODE_RUNTIME_IMAGE, [
     label,
     'ENV PATH=/usr/local/bin',
     'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt',
@@ -253,7 +258,9 @@ export interface SidecarBuildOptions {
 export function sidecarBuildArgs(engine: Engine, o: Omit<SidecarBuildOptions, 'log'>, env: NodeJS.ProcessEnv = process.env): string[] {
   const argv = ['build', '-f', 'images/sidecar/Containerfile', '-t', o.tag ?? SIDECAR_IMAGE];
   // podman: Docker's image format keeps HEALTHCHECK; host network for npm (no CNI setup needed).
-  if (engine === 'podman') argv.push('--format', 'docker', '--network', 'host', '--pull=never');
+  // --layers=false: one commit per stage instead of one per instruction (vfs copies the whole
+  // tree at every commit).
+  if (engine === 'podman') argv.push('--format', 'docker', '--network', 'host', '--pull=never', '--layers=false');
   if (o.noCache) argv.push('--no-cache');
   const buildArgs: Record<string, string> = {
     VERSION: SIDECAR_VERSION,

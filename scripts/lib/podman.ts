@@ -60,7 +60,7 @@ export const podmanDir = (env: NodeJS.ProcessEnv = process.env): string => join(
 /** Hard limit of a resource of this process (`ulimit -H…`), or undefined when unlimited. */
 function hardLimit(flag: 'n' | 'u'): number | undefined {
   try {
-    const out = execFileSync('sh', ['-c', `ulimit -H${flag}`], { encoding: 'utf8' }).trim();
+    const out = execFileSync('bash', ['-c', `ulimit -H${flag}`], { encoding: 'utf8' }).trim();
     return out === 'unlimited' ? undefined : Number(out);
   } catch {
     return undefined;
