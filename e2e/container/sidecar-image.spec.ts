@@ -91,7 +91,8 @@ test.describe('the containerised sidecar', () => {
   test('carries the OCI labels and a CycloneDX SBOM of exactly its production dependencies', async () => {
     const r = await runEngine(engine, ['image', 'inspect', SIDECAR_IMAGE]);
     expect(r.code, r.stderr).toBe(0);
-    const [img] = JSON.parse(r.stdout) as Array<{ Config: { User: string; Labels: Record<string, string>; Healthcheck?: { Test: string[] } } }>;
+    // podman reports the Docker-format healthcheck next to the OCI config, docker inside it.
+    const [img] = JSON.parse(r.stdout) as Array<{ Config: { User: string; Labels: Record<string, string>; Healthcheck?: { Test: string[] } }; Healthcheck?: { Test: string[] } }>;
     const labels = img!.Config.Labels;
     expect(labels['org.opencontainers.image.version']).toBe(SIDECAR_VERSION);
     expect(labels['org.opencontainers.image.licenses']).toBe('Apache-2.0');
@@ -99,7 +100,7 @@ test.describe('the containerised sidecar', () => {
     expect(labels['org.opencontainers.image.created']).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(labels['org.opencontainers.image.base.name']).toBeTruthy();
     expect(img!.Config.User).toBe(`${uid}:${uid}`);
-    expect(img!.Config.Healthcheck?.Test?.[0]).toBe('CMD');
+    expect(img!.Config.Healthcheck?.Test ?? img!.Healthcheck?.Test).toEqual(['CMD', 'node', '/app/healthcheck.mjs']);
 
     const sbom = await nodeInside(`process.stdout.write(require('fs').readFileSync(${JSON.stringify(SIDECAR_IMAGE_SBOM_PATH)},'utf8'))`);
     expect(sbom.code, sbom.stderr).toBe(0);

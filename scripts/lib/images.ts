@@ -311,13 +311,13 @@ export async function saveImage(engine: Engine, ref: string, file: string): Prom
 /** Image facts from `inspect`: size in bytes, user, labels, healthcheck. */
 export async function inspectImage(engine: Engine, ref: string): Promise<{ size: number; user: string; labels: Record<string, string>; healthcheck: string[] | undefined; entrypoint: string[] }> {
   const out = await engineOk(engine, ['image', 'inspect', ref]);
-  const [img] = JSON.parse(out) as Array<{ Size: number; Config: { User?: string; Labels?: Record<string, string> | null; Healthcheck?: { Test?: string[] }; Entrypoint?: string[] } }>;
+  const [img] = JSON.parse(out) as Array<{ Size: number; Healthcheck?: { Test?: string[] }; Config: { User?: string; Labels?: Record<string, string> | null; Healthcheck?: { Test?: string[] }; Entrypoint?: string[] } }>;
   if (!img) throw new EnvError('ERR_ENV_START_FAILED', `no image ${ref}`, 'build it first');
   return {
     size: img.Size,
     user: img.Config.User ?? '',
     labels: img.Config.Labels ?? {},
-    healthcheck: img.Config.Healthcheck?.Test,
+    healthcheck: img.Config.Healthcheck?.Test ?? img.Healthcheck?.Test,
     entrypoint: img.Config.Entrypoint ?? [],
   };
 }

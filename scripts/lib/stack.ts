@@ -257,8 +257,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 /** Stops the daemons a stack started (names from `StackInfo.started`), newest first. */
 export async function stopStackDaemons(names: readonly string[]): Promise<void> {
   for (const name of [...names].reverse()) {
-    await stopDaemon(name);
+    // A containerised sidecar: stop the container through the engine first (the `run` client
+    // then exits by itself), rather than signalling the client and waiting for its clean-up.
     await removeSidecarContainer(name);
+    await stopDaemon(name);
   }
 }
 
@@ -431,7 +433,7 @@ export async function removeSidecarContainer(name: string): Promise<void> {
   const marker = containerMarker(name);
   if (!existsSync(marker)) return;
   const engine = readFileSync(marker, 'utf8').trim() as Engine;
-  await runEngine(engine, ['rm', '-f', '--time', '0', sidecarContainerName(name)]);
+  await runEngine(engine, ['rm', '-f', '--time', '3', sidecarContainerName(name)]);
   rmSync(marker, { force: true });
   rmSync(join(runDir(), `${name}.env`), { force: true });
 }
@@ -463,8 +465,8 @@ async function startSidecarContainer(o: SidecarOptions): Promise<Service> {
     logFile: inner.logFile,
     exited: inner.exited,
     async stop() {
-      await inner.stop();
       await removeSidecarContainer(o.name);
+      await inner.stop();
     },
   };
   await waitUntil(`sidecar container ${image} (127.0.0.1:${o.port}/sso/health/ready)`, () => httpOk(`http://${HOST}:${o.port}/sso/health/ready`), {
