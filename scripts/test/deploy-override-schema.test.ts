@@ -51,7 +51,7 @@ test('dify-sso deploy: the override validates against the Compose Specification 
   const check = validator();
   const dir = dockerDir();
   try {
-    for (const opts of [{}, { gateServiceApi: true, breakGlass: true, sidecarPort: 9000 }]) {
+    for (const opts of [{}, { breakGlass: true, sidecarPort: 9000 }]) {
       const { files } = renderDeployment({ difyDockerDir: dir, image: SIDECAR_IMAGE, ...opts });
       const doc = parse(files['docker-compose.override.yaml']!) as unknown;
       assert.deepEqual(check(doc), [], JSON.stringify(opts));
