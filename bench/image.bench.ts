@@ -38,13 +38,15 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 
-async function untilReady(port: number, child: ChildProcess, timeoutMs = 60_000): Promise<number> {
+async function untilReady(port: number, child: ChildProcess, timeoutMs = 120_000): Promise<number> {
   const t0 = performance.now()
   let exited = false
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
   child.once('exit', () => (exited = true))
   while (performance.now() - t0 < timeoutMs) {
     if (await httpOk(`http://127.0.0.1:${port}/sso/health/ready`, 1000)) return performance.now() - t0
-    if (exited) throw new Error('the sidecar exited before it was ready')
+    if (exited) throw new Error(`the sidecar exited before it was ready:\n${stderr.trim().split('\n').slice(-5).join('\n')}`)
     await delay(20)
   }
   throw new Error(`not ready within ${timeoutMs / 1000} s`)
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
     const name = `bench-sidecar-${port}`
     const envFile = join(runDir(), `${name}.env`)
     writeFileSync(envFile, Object.entries(envFor(port)).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 })
-    const child = spawn(engine, [...engineArgs(engine), ...sidecarContainerArgs(engine, { name, envFile, image: SIDECAR_IMAGE })], { env: engineEnv(engine), stdio: 'ignore' })
+    const child = spawn(engine, [...engineArgs(engine), ...sidecarContainerArgs(engine, { name, envFile, image: SIDECAR_IMAGE })], { env: engineEnv(engine), stdio: ['ignore', 'ignore', 'pipe'] })
     try {
       container.push(await untilReady(port, child))
       if (i === 0 || i === runs - 1) {
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
     }
     // Baseline: the same compiled server as a plain process on this host.
     const p2 = await freePort()
-    const proc = spawn(process.execPath, [join(repoRoot, 'packages/sidecar/dist/server.js')], { env: { ...process.env, ...envFor(p2) }, stdio: 'ignore' })
+    const proc = spawn(process.execPath, [join(repoRoot, 'packages/sidecar/dist/server.js')], { env: { ...process.env, ...envFor(p2) }, stdio: ['ignore', 'ignore', 'pipe'] })
     try {
       processStart.push(await untilReady(p2, proc))
     } finally {
