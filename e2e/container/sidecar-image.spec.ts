@@ -27,6 +27,8 @@ interface ContainerInspect {
 }
 
 test.describe('the containerised sidecar', () => {
+  // Every check execs the engine a few times; on a loaded 2-core machine each exec takes seconds.
+  test.describe.configure({ timeout: 180_000 });
   test('runs as the image user, read-only, with every capability dropped and no privilege gain (inspect)', async () => {
     const r = await runEngine(engine, ['container', 'inspect', container]);
     expect(r.code, r.stderr).toBe(0);

@@ -13,7 +13,7 @@
  * by the returned handle (foreground mode: `stop()`).
  */
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -433,7 +433,10 @@ export async function removeSidecarContainer(name: string): Promise<void> {
   const marker = containerMarker(name);
   if (!existsSync(marker)) return;
   const engine = readFileSync(marker, 'utf8').trim() as Engine;
-  await runEngine(engine, ['rm', '-f', '--time', '3', sidecarContainerName(name)]);
+  // Stopping ends the sidecar and frees its port; removing (with vfs: deleting a copy of the
+  // image) runs on in the background, and the next start removes a leftover of the same name.
+  await runEngine(engine, ['stop', '--time', '3', sidecarContainerName(name)]);
+  spawn(engine, [...engineArgs(engine), 'rm', '-f', '--time', '0', sidecarContainerName(name)], { env: engineEnv(engine), stdio: 'ignore', detached: true }).unref();
   rmSync(marker, { force: true });
   rmSync(join(runDir(), `${name}.env`), { force: true });
 }
@@ -443,6 +446,7 @@ async function startSidecarContainer(o: SidecarOptions): Promise<Service> {
   const image = process.env.DIFY_SSO_E2E_SIDECAR_IMAGE ?? SIDECAR_IMAGE;
   mkdirSync(runDir(), { recursive: true });
   await removeSidecarContainer(o.name);
+  await runEngine(engine, ['rm', '-f', '--time', '0', sidecarContainerName(o.name)]);
   const envFile = join(runDir(), `${o.name}.env`);
   writeFileSync(
     envFile,
