@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../lib/paths.js';
 
 /** Every package that is published (its `private` is false). */
-const PUBLISHED = ['console-plugin', 'codemods', 'sidecar'] as const;
+const PUBLISHED = ['console-plugin', 'codemods', 'sidecar', 'cli'] as const;
 
 function sh(cmd: string, args: string[], cwd: string): SpawnSyncReturns<string> {
   // A clean environment: nothing of the repository's loader (tsx) leaks into the installed bins.
@@ -70,21 +70,27 @@ test('npm pack tarballs install into an empty folder and run with plain node', a
         "const s = await import('@dify-sso-kit/sidecar');",
         "const c = await import('@dify-sso-kit/codemods');",
         "const p = await import('@dify-sso-kit/console-plugin');",
-        "console.log(typeof s.buildApp, typeof c.planPatch, typeof p.messageForCode, import.meta.resolve('@dify-sso-kit/sidecar'))",
+        "const k = await import('@dify-sso-kit/cli');",
+        "console.log(typeof s.buildApp, typeof c.planPatch, typeof p.messageForCode, typeof k.main, import.meta.resolve('@dify-sso-kit/sidecar'))",
       ].join('\n')], app),
       'import the packages',
     );
-    assert.match(out, /^function function function file:.*\/node_modules\/@dify-sso-kit\/sidecar\/dist\/index\.js$/m);
+    assert.match(out, /^function function function function file:.*\/node_modules\/@dify-sso-kit\/sidecar\/dist\/index\.js$/m);
   });
 
-  await t.test('dify-sso-patch --help and a patch of a checkout from the installed tarball', () => {
-    assert.match(ok(sh(bin('dify-sso-patch'), ['--help'], app), 'dify-sso-patch --help'), /Usage: dify-sso patch <dify-checkout>/);
+  await t.test('dify-sso --help, dify-sso patch --help, and a patch of a checkout from the installed tarballs', () => {
+    assert.match(ok(sh(bin('dify-sso'), ['--help'], app), 'dify-sso --help'), /^Usage: dify-sso <command>[\s\S]*\n {2}patch +\S[\s\S]*\n {2}doctor +\S/);
+    assert.match(ok(sh(bin('dify-sso'), ['patch', '--help'], app), 'dify-sso patch --help'), /^Usage: dify-sso patch <dify-checkout>/);
     // The console plugin files come from the installed console-plugin package.
     const checkout = join(work, 'dify');
     cpSync(join(repoRoot, 'packages/codemods/test/__fixtures__/stock/1.16'), checkout, { recursive: true });
-    const out = ok(sh(bin('dify-sso-patch'), [checkout, '--dry'], app), 'dify-sso-patch --dry');
+    const out = ok(sh(bin('dify-sso'), ['patch', checkout, '--dry'], app), 'dify-sso patch --dry');
     assert.match(out, /would change \d+ file\(s\)/);
     assert.match(out, /A web\/\S*sso-sign-in-button\.tsx/);
+    // The deprecated alias still works, and says so.
+    const alias = sh(bin('dify-sso-patch'), ['--help'], app);
+    assert.match(ok(alias, 'dify-sso-patch --help'), /^Usage: dify-sso patch <dify-checkout>/);
+    assert.match(alias.stderr, /dify-sso-patch: deprecated: use `dify-sso patch`/);
   });
 
   await t.test('dify-sso deploy writes the override into a fixture docker dir', () => {
@@ -92,6 +98,7 @@ test('npm pack tarballs install into an empty folder and run with plain node', a
     cpSync(join(repoRoot, 'packages/sidecar/test/gate/__fixtures__/dify-1.16/docker'), docker, { recursive: true });
     const r = sh(bin('dify-sso'), ['deploy', '--dify-docker', docker], app);
     ok(r, 'dify-sso deploy');
+    assert.match(r.stderr, /^dify-sso deploy: wrote docker-compose\.override\.yaml/);
     assert.match(readFileSync(join(docker, 'docker-compose.override.yaml'), 'utf8'), /dify-sso/);
     assert.ok(existsSync(join(docker, 'sso/nginx/conf.d/default.conf.template')));
   });
@@ -127,4 +134,21 @@ test('npm pack tarballs install into an empty folder and run with plain node', a
     child.kill('SIGTERM');
     assert.equal(await exited, 0, 'SIGTERM stops the sidecar cleanly');
   });
+});
+
+test('in the workspace, the tsconfig paths (TypeScript sources for tsx and tsc) mirror the package exports (dist)', () => {
+  const paths = (JSON.parse(readFileSync(join(repoRoot, 'tsconfig.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
+  const expected: Record<string, string[]> = {};
+  for (const p of PUBLISHED) {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'packages', p, 'package.json'), 'utf8')) as { name: string; exports: Record<string, string | { default: string }> };
+    for (const [sub, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string') continue; // ./package.json
+      const src = target.default.replace(/^\.\/dist\//, `./packages/${p}/src/`).replace(/\.js$/, '.ts');
+      expected[`${pkg.name}${sub.slice(1)}`] = [src];
+      assert.ok(existsSync(join(repoRoot, src)), `${src} exists`);
+    }
+  }
+  // A package only other packages' tests import needs no entry; every entry must match an export.
+  for (const [spec, target] of Object.entries(paths)) assert.deepEqual(target, expected[spec], spec);
+  for (const spec of ['@dify-sso-kit/sidecar/cli', '@dify-sso-kit/sidecar/versions', '@dify-sso-kit/codemods/cli']) assert.ok(paths[spec], spec);
 });
