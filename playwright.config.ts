@@ -7,6 +7,8 @@ import { findChromium, chromiumArgs } from './scripts/lib/chromium.js';
  * Browser: Debian's Chromium through `executablePath` (no browser download).
  */
 const ci = !!process.env.CI;
+// DIFY_SSO_E2E_SIDECAR=container: the stack runs the sidecar image; e2e/container checks that container.
+const containerSidecar = process.env.DIFY_SSO_E2E_SIDECAR === 'container';
 
 export default defineConfig({
   testDir: './e2e',
@@ -31,5 +33,6 @@ export default defineConfig({
     { name: 'stack-teardown', testMatch: /setup\/stack\.teardown\.ts/ },
     { name: 'smoke', testMatch: /smoke\/.*\.spec\.ts/, dependencies: ['setup'] },
     { name: 'chromium', testMatch: /specs\/.*\.spec\.ts/, dependencies: ['stack', 'smoke'] },
+    ...(containerSidecar ? [{ name: 'sidecar-image', testMatch: /container\/.*\.spec\.ts/, dependencies: ['stack'] }] : []),
   ],
 });

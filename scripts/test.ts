@@ -1,9 +1,12 @@
 /**
  * npm test: provisions what is missing, type-checks, builds the packages (dist/), runs the
  * drift checks, the unit and integration tests (node:test, with a real Redis and a real Keycloak) and the Playwright
- * e2e suite (Debian's Chromium), then prints one closing line: `N passed, N failed`.
+ * e2e suite (Debian's Chromium), then builds the sidecar image (podman or docker, local Debian +
+ * Node 22 bases) and runs the sign-in, gate, back-channel and logout scenarios again against the
+ * containerised sidecar; prints one closing line: `N passed, N failed`.
  *
- * Options: --unit (skip e2e), --e2e (skip unit), any further arguments go to Playwright.
+ * Options: --unit (skip e2e and images), --e2e (skip unit), --no-images (skip the image stages),
+ * any further arguments go to Playwright.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +17,7 @@ import { daemonPid, formatError, say, stopAll } from './lib/proc.js';
 import { redisPing, startRedis } from './lib/redis.js';
 import { keycloakReady, startKeycloak } from './lib/keycloak.js';
 import { ports, urls } from './lib/ports.js';
+import { detectEngine } from './lib/podman.js';
 
 interface Stage {
   name: string;
@@ -27,7 +31,8 @@ interface Stage {
 const args = process.argv.slice(2);
 const onlyUnit = args.includes('--unit');
 const onlyE2e = args.includes('--e2e');
-const playwrightArgs = args.filter((a) => a !== '--unit' && a !== '--e2e');
+const noImages = args.includes('--no-images');
+const playwrightArgs = args.filter((a) => a !== '--unit' && a !== '--e2e' && a !== '--no-images');
 const stages: Stage[] = [];
 const reportDir = join(cacheDir(), 'test-reports');
 mkdirSync(reportDir, { recursive: true });
@@ -68,6 +73,19 @@ interface PwStats {
   unexpected: number;
   flaky: number;
   skipped: number;
+}
+
+/** Specs run again against the containerised sidecar: sign-in, local login closed (gate), logout, back-channel logout, redirect and tampering (gate). */
+const CONTAINER_SPECS = ['e2e/specs/01-sign-in', 'e2e/specs/03-local-login-closed', 'e2e/specs/04-logout', 'e2e/specs/05-backchannel-logout', 'e2e/specs/07-redirect-and-tampering', 'e2e/container/'];
+
+async function playwright(report: string, argv: string[], env: NodeJS.ProcessEnv): Promise<Omit<Stage, 'name' | 'seconds'>> {
+  const json = join(reportDir, report);
+  rmSync(json, { force: true });
+  const code = await run('npx', ['playwright', 'test', '--reporter=list,json', ...argv], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: json });
+  let stats: PwStats = { expected: 0, unexpected: 0, flaky: 0, skipped: 0 };
+  if (existsSync(json)) stats = (JSON.parse(readFileSync(json, 'utf8')) as { stats: PwStats }).stats;
+  const failed = stats.unexpected + (code !== 0 && stats.unexpected === 0 ? 1 : 0);
+  return { passed: stats.expected + stats.flaky, failed, skipped: stats.skipped, ok: code === 0 };
 }
 
 async function main(): Promise<number> {
@@ -130,18 +148,17 @@ async function main(): Promise<number> {
       });
     }
     if (!onlyUnit) {
-      await stage('e2e (Playwright, Chromium)', async () => {
-        const json = join(reportDir, 'playwright.json');
-        rmSync(json, { force: true });
-        const code = await run('npx', ['playwright', 'test', '--reporter=list,json', ...playwrightArgs], {
-          ...testEnv,
-          PLAYWRIGHT_JSON_OUTPUT_NAME: json,
-        });
-        let stats: PwStats = { expected: 0, unexpected: 0, flaky: 0, skipped: 0 };
-        if (existsSync(json)) stats = (JSON.parse(readFileSync(json, 'utf8')) as { stats: PwStats }).stats;
-        const failed = stats.unexpected + (code !== 0 && stats.unexpected === 0 ? 1 : 0);
-        return { passed: stats.expected + stats.flaky, failed, skipped: stats.skipped, ok: code === 0 };
-      });
+      await stage('e2e (Playwright, Chromium)', () => playwright('playwright.json', playwrightArgs, testEnv));
+    }
+    if (!onlyUnit && !noImages) {
+      // The sidecar image, built from the same Containerfile users build, on local bases.
+      const engine = detectEngine();
+      const image = await check(`sidecar image (${engine} build, local Debian + Node 22 bases)`, 'node', ['--import', 'tsx', 'scripts/images.ts', 'sidecar', '--engine', engine]);
+      if (image.ok) {
+        await stage(`e2e against the sidecar image (${engine})`, () =>
+          playwright('playwright-container.json', [...CONTAINER_SPECS, '--project=chromium', '--project=sidecar-image'], { ...testEnv, DIFY_SSO_E2E_SIDECAR: 'container' }),
+        );
+      }
     }
   } finally {
     await Promise.all(startedHere.map((s) => s()));

@@ -13,8 +13,8 @@
  * by the returned handle (foreground mode: `stop()`).
  */
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot, runDir } from './paths.js';
@@ -23,6 +23,8 @@ import { redisPing, startRedis } from './redis.js';
 import { findJdk, keycloakHome, keycloakReady, startKeycloak } from './keycloak.js';
 import { HOST, ports, urls } from './ports.js';
 import { renderLocalNginxConf } from '../../packages/sidecar/src/gate/nginx.js';
+import { SIDECAR_IMAGE, SIDECAR_IMAGE_UID } from '../../packages/sidecar/src/image.js';
+import { detectEngine, engineArgs, engineEnv, runEngine, type Engine } from './podman.js';
 
 export type IdpChoice = 'keycloak' | 'embedded' | 'auto';
 export type IdpKind = 'keycloak' | 'embedded';
@@ -263,7 +265,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
 /** Stops the daemons a stack started (names from `StackInfo.started`), newest first. */
 export async function stopStackDaemons(names: readonly string[]): Promise<void> {
-  for (const name of [...names].reverse()) await stopDaemon(name);
+  for (const name of [...names].reverse()) {
+    // A containerised sidecar: stop the container through the engine first (the `run` client
+    // then exits by itself), rather than signalling the client and waiting for its clean-up.
+    await removeSidecarContainer(name);
+    await stopDaemon(name);
+  }
 }
 
 /** Whether a daemon of that name (pid file) is alive. */
@@ -382,7 +389,110 @@ export function sidecarEnv(o: SidecarOptions): Record<string, string> {
 /** The sidecar's entry point; DIFY_SSO_SIDECAR_ENTRY runs another build of it (e.g. a bundled one). */
 const sidecarEntry = (): string => process.env.DIFY_SSO_SIDECAR_ENTRY ?? join(repoRoot, 'packages', 'sidecar', 'src', 'server.ts');
 
+/**
+ * How the stack runs the sidecar: `process` (default: node + tsx on the sources) or `container`
+ * (`DIFY_SSO_E2E_SIDECAR=container`: the image this repository builds, `DIFY_SSO_E2E_SIDECAR_IMAGE`
+ * or `dify-sso-kit/sidecar:<version>`, run hardened as in a deployment; see `sidecarContainerArgs`).
+ */
+export type SidecarRunMode = 'process' | 'container';
+
+export function sidecarRunMode(env: NodeJS.ProcessEnv = process.env): SidecarRunMode {
+  const v = env.DIFY_SSO_E2E_SIDECAR ?? 'process';
+  if (v !== 'process' && v !== 'container') {
+    throw new EnvError('ERR_ENV_START_FAILED', `DIFY_SSO_E2E_SIDECAR must be process or container, got ${JSON.stringify(v)}`, 'unset it or set it to container');
+  }
+  return v;
+}
+
+/** Name of the container that runs the sidecar service `name`. */
+export const sidecarContainerName = (name: string): string => `dify-sso-kit-e2e-${name}`;
+
+/**
+ * `run` arguments of the containerised sidecar: read-only root filesystem (and with podman no
+ * implicit tmpfs either: the image writes nothing), the image's non-root uid, every capability
+ * dropped, no privilege gain, host network (it listens on loopback like the process it replaces).
+ * The environment comes from a file (mode 600), so no secret shows in a process list.
+ */
+export function sidecarContainerArgs(engine: Engine, o: { name: string; envFile: string; image: string }): string[] {
+  return [
+    'run',
+    '--rm',
+    '--name',
+    sidecarContainerName(o.name),
+    '--read-only',
+    ...(engine === 'podman' ? ['--read-only-tmpfs=false'] : []),
+    '--user',
+    `${SIDECAR_IMAGE_UID}:${SIDECAR_IMAGE_UID}`,
+    '--cap-drop',
+    'all',
+    '--security-opt',
+    'no-new-privileges',
+    '--network',
+    'host',
+    '--env-file',
+    o.envFile,
+    o.image,
+  ];
+}
+
+function containerMarker(name: string): string {
+  return join(runDir(), `${name}.container`);
+}
+
+/** Removes the container of a sidecar started in container mode (no-op otherwise). */
+export async function removeSidecarContainer(name: string): Promise<void> {
+  const marker = containerMarker(name);
+  if (!existsSync(marker)) return;
+  const engine = readFileSync(marker, 'utf8').trim() as Engine;
+  // Stopping ends the sidecar and frees its port; removing (with vfs: deleting a copy of the
+  // image) runs on in the background, and the next start removes a leftover of the same name.
+  await runEngine(engine, ['stop', '--time', '3', sidecarContainerName(name)]);
+  spawn(engine, [...engineArgs(engine), 'rm', '-f', '--time', '0', sidecarContainerName(name)], { env: engineEnv(engine), stdio: 'ignore', detached: true }).unref();
+  rmSync(marker, { force: true });
+  rmSync(join(runDir(), `${name}.env`), { force: true });
+}
+
+async function startSidecarContainer(o: SidecarOptions): Promise<Service> {
+  const engine = detectEngine();
+  const image = process.env.DIFY_SSO_E2E_SIDECAR_IMAGE ?? SIDECAR_IMAGE;
+  mkdirSync(runDir(), { recursive: true });
+  await removeSidecarContainer(o.name);
+  await runEngine(engine, ['rm', '-f', '--time', '0', sidecarContainerName(o.name)]);
+  const envFile = join(runDir(), `${o.name}.env`);
+  writeFileSync(
+    envFile,
+    Object.entries(sidecarEnv(o))
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
+  writeFileSync(containerMarker(o.name), `${engine}\n`);
+  const inner = startService({
+    name: o.name,
+    command: engine,
+    args: [...engineArgs(engine), ...sidecarContainerArgs(engine, { name: o.name, envFile, image })],
+    env: engineEnv(engine),
+    daemon: o.daemon,
+  });
+  const service: Service = {
+    name: inner.name,
+    pid: inner.pid,
+    logFile: inner.logFile,
+    exited: inner.exited,
+    async stop() {
+      await removeSidecarContainer(o.name);
+      await inner.stop();
+    },
+  };
+  await waitUntil(`sidecar container ${image} (127.0.0.1:${o.port}/sso/health/ready)`, () => httpOk(`http://${HOST}:${o.port}/sso/health/ready`), {
+    timeoutMs: 60_000,
+    service,
+  });
+  return service;
+}
+
 export async function startSidecar(o: SidecarOptions): Promise<Service> {
+  if (sidecarRunMode() === 'container') return startSidecarContainer(o);
   const service = startService({ name: o.name, command: process.execPath, args: [...tsx, sidecarEntry()], cwd: repoRoot, env: sidecarEnv(o), daemon: o.daemon });
   await waitUntil(`sidecar (127.0.0.1:${o.port}/sso/health/ready)`, () => httpOk(`http://${HOST}:${o.port}/sso/health/ready`), {
     timeoutMs: 60_000,

@@ -20,8 +20,10 @@ import { createAudit, createLogger } from '../plugins/audit.js'
 import { createStore } from '../store/index.js'
 import { renderDeployment, writeDeployment } from '../gate/deploy.js'
 import { issueBreakGlassToken, parseTtl } from './break-glass.js'
+import { SIDECAR_IMAGE } from '../image.js'
 
-export const DEFAULT_IMAGE = 'dify-sso-kit/sidecar:0.1.0'
+/** The image this repository builds (`images/sidecar/Containerfile`), same name and tag. */
+export const DEFAULT_IMAGE = SIDECAR_IMAGE
 
 /** Where a command writes: raw text, the command adds its own newlines. */
 export interface CliIo {

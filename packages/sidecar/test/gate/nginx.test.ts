@@ -118,7 +118,7 @@ test('deploy: compose override hardens the sidecar, sets Dify’s login flags, m
   const r = writeDeployment({ difyDockerDir: dir, image: 'dify-sso-kit/sidecar:0.1.0' })
   assert.equal(r.difyVersion, '1.16.1')
   const o = read(join(dir, 'docker-compose.override.yaml'))
-  for (const s of ['read_only: true', 'user: "1001:1001"', '- ALL', 'no-new-privileges:true', 'tmpfs:', 'healthcheck:', 'ENABLE_EMAIL_PASSWORD_LOGIN: "false"', 'ALLOW_REGISTER: "false"', 'ENABLE_EMAIL_CODE_LOGIN: "false"', 'ENABLE_SOCIAL_OAUTH_LOGIN: "false"', 'ADMIN_API_KEY_ENABLE: "true"', '- ./sso/nginx/conf.d:/etc/nginx/conf.d', 'SERVER_CONSOLE_API_URL']) {
+  for (const s of ['read_only: true', 'user: "65532:65532"', '- ALL', 'no-new-privileges:true', 'tmpfs:', 'healthcheck:', 'ENABLE_EMAIL_PASSWORD_LOGIN: "false"', 'ALLOW_REGISTER: "false"', 'ENABLE_EMAIL_CODE_LOGIN: "false"', 'ENABLE_SOCIAL_OAUTH_LOGIN: "false"', 'ADMIN_API_KEY_ENABLE: "true"', '- ./sso/nginx/conf.d:/etc/nginx/conf.d', 'SERVER_CONSOLE_API_URL']) {
     assert.ok(o.includes(s), s)
   }
   assert.doesNotMatch(o, /ports:/, 'the sidecar publishes no port')
