@@ -213,6 +213,9 @@ test('a failed build reverts the patch this run applied (ERR_PATCH_BUILD_FAILED)
 
 test('web/ build context and app folder are read from the checkout\'s Dockerfile', () => {
   assert.deepEqual(webLayout(ROOT_CONTEXT_DOCKERFILE), { context: '.', appDir: '/app/targets/next/web', writableDirs: ['/tmp', '/app/targets/next/web/.next/cache'] })
+  // The 1.14+ form: WORKDIR /app, destinations relative to it.
+  const relativeTargets = 'FROM node:22 AS b\nWORKDIR /app\nCOPY package.json pnpm-workspace.yaml /app/\nCOPY . .\nFROM node:22\nWORKDIR /app\nCOPY --from=b /app/web/.next/standalone ./targets/next/\nCOPY --from=b /app/web/.next/static ./targets/next/web/.next/static\n'
+  assert.deepEqual(webLayout(relativeTargets), { context: '.', appDir: '/app/targets/next/web', writableDirs: ['/tmp', '/app/targets/next/web/.next/cache'] })
   const webContext = 'FROM node:22 AS b\nWORKDIR /app/web\nCOPY package.json pnpm-lock.yaml /app/web/\nCOPY . .\nFROM node:22\nCOPY --from=b /app/web/.next/standalone ./\nCOPY --chown=1:1 docker/entrypoint.sh ./entrypoint.sh\n'
   assert.deepEqual(webLayout(webContext), { context: 'web', appDir: '/app/web', writableDirs: ['/tmp', '/app/web/.next/cache'] })
 })

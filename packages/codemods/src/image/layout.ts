@@ -30,6 +30,8 @@ export function webLayout(dockerfile: string): WebLayout {
     if (sources.some(s => s.startsWith('web/') || s === 'pnpm-workspace.yaml'))
       rootContext = true
   }
-  const appDir = dockerfile.includes('/app/targets/next/web') ? '/app/targets/next/web' : '/app/web'
+  // 1.14+: `WORKDIR /app` then `COPY … ./targets/next/web/…`; the hardening layer checks that
+  // `<appDir>/server.js` exists and fails the build otherwise.
+  const appDir = /(?:^|[\s/.])targets\/next\/web\b/m.test(dockerfile) ? '/app/targets/next/web' : '/app/web'
   return { context: rootContext ? '.' : 'web', appDir, writableDirs: ['/tmp', `${appDir}/.next/cache`] }
 }
