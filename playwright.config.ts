@@ -7,6 +7,8 @@ import { findChromium, chromiumArgs } from './scripts/lib/chromium.js';
  * Browser: Debian's Chromium through `executablePath` (no browser download).
  */
 const ci = !!process.env.CI;
+// DIFY_SSO_E2E_WEB=image: the stack serves the patched web image built by `dify-sso image web`; e2e/image checks it.
+const webImage = process.env.DIFY_SSO_E2E_WEB === 'image';
 
 export default defineConfig({
   testDir: './e2e',
@@ -31,5 +33,6 @@ export default defineConfig({
     { name: 'stack-teardown', testMatch: /setup\/stack\.teardown\.ts/ },
     { name: 'smoke', testMatch: /smoke\/.*\.spec\.ts/, dependencies: ['setup'] },
     { name: 'chromium', testMatch: /specs\/.*\.spec\.ts/, dependencies: ['stack', 'smoke'] },
+    ...(webImage ? [{ name: 'web-image', testMatch: /image\/.*\.spec\.ts/, dependencies: ['stack'] }] : []),
   ],
 });

@@ -140,6 +140,23 @@ async function main(): Promise<number> {
         const failed = stats.unexpected + (code !== 0 && stats.unexpected === 0 ? 1 : 0);
         return { passed: stats.expected + stats.flaky, failed, skipped: stats.skipped, ok: code === 0 };
       });
+      // The codemod path end to end: fixture web tree → dify-sso image web (codemods, its own
+      // web/Dockerfile, hardening layer) → the container behind nginx → e2e/image/ specs.
+      await stage('web image (codemods → image → e2e)', async () => {
+        const built = (await run('node', ['--import', 'tsx', 'e2e/fixture-web/build.ts'])) === 0;
+        if (!built) return { passed: 0, failed: 1, skipped: 0, ok: false };
+        const json = join(reportDir, 'playwright-web-image.json');
+        rmSync(json, { force: true });
+        const code = await run('npx', ['playwright', 'test', '--project', 'web-image', '--reporter=list,json'], {
+          ...testEnv,
+          DIFY_SSO_E2E_WEB: 'image',
+          PLAYWRIGHT_JSON_OUTPUT_NAME: json,
+        });
+        let stats: PwStats = { expected: 0, unexpected: 0, flaky: 0, skipped: 0 };
+        if (existsSync(json)) stats = (JSON.parse(readFileSync(json, 'utf8')) as { stats: PwStats }).stats;
+        const failed = stats.unexpected + (code !== 0 && stats.unexpected === 0 ? 1 : 0);
+        return { passed: 1 + stats.expected + stats.flaky, failed, skipped: stats.skipped, ok: code === 0 };
+      });
     }
   } finally {
     await Promise.all(startedHere.map((s) => s()));

@@ -178,7 +178,7 @@ test('patches, builds with the checkout\'s Dockerfile, then the hardening layer 
   assert.equal(dify!.command, 'podman')
   assert.deepEqual(dify!.args, ['build', '--format', 'docker', '--secret', 'id=npm-ca,src=/etc/hostname', '--build-arg', 'NEXT_PUBLIC_BASE_PATH=/console', '-f', join(dir, 'web', 'Dockerfile'), '-t', 'acme/dify-web:1.16.1-sso-unhardened', dir])
   const a = hardening!.args
-  assert.deepEqual(a.slice(0, 3), ['build', '--format', 'docker'])
+  assert.deepEqual(a.slice(0, 4), ['build', '--format', 'docker', '--layers=false'])
   const buildArgs = a.flatMap((x, i) => (a[i - 1] === '--build-arg' ? [x] : []))
   assert.deepEqual(buildArgs, [
     'BASE_IMAGE=acme/dify-web:1.16.1-sso-unhardened',
@@ -190,7 +190,7 @@ test('patches, builds with the checkout\'s Dockerfile, then the hardening layer 
   for (const slug of SLUGS_1_16) assert.ok(slug in TRANSFORMS, slug)
   assert.ok(a[a.indexOf('-f') + 1]!.endsWith('images/web-hardening/Containerfile'))
   assert.equal(a[a.indexOf('-t') + 1], 'acme/dify-web:1.16.1-sso')
-  assert.match(r.out.at(-1)!, /^run it with: podman run --read-only --tmpfs \/tmp --tmpfs \/app\/targets\/next\/web\/\.next\/cache --cap-drop all /)
+  assert.match(r.out.at(-1)!, /^run it with: podman run --read-only --tmpfs \/tmp:mode=1777 --tmpfs \/app\/targets\/next\/web\/\.next\/cache:mode=1777 --cap-drop all /)
 
   // Re-running on the patched checkout builds again and still records the slugs.
   const again = fakeEngine()

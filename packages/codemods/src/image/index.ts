@@ -161,8 +161,10 @@ export function planImage(p: Parsed, deps: ImageDeps, hardeningDir: string): Ima
     '-f', dockerfile, '-t', baseRef, join(plan.checkout, layout.context),
   ]
   const slugs = plan.manifest?.difyVersion === plan.version && plan.changes.length === 0 ? plan.manifest.slugs : plan.slugs
+  // The hardening layer is one small layer: podman (vfs storage copies the whole root per
+  // committed step) commits only the final image.
   const hardening = [
-    ...setup.args, 'build', ...format,
+    ...setup.args, 'build', ...format, ...(engine === 'podman' ? ['--layers=false'] : []),
     '--build-arg', `BASE_IMAGE=${baseRef}`,
     '--build-arg', `DIFY_VERSION=${plan.version}`,
     '--build-arg', `KIT_VERSION=${KIT_VERSION}`,
@@ -174,7 +176,7 @@ export function planImage(p: Parsed, deps: ImageDeps, hardeningDir: string): Ima
 }
 
 function runHint(plan: ImagePlan): string {
-  const tmpfs = plan.layout.writableDirs.map(d => `--tmpfs ${d}`).join(' ')
+  const tmpfs = plan.layout.writableDirs.map(d => `--tmpfs ${d}:mode=1777`).join(' ')
   return `${plan.engine} run --read-only ${tmpfs} --cap-drop all --security-opt no-new-privileges -p 127.0.0.1:3000:3000 ${plan.ref}`
 }
 
