@@ -1,6 +1,6 @@
 /**
- * npm test: provisions what is missing, type-checks, runs the drift checks, the unit and
- * integration tests (node:test, with a real Redis and a real Keycloak) and the Playwright
+ * npm test: provisions what is missing, type-checks, builds the packages (dist/), runs the
+ * drift checks, the unit and integration tests (node:test, with a real Redis and a real Keycloak) and the Playwright
  * e2e suite (Debian's Chromium), then prints one closing line: `N passed, N failed`.
  *
  * Options: --unit (skip e2e), --e2e (skip unit), any further arguments go to Playwright.
@@ -75,6 +75,8 @@ async function main(): Promise<number> {
   if (!provision.ok) return finish();
 
   await check('typecheck (tsc)', 'npx', ['tsc', '-p', '.']);
+  // The published packages compile to packages/<name>/dist (bins and exports run from there).
+  await check('build (tsc -b)', 'npx', ['tsc', '-b', 'tsconfig.build.json']);
   for (const [name, script] of [
     ['config reference is up to date', 'packages/sidecar/scripts/gen-config-docs.ts'],
     ['patches/ are up to date', 'scripts/gen-patches.ts'],

@@ -21,8 +21,29 @@ Options:
 
 Supported Dify versions: ${SUPPORTED_VERSIONS.join(', ')}`
 
-/** Where the CLI writes (injected by tests). */
+/** Where the CLI writes, one line per call (injected by tests). */
 export type CliIo = { out: (line: string) => void, err: (line: string) => void }
+
+/** What to do about each error code (the README's error table, short). */
+const FIXES: Partial<Record<string, string>> = {
+  ERR_PATCH_UNSUPPORTED_VERSION: 'use a supported Dify version, or a kit release that supports yours',
+  ERR_PATCH_NOT_A_CHECKOUT: 'pass the Dify repository root (the folder that holds web/package.json)',
+  ERR_PATCH_DIRTY_TREE: 'commit or stash the changes under web/, or pass --force',
+  ERR_CODEMOD_TARGET_NOT_FOUND: 'the checkout differs from the stock release; report it with the file named above',
+  ERR_CODEMOD_UNEXPECTED_SHAPE: 'the checkout differs from the stock release; report it with the file named above',
+  ERR_CODEMOD_SYNTAX_ERROR: 'fix the file named above so that it parses',
+  ERR_PATCH_NOT_APPLIED: 'run dify-sso patch <dify-checkout>',
+  ERR_PATCH_DRIFTED: 'run dify-sso patch <dify-checkout> --revert --force, then patch again',
+  ERR_PATCH_NOTHING_TO_REVERT: 'nothing to do: the checkout is not patched',
+  ERR_PATCH_WRITE_FAILED: 'check permissions and free disk space, then run the command again',
+}
+
+/** `dify-sso patch: error <code> <message>`, then a `fix:` line where there is one (the `dify-sso` CLI format). */
+function reportError(io: CliIo, code: string, message: string, fix = FIXES[code]): void {
+  io.err(`dify-sso patch: error ${code} ${message}`)
+  if (fix !== undefined)
+    io.err(`fix: ${fix}`)
+}
 
 const defaultIo: CliIo = {
   out: line => process.stdout.write(`${line}\n`),
@@ -51,6 +72,7 @@ function emitDiff(file: string | undefined, changes: readonly FileChange[], io: 
 /**
  * Runs `dify-sso patch` with `argv` (without the node and script paths; a leading `patch`
  * word is accepted). Returns the exit code: 0 success, 1 failure or check failed, 2 usage.
+ * Errors are reported as `dify-sso patch: error ERR_… <message>` plus a `fix:` line.
  *
  * @example
  * process.exitCode = await main(['patch', '/src/dify', '--check'])
@@ -73,7 +95,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     })
   }
   catch (e) {
-    io.err(`error ERR_INVALID_ARG_VALUE: ${(e as Error).message}`)
+    reportError(io, 'ERR_INVALID_ARG_VALUE', (e as Error).message, 'see dify-sso patch --help')
     io.err(USAGE)
     return 2
   }
@@ -84,12 +106,12 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   }
   const checkout = positionals[0]
   if (positionals.length !== 1 || checkout === undefined) {
-    io.err('error ERR_INVALID_ARG_VALUE: exactly one <dify-checkout> is required')
+    reportError(io, 'ERR_INVALID_ARG_VALUE', 'exactly one <dify-checkout> is required', 'see dify-sso patch --help')
     io.err(USAGE)
     return 2
   }
   if (values.check && (values.revert || values.dry)) {
-    io.err('error ERR_INVALID_ARG_VALUE: --check cannot be combined with --revert or --dry')
+    reportError(io, 'ERR_INVALID_ARG_VALUE', '--check cannot be combined with --revert or --dry', 'see dify-sso patch --help')
     return 2
   }
   const emit = values['emit-diff']
@@ -101,7 +123,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         return 0
       }
       for (const p of result.problems)
-        io.err(`${p.code}: ${p.message}`)
+        reportError(io, p.code, p.message)
       io.err(`Dify ${result.version}: check failed (${result.problems.length} problem${result.problems.length === 1 ? '' : 's'})`)
       return 1
     }
@@ -142,7 +164,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   }
   catch (e) {
     if (e instanceof SsoError) {
-      io.err(`error ${e.code}: ${e.message}`)
+      reportError(io, e.code, e.message)
       return 1
     }
     throw e

@@ -100,14 +100,15 @@ test('refusals exit 1 with a stable code; usage errors exit 2', async (t) => {
   t.after(cleanup)
   const unknown = io()
   assert.equal(await main([dir], unknown.io), 1)
-  assert.match(unknown.err[0]!, /^error ERR_PATCH_UNSUPPORTED_VERSION: Dify 9\.9\.9 \(web\/package\.json\) is not supported/)
+  assert.match(unknown.err[0]!, /^dify-sso patch: error ERR_PATCH_UNSUPPORTED_VERSION Dify 9\.9\.9 \(web\/package\.json\) is not supported/)
 
   const { dir: dirty, cleanup: c2 } = makeCheckout('1.16', { git: true })
   t.after(c2)
   appendFileSync(join(dirty, 'web/app/signin/normal-form.tsx'), '// mine\n')
   const d = io()
   assert.equal(await main([dirty], d.io), 1)
-  assert.match(d.err[0]!, /^error ERR_PATCH_DIRTY_TREE: uncommitted changes in web\/app\/signin\/normal-form\.tsx/)
+  assert.match(d.err[0]!, /^dify-sso patch: error ERR_PATCH_DIRTY_TREE uncommitted changes in web\/app\/signin\/normal-form\.tsx/)
+  assert.equal(d.err[1], 'fix: commit or stash the changes under web/, or pass --force')
   assert.equal(existsSync(join(dirty, 'web/.dify-sso')), false)
   assert.equal(await main([dirty, '--force'], io().io), 0)
 
@@ -119,9 +120,10 @@ test('refusals exit 1 with a stable code; usage errors exit 2', async (t) => {
   assert.match(help.out[0]!, /^Usage: dify-sso patch <dify-checkout>/)
 })
 
-test('the bin runs the CLI (no build step)', () => {
+test('the bin runs the compiled CLI (dist/, built by npm run build)', () => {
   const bin = fileURLToPath(new URL('../bin/dify-sso-patch.js', import.meta.url))
   const r = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' })
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stdout, /Supported Dify versions: 1\.11\.0/)
+  assert.match(r.stderr, /^dify-sso-patch: deprecated: use `dify-sso patch`/, 'the alias bin announces its deprecation')
 })

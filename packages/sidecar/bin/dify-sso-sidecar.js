@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point through tsx (no build step).
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/server.ts');
+// Starts the compiled sidecar (`npm run build` writes dist/; no TypeScript at run time).
+await import('../dist/server.js');

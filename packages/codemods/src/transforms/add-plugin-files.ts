@@ -2,7 +2,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { PLUGIN_DIR } from '../lib/dify-paths.js'
 import type { Transform } from '../lib/types.js'
 
-const PLUGIN_SRC = new URL('../../../console-plugin/src/', import.meta.url)
+// The console plugin's TypeScript sources ship in its package (`files` includes `src/`), so this
+// works from the workspace and from an installed tarball alike.
+const PLUGIN_SRC = new URL('./src/', import.meta.resolve('@dify-sso-kit/console-plugin/package.json'))
 
 const HEADER = '// Added by dify-sso-kit (`dify-sso patch`). Do not edit: re-run the patch to update, `--revert` to remove.\n'
 
