@@ -9,6 +9,8 @@ import { findChromium, chromiumArgs } from './scripts/lib/chromium.js';
 const ci = !!process.env.CI;
 // DIFY_SSO_E2E_SIDECAR=container: the stack runs the sidecar image; e2e/container checks that container.
 const containerSidecar = process.env.DIFY_SSO_E2E_SIDECAR === 'container';
+// DIFY_SSO_E2E_WEB=image: the stack serves the patched web image built by `dify-sso image web`; e2e/image checks it.
+const webImage = process.env.DIFY_SSO_E2E_WEB === 'image';
 
 export default defineConfig({
   testDir: './e2e',
@@ -34,5 +36,6 @@ export default defineConfig({
     { name: 'smoke', testMatch: /smoke\/.*\.spec\.ts/, dependencies: ['setup'] },
     { name: 'chromium', testMatch: /specs\/.*\.spec\.ts/, dependencies: ['stack', 'smoke'] },
     ...(containerSidecar ? [{ name: 'sidecar-image', testMatch: /container\/.*\.spec\.ts/, dependencies: ['stack'] }] : []),
+    ...(webImage ? [{ name: 'web-image', testMatch: /image\/.*\.spec\.ts/, dependencies: ['stack'] }] : []),
   ],
 });

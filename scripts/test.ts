@@ -159,6 +159,15 @@ async function main(): Promise<number> {
           playwright('playwright-container.json', [...CONTAINER_SPECS, '--project=chromium', '--project=sidecar-image'], { ...testEnv, DIFY_SSO_E2E_SIDECAR: 'container' }),
         );
       }
+      // The codemod path end to end: fixture web tree → dify-sso image web (codemods, its own
+      // web/Dockerfile, hardening layer; on the local Node base the sidecar stage ensured) → the
+      // container behind nginx → e2e/image/ specs.
+      await stage('web image (codemods → image → e2e)', async () => {
+        const built = (await run('node', ['--import', 'tsx', 'e2e/fixture-web/build.ts'])) === 0;
+        if (!built) return { passed: 0, failed: 1, skipped: 0, ok: false };
+        const r = await playwright('playwright-web-image.json', ['--project', 'web-image'], { ...testEnv, DIFY_SSO_E2E_WEB: 'image' });
+        return { ...r, passed: r.passed + 1 };
+      });
     }
   } finally {
     await Promise.all(startedHere.map((s) => s()));

@@ -25,6 +25,7 @@ import { HOST, ports, urls } from './ports.js';
 import { renderLocalNginxConf } from '../../packages/sidecar/src/gate/nginx.js';
 import { SIDECAR_IMAGE, SIDECAR_IMAGE_UID } from '../../packages/sidecar/src/image.js';
 import { detectEngine, engineArgs, engineEnv, runEngine, type Engine } from './podman.js';
+import { FIXTURE_WEB_IMAGE, startWebContainer, stopWebContainer, webSwitch, type WebSwitch } from './web-image.js';
 
 export type IdpChoice = 'keycloak' | 'embedded' | 'auto';
 export type IdpKind = 'keycloak' | 'embedded';
@@ -62,6 +63,8 @@ export interface StackInfo {
   logs: Record<string, string>;
   /** Daemon names started by this stack (pid files in the run folder), in start order. */
   started: string[];
+  /** Console UI behind the front door: the stand-in's double, or the patched web image (DIFY_SSO_E2E_WEB=image). */
+  web?: WebSwitch;
 }
 
 export interface StackOptions {
@@ -174,7 +177,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const authRequestSecret = secret(24);
     const livenessSeconds = opts.livenessSeconds ?? 0;
     const standinApiUrl = `http://${HOST}:${ports.standinApi}`;
-    const standinWebUrl = `http://${HOST}:${ports.standinWeb}`;
+    // DIFY_SSO_E2E_WEB=image: the console UI is the patched web image (container on a free port).
+    const web = webSwitch();
+    const webPort = web === 'image' ? await freePort() : ports.standinWeb;
+    const standinWebUrl = `http://${HOST}:${webPort}`;
     const sidecarUrl = `http://${HOST}:${ports.sidecar}`;
     // The kit's store is as fresh as the stand-in's accounts: a new key prefix per start, so
     // account links of an earlier run (or of the other IdP) never meet this run's accounts.
@@ -203,6 +209,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     });
     for (const s of standin) track(s);
     opts.log(`dify stand-in: api ${standinApiUrl}, web ${standinWebUrl}`);
+    if (web === 'image') {
+      const image = process.env.DIFY_SSO_E2E_WEB_IMAGE ?? FIXTURE_WEB_IMAGE;
+      const container = await startWebContainer({ name: 'web-image', image, port: webPort, daemon: opts.daemon });
+      track({ ...container, stop: () => stopWebContainer('web-image', container) });
+      opts.log(`web image: ${image} on ${standinWebUrl} (read-only, non-root, no capabilities)`);
+    }
 
     const sidecar = track(
       await startSidecar({
@@ -230,7 +242,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         port: ports.frontDoor,
         sidecarPort: ports.sidecar,
         apiPort: ports.standinApi,
-        webPort: ports.standinWeb,
+        webPort,
         daemon: opts.daemon,
         authRequestSecret,
       }),
@@ -255,6 +267,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       livenessSeconds,
       logs: { ...logs, sidecar: sidecar.logFile },
       started: opts.daemon ? names : [],
+      web,
     };
     return { info, stop };
   } catch (err) {

@@ -46,9 +46,16 @@ async function loadPatch(): Promise<CommandMain> {
   return (argv, io) => main(argv, { out: (line) => io.out(`${line}\n`), err: (line) => io.err(`${line}\n`) })
 }
 
+/** Adapts `dify-sso image` (codemods: patch, the checkout's own web/Dockerfile, hardening layer). */
+async function loadImage(): Promise<CommandMain> {
+  const { imageMain } = await import('@dify-sso-kit/codemods/image')
+  return (argv, io) => imageMain(argv, { out: (line) => io.out(`${line}\n`), err: (line) => io.err(`${line}\n`) })
+}
+
 /** Every command, in the order `dify-sso --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   { name: 'patch', summary: 'patch a Dify checkout\'s web/ into an SSO-only console (codemods)', load: loadPatch },
+  { name: 'image', summary: 'build the patched, hardened Dify web image from a checkout (image web <checkout> --tag <ref>)', load: loadImage },
   { name: 'deploy', summary: 'write the compose override and nginx files into a Dify docker/ directory', load: async () => (await import('@dify-sso-kit/sidecar/cli')).deployMain },
   { name: 'break-glass', summary: 'issue a one-time token that reopens password login for an emergency', load: async () => (await import('@dify-sso-kit/sidecar/cli')).breakGlassMain },
   { name: 'doctor', summary: 'check a running deployment from the outside and say what to fix', load: async () => (await import('./doctor/index.js')).doctorMain },

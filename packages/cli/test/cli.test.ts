@@ -30,9 +30,9 @@ const ERROR_LINE = /^dify-sso [a-z-]+: error ERR_[A-Z_]+ \S.*\n/m
 test('dify-sso --help lists every command with its exit codes; no command is a usage error', async () => {
   const help = await run('--help')
   assert.equal(help.code, EXIT.ok)
-  for (const c of ['patch', 'deploy', 'break-glass', 'doctor']) assert.match(help.out, new RegExp(`^  ${c} +\\S`, 'm'), c)
+  for (const c of ['patch', 'image', 'deploy', 'break-glass', 'doctor']) assert.match(help.out, new RegExp(`^  ${c} +\\S`, 'm'), c)
   assert.match(help.out, /Exit codes: 0 ok, 1 failure .*, 2 usage error/)
-  assert.deepEqual(COMMANDS.map((c) => c.name), ['patch', 'deploy', 'break-glass', 'doctor'])
+  assert.deepEqual(COMMANDS.map((c) => c.name), ['patch', 'image', 'deploy', 'break-glass', 'doctor'])
   const none = await run()
   assert.equal(none.code, EXIT.usage)
   assert.match(none.err, /^Usage: dify-sso <command>/)
@@ -42,7 +42,7 @@ test('dify-sso --help lists every command with its exit codes; no command is a u
 test('an unknown command exits 2 in the common error format, with a fix line', async () => {
   const r = await run('pacth', 'x')
   assert.equal(r.code, EXIT.usage)
-  assert.equal(r.err, 'dify-sso: error ERR_INVALID_ARG_VALUE unknown command "pacth"\nfix: use one of patch, deploy, break-glass, doctor (dify-sso --help)\n')
+  assert.equal(r.err, 'dify-sso: error ERR_INVALID_ARG_VALUE unknown command "pacth"\nfix: use one of patch, image, deploy, break-glass, doctor (dify-sso --help)\n')
 })
 
 test('every command has its own --help (exit 0), also as dify-sso help <command>', async () => {
