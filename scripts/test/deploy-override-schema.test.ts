@@ -51,7 +51,7 @@ test('dify-sso deploy: the override validates against the Compose Specification 
   const check = validator();
   const dir = dockerDir();
   try {
-    for (const opts of [{}, { breakGlass: true, sidecarPort: 9000 }]) {
+    for (const opts of [{}, { breakGlass: true, sidecarPort: 9000 }, { webImage: 'acme/dify-web:1.16.1-sso' }]) {
       const { files } = renderDeployment({ difyDockerDir: dir, image: SIDECAR_IMAGE, ...opts });
       const doc = parse(files['docker-compose.override.yaml']!) as unknown;
       assert.deepEqual(check(doc), [], JSON.stringify(opts));
@@ -75,6 +75,29 @@ test('dify-sso deploy: by default the override runs the image this repository bu
     assert.deepEqual(svc.cap_drop, ['ALL']);
     assert.deepEqual(svc.security_opt, ['no-new-privileges:true']);
     assert.deepEqual(validator()(doc), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('dify-sso deploy --web-image: web runs the patched image read-only, non-root, without capabilities, tmpfs only where Next.js writes', async () => {
+  const dir = dockerDir();
+  try {
+    const out: string[] = [];
+    const code = await runCli(['deploy', '--dify-docker', dir, '--web-image', 'acme/dify-web:1.16.1-sso'], {}, { out: (t) => out.push(t), err: (t) => out.push(t) });
+    assert.equal(code, 0, out.join(''));
+    const doc = parse(readFileSync(join(dir, 'docker-compose.override.yaml'), 'utf8')) as { services: Record<string, Record<string, unknown>> };
+    const web = doc.services['web']!;
+    assert.equal(web.image, 'acme/dify-web:1.16.1-sso');
+    assert.equal(web.user, '65532:65532');
+    assert.equal(web.read_only, true);
+    assert.deepEqual(web.cap_drop, ['ALL']);
+    assert.deepEqual(web.security_opt, ['no-new-privileges:true']);
+    assert.deepEqual(web.tmpfs, ['/tmp:mode=1777', '/app/targets/next/web/.next/cache:mode=1777'], 'Dify 1.16 keeps its Next.js server under /app/targets/next/web');
+    assert.deepEqual(web.environment, { SERVER_CONSOLE_API_URL: 'http://nginx:${NGINX_PORT:-80}' }, 'the 1.15+ server-side console calls still go through the gate');
+    assert.deepEqual(validator()(doc), []);
+    const bad = await runCli(['deploy', '--dify-docker', dir, '--force', '--web-image', 'not an image'], {}, { out: () => {}, err: () => {} });
+    assert.equal(bad, 1, 'an invalid image reference is refused');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

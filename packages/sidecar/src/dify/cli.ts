@@ -3,7 +3,7 @@
  * `@dify-sso-kit/sidecar/cli`):
  * - `dify-sso break-glass issue [--ttl 10m]` — prints a one-time break-glass token (stored
  *   hashed in the kit store). Runs with the sidecar's own environment (same store: Redis).
- * - `dify-sso deploy --dify-docker <dir> [--image <ref>] [--port 8080] [--gate-subnet 172.31.255.248/29] [--gate-web-apps] [--gate-service-api] [--break-glass] [--force] [--dry]`
+ * - `dify-sso deploy --dify-docker <dir> [--image <ref>] [--port 8080] [--gate-subnet 172.31.255.248/29] [--web-image <ref>] [--gate-web-apps] [--gate-service-api] [--break-glass] [--force] [--dry]`
  *   — writes `docker-compose.override.yaml`, `sso/nginx/conf.d/default.conf.template` and
  *   `sso/sso.env.example` into a Dify `docker/` directory.
  *
@@ -43,6 +43,8 @@ Options:
   --dify-docker DIR    Dify's docker/ directory (required)
   --image REF          sidecar image (default ${DEFAULT_IMAGE})
   --port N             port the sidecar listens on inside the compose network (default 8080)
+  --web-image REF      run Dify's web service on the patched, hardened image built by
+                       \`dify-sso image web\` (read-only, non-root, no capabilities)
   --gate-subnet CIDR   subnet of the dedicated network nginx and the sidecar share; nginx gets a
                        fixed address in it, the only address the sidecar trusts for X-Forwarded-For
                        (default 172.31.255.248/29)
@@ -111,6 +113,7 @@ export async function deployMain(argv: string[], io: CliIo, _env: Env = {}): Pro
         'image': { type: 'string' },
         'port': { type: 'string' },
         'gate-subnet': { type: 'string' },
+        'web-image': { type: 'string' },
         'gate-web-apps': { type: 'boolean', default: false },
         'gate-service-api': { type: 'boolean', default: false },
         'break-glass': { type: 'boolean', default: false },
@@ -134,6 +137,7 @@ export async function deployMain(argv: string[], io: CliIo, _env: Env = {}): Pro
   }
   const opts = {
     ...(values['gate-subnet'] ? { gateSubnet: values['gate-subnet'] } : {}),
+    ...(values['web-image'] ? { webImage: values['web-image'] } : {}),
     difyDockerDir: dir,
     image: values.image ?? DEFAULT_IMAGE,
     ...(port !== undefined ? { sidecarPort: port } : {}),
