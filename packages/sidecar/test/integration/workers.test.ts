@@ -66,9 +66,10 @@ function post(port: number, path: string, body: string): Promise<number> {
   });
 }
 
+/** Node child processes of `pid` (workers; under tsx the primary may also run an esbuild service, which is not one). */
 function childPids(pid: number): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(pid), '-x', 'node'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
   }
@@ -160,7 +161,7 @@ test('two workers: both serve the port; a back-channel logout on one refuses the
     if (s !== 200) await new Promise((r) => setTimeout(r, 200));
   }
   const workers = childPids(pid);
-  assert.equal(workers.length, 2, 'the primary runs two worker processes');
+  assert.equal(workers.length, 2, `the primary runs two worker processes: ${execFileSync('ps', ['-o', 'pid,stat,comm', '--ppid', String(pid)], { encoding: 'utf8' })}`);
 
   // A live kit session in the shared Redis store, linked to Dify account acc-1.
   const store = createRedisStore({ url: REDIS_URL, keyPrefix: prefix });
