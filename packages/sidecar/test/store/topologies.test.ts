@@ -74,8 +74,9 @@ async function bridgeSeedsOn(settings: RedisConnectionSettings, extraEnv: Record
     assert.equal(await difyApiRedis.get(`${standin.prefix}:account_refresh_token:${SEED_IDS.aliceId}`), refresh)
     const [session] = await b.app.sso.store.listBySub(op.issuer, USERS.alice.sub)
     assert.equal(session?.difyAccountId, SEED_IDS.aliceId)
-    const out = await b.app.inject({ method: 'GET', url: '/sso/logout', headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } })
-    assert.equal(out.statusCode, 302)
+    // Logout changes state only on a same-origin POST (issue 9, finding 6).
+    const out = await b.app.inject({ method: 'POST', url: '/sso/logout', headers: { origin: new URL(b.app.sso.config.publicUrl).origin, cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } })
+    assert.equal(out.statusCode, 303)
     assert.equal(await difyApiRedis.get(`${standin.prefix}:refresh_token:${refresh}`), null, 'logout deleted the seeded token')
     assert.equal(await difyApiRedis.get(`${standin.prefix}:account_refresh_token:${SEED_IDS.aliceId}`), null)
   } finally {
