@@ -33,7 +33,7 @@ export function createStore(
 }
 
 /** Defaults of the connection fields (the schema's), for callers that give only a URL. */
-const STANDALONE_DEFAULTS: RedisConnectionSettings = {
+export const STANDALONE_DEFAULTS: RedisConnectionSettings = {
   mode: 'standalone',
   sentinels: [],
   sentinelTimeoutMs: 500,

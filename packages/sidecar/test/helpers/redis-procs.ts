@@ -5,9 +5,10 @@
  * listens on 127.0.0.1 on a free port, keeps its files in a temp dir and is stopped by `stop()`
  * (also on process exit).
  */
+import { STANDALONE_DEFAULTS } from '../../src/store/index.js'
+import { freePort } from './ports.js'
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -20,28 +21,10 @@ process.once('exit', () => {
   for (const p of live) p.kill('SIGKILL')
 })
 
-/** Defaults of every connection field; spread and override. */
-export const BASE_SETTINGS: RedisConnectionSettings = {
-  mode: 'standalone',
-  sentinels: [],
-  sentinelTimeoutMs: 500,
-  clusterNodes: [],
-  db: 0,
-  tls: false,
-  tlsVerify: 'required',
-}
+/** Defaults of every connection field (the schema's); spread and override. */
+export const BASE_SETTINGS: RedisConnectionSettings = STANDALONE_DEFAULTS
 
-/** A free TCP port on 127.0.0.1 (asked from the kernel). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
-}
+export { freePort } from './ports.js'
 
 /** One redis-server or redis-sentinel process. */
 export class RedisProc {

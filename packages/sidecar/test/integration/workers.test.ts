@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import { sha256 } from '../../src/lib/crypto.js';
@@ -17,28 +16,11 @@ import { workerCount } from '../../src/lib/workers.js';
 import { createRedisStore } from '../../src/store/redis.js';
 import { SECRET } from '../helpers/harness.js';
 import { HostileOp } from '../helpers/hostile-op.js';
+import { freePort } from '../helpers/ports.js';
 
 const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
 const REDIS_URL = process.env.DIFY_SSO_TEST_REDIS_URL;
 
-const handedOut = new Set<number>();
-/** A free loopback port, never the same one twice in this file. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-}
 
 /** One request on a fresh connection (no keep-alive), so the primary hands it to the next worker. */
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<number> {

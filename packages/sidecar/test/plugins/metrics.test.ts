@@ -7,11 +7,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { METRIC_NAMES, createMetrics } from '../../src/plugins/metrics.js';
 import { cookieHeader, login, SECRET, type Jar } from '../helpers/harness.js';
 import { HostileOp } from '../helpers/hostile-op.js';
+import { freePort } from '../helpers/ports.js';
 import { USERS, setCookieValue, startBridge, startStandin, type Standin } from '../dify/helpers.js';
 
 let op: HostileOp;
@@ -75,24 +75,6 @@ test('every metric the sidecar registers is documented in the README and listed 
   for (const n of METRIC_NAMES) assert.ok(readme.includes(`\`${n}\``), `${n} is documented`);
 });
 
-const handedOut = new Set<number>();
-/** A free loopback port, never the same one twice in this file. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-}
 
 test('the entry point serves /sso/metrics on metrics.listen only, never on the proxied port', async (t) => {
   const [port, metricsPort] = [await freePort(), await freePort()];
