@@ -1,29 +1,19 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { CodemodError } from '../src/errors.js'
-import type { FileEdit } from '../src/lib/types.js'
 import type { Slug } from '../src/registry.js'
-import { TRANSFORMS } from '../src/registry.js'
-import { discoverCases, versionOfShape } from './helpers/fixtures.js'
+import { TRANSFORMS, VERSION_LINES } from '../src/registry.js'
+import { FIXTURES, discoverCases, versionOfShape } from './helpers/fixtures.js'
 
 const cases = discoverCases()
-
-/** `<shape>[-<key>][-missing]` → the shape, the edit and whether a failure is expected. */
-function resolveCase(slug: string, name: string): { shape: string, edit: FileEdit, missing: boolean } {
-  const t = TRANSFORMS[slug as Slug]
-  assert.ok(t, `fixture folder ${slug} is not a transform slug`)
-  const missing = name.endsWith('-missing')
-  const base = missing ? name.slice(0, -'-missing'.length) : name
-  const edit = t.edits.length === 1 ? t.edits[0] : t.edits.find(e => base.endsWith(`-${e.key}`))
-  assert.ok(edit, `${slug}/${name}: cannot tell which file the case is for`)
-  const shape = t.edits.length === 1 ? base : base.slice(0, -(edit.key.length + 1))
-  return { shape, edit, missing }
-}
 
 describe('fixture pairs', () => {
   assert.ok(cases.length > 0)
   for (const c of cases) {
-    const { shape, edit, missing } = resolveCase(c.slug, c.name)
+    const { shape, edit, missing } = c
     const version = versionOfShape(shape)
     const ctx = { version, file: edit.path, slug: c.slug }
     if (missing) {
@@ -39,7 +29,7 @@ describe('fixture pairs', () => {
       })
       continue
     }
-    test(`${c.slug}/${c.name}: input → output`, () => {
+    test(`${c.slug}/${c.name}: input (${c.inputFrom}) → output`, () => {
       assert.ok(c.output !== undefined, `${c.slug}/${c.name}.output.tsx is missing`)
       assert.equal(edit.edit(c.input, ctx), c.output)
     })
@@ -57,10 +47,56 @@ describe('fixture coverage', () => {
     test(`${slug} has fixture pairs for every file it edits and a target-missing case`, () => {
       const mine = cases.filter(c => c.slug === slug)
       for (const e of t.edits)
-        assert.ok(mine.some(c => c.output !== undefined && resolveCase(slug, c.name).edit === e), `${slug}: no fixture pair for ${e.path}`)
-      assert.ok(mine.some(c => c.name.endsWith('-missing')), `${slug}: no -missing case`)
+        assert.ok(mine.some(c => c.output !== undefined && c.edit === e), `${slug}: no fixture pair for ${e.path}`)
+      // A negative case: a hand-written -missing input, or the sketch of a line that leaves the slug out.
+      const leftOut = VERSION_LINES.some(l => !l.slugs.includes(slug as Slug))
+      assert.ok(mine.some(c => c.missing) || leftOut, `${slug}: no -missing case`)
     })
   }
+})
+
+describe('version lines that leave a transform out', () => {
+  for (const line of VERSION_LINES) {
+    const version = line.versions[line.versions.length - 1]!
+    for (const [slug, t] of Object.entries(TRANSFORMS)) {
+      if (line.slugs.includes(slug as Slug))
+        continue
+      for (const edit of t.edits) {
+        test(`${slug} on the ${line.shape} sketch of ${edit.path}: no target → ERR_CODEMOD_TARGET_NOT_FOUND naming file and version`, () => {
+          const input = readFileSync(join(FIXTURES, 'stock', line.shape, edit.path), 'utf8')
+          assert.throws(() => edit.edit(input, { version, file: edit.path, slug }), (e: unknown) => {
+            assert.ok(e instanceof CodemodError)
+            assert.equal(e.code, 'ERR_CODEMOD_TARGET_NOT_FOUND')
+            assert.ok(e.message.includes(edit.path), e.message)
+            assert.ok(e.message.includes(version), e.message)
+            return true
+          })
+        })
+      }
+    }
+  }
+})
+
+test('fixture inputs are read from the stock sketches: no fixture file is a byte-identical copy of another', () => {
+  const seen = new Map<string, string>()
+  const walk = (rel: string) => {
+    for (const name of readdirSync(join(FIXTURES, rel)).sort()) {
+      const path = rel === '' ? name : `${rel}/${name}`
+      if (statSync(join(FIXTURES, path)).isDirectory()) {
+        walk(path)
+        continue
+      }
+      // The stock sketches are whole trees (every route segment has a page): only the per-slug
+      // cases must not repeat a sketch or each other.
+      if (path.startsWith('stock/') && !cases.some(c => c.inputFrom === path))
+        continue
+      const key = createHash('sha256').update(readFileSync(join(FIXTURES, path))).digest('hex')
+      const first = seen.get(key)
+      assert.equal(first, undefined, `${path} is a copy of ${first}: read the input from the stock sketch instead`)
+      seen.set(key, path)
+    }
+  }
+  walk('')
 })
 
 test('a file that does not parse is refused with ERR_CODEMOD_SYNTAX_ERROR', () => {
