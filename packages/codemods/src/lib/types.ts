@@ -24,6 +24,12 @@ export type Transform = {
   edits: readonly FileEdit[]
   /** Files to add (path relative to the checkout root → content). */
   adds?: () => ReadonlyMap<string, Uint8Array>
+  /**
+   * Where each added file comes from: checkout path → `<npm package>/<path in the package>`
+   * (recorded in the generated `patches/<line>/manifest.json`). Files the transform writes from
+   * its own code have no entry.
+   */
+  sources?: () => ReadonlyMap<string, string>
   /** Files that must exist for the transform to make sense (ERR_CODEMOD_TARGET_NOT_FOUND otherwise). */
   requires?: readonly string[]
 }
