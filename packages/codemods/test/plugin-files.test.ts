@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { test } from 'node:test'
-import { pluginFiles, toDifySource } from '../src/transforms/add-plugin-files.js'
+import { addPluginFiles, consolePluginPackage, pluginFiles, toDifySource } from '../src/transforms/add-plugin-files.js'
 import { localFonts } from '../src/transforms/local-fonts.js'
 
 test('plugin files are added under web/app/components/dify-sso with a header and extensionless imports', () => {
@@ -31,5 +31,23 @@ test('local-fonts ships the OFL licence next to the font files', () => {
   for (const [path, data] of files) {
     if (path.endsWith('.woff2'))
       assert.equal(new TextDecoder().decode(data.slice(0, 4)), 'wOF2', path)
+  }
+})
+
+test('every added plugin and font file names the package file it comes from, and is that file', () => {
+  const plugin = consolePluginPackage()
+  assert.equal(plugin.name, '@dify-sso-kit/console-plugin')
+  for (const t of [addPluginFiles, localFonts]) {
+    const adds = t.adds?.() ?? new Map<string, Uint8Array>()
+    const sources = t.sources?.() ?? new Map<string, string>()
+    assert.ok(adds.size > 0, t.slug)
+    assert.deepEqual([...sources.keys()].sort(), [...adds.keys()].sort(), t.slug)
+    for (const [path, from] of sources) {
+      const m = /^(@[^/]+\/[^/]+)\/(.+)$/.exec(from)
+      assert.ok(m?.[1] && m[2], from)
+      const data = readFileSync(new URL(m[2], import.meta.resolve(`${m[1]}/package.json`)))
+      const want = m[1] === plugin.name ? Buffer.from(toDifySource(data.toString('utf8'))) : data
+      assert.ok(Buffer.from(adds.get(path)!).equals(want), `${path} is ${from}`)
+    }
   }
 })
