@@ -19,7 +19,7 @@ const LOCAL_FONTS: Record<string, { dir: string, files: { file: string, weight: 
 
 const ASSETS = new URL('../../assets/fonts/', import.meta.url)
 /** Name of the package the font files ship in (this one). */
-const OWN_PACKAGE = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string }).name
+const ownPackage = () => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string }).name
 /** Path of the font folder as seen from web/app/layout.tsx. */
 const FROM_LAYOUT = `./${FONT_DIR.replace(/^web\/app\//, '')}`
 
@@ -89,10 +89,11 @@ export const localFonts: Transform = {
   }],
   sources() {
     const files = new Map<string, string>()
+    const pkg = ownPackage()
     for (const font of Object.values(LOCAL_FONTS)) {
       for (const f of font.files)
-        files.set(`${FONT_DIR}/${f.file}`, `${OWN_PACKAGE}/assets/fonts/${font.dir}/${f.file}`)
-      files.set(`${FONT_DIR}/${font.dir}-OFL.txt`, `${OWN_PACKAGE}/assets/fonts/${font.dir}/OFL.txt`)
+        files.set(`${FONT_DIR}/${f.file}`, `${pkg}/assets/fonts/${font.dir}/${f.file}`)
+      files.set(`${FONT_DIR}/${font.dir}-OFL.txt`, `${pkg}/assets/fonts/${font.dir}/OFL.txt`)
     }
     return files
   },
