@@ -52,7 +52,7 @@ export {
   SIDECAR_UPSTREAM,
   type InsertOptions,
   type LocalNginxOptions,
-} from './gate/nginx.js';
+} from './deploy/nginx.js';
 
 /**
  * The deployment generator behind `dify-sso deploy`: given Dify's `docker/` directory, renders
@@ -66,4 +66,4 @@ export {
  * writeDeployment({ difyDockerDir: '/opt/dify/docker', image: 'dify-sso-kit/sidecar:0.1.0', gateWebApps: true })
  * ```
  */
-export { renderDeployment, writeDeployment, difyVersionOf, type DeployOptions, type DeployResult } from './gate/deploy.js';
+export { renderDeployment, writeDeployment, difyVersionOf, type DeployOptions, type DeployResult } from './deploy/compose.js';

@@ -121,7 +121,7 @@ export function checkPasswordLogin(probe: Probe): CheckResult {
   return fail(name, `POST /console/api/login answered ${status}${code ? ` {"code":"${code}"}` : ''}, not 403 {"code":"sso_required"}: password login is not locked`, `put the gate in front of /console/api/login: ${DEPLOY_FIX}`)
 }
 
-/** The fields the sidecar sets in `GET /console/api/system-features` (sidecar `src/dify/system-features.ts`). */
+/** The fields the sidecar sets in `GET /console/api/system-features` (sidecar `src/routes/system-features.ts`). */
 const SSO_ONLY: Readonly<Record<string, unknown>> = {
   sso_enforced_for_signin: true,
   sso_enforced_for_signin_protocol: 'oidc',

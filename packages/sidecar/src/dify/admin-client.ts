@@ -1,5 +1,5 @@
 import { DifyError } from '../errors.js'
-import { difyVersionTraits, type DifyVersionTraits } from './versions.js'
+import { difyVersionTraits, type DifyVersionTraits } from './contract/versions.js'
 
 /** Dify workspace roles (`TenantAccountRole`, dify `api/models/account.py`). */
 export type DifyRole = 'owner' | 'admin' | 'editor' | 'normal' | 'dataset_operator'

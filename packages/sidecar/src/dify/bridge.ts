@@ -8,14 +8,14 @@ import type { SidecarConfig } from '../config/schema.js'
 import { difyRedisPath, redisSettingsAt } from '../config/redis-schema.js'
 import { closeRedisClient, createRedisClient, type RedisClient } from '../lib/redis-client.js'
 import { parseCidrList, type CidrList } from '../gate/cidr.js'
-import { parseMachineRoutes, type RouteRule } from '../gate/policy.js'
+import { parseMachineRoutes, type RouteRule } from '../gate/route-table.js'
 import type { KvStore } from '../store/types.js'
 import { AccountResolver } from './accounts.js'
 import { DifyAdminClient } from './admin-client.js'
-import { BreakGlassCookie } from './break-glass.js'
-import type { DifyCookieSettings } from './cookies.js'
+import { BreakGlassCookie } from '../break-glass/store.js'
+import type { DifyCookieSettings } from './contract/cookies.js'
 import { parseRoleMap } from './role-map.js'
-import { SessionSeeder } from './session-seed.js'
+import { SessionSeeder } from './contract/session-seed.js'
 
 export interface DifyBridgeServices {
   readonly apiUrl: string

@@ -22,10 +22,10 @@ import { proxyRoutes } from '../gate/proxy.js'
 import { CROSS_SITE_CODE, isSameOriginRequest } from '../lib/same-origin.js'
 import type { SessionRecord } from '../store/types.js'
 import { denyLogin } from './accounts.js'
-import { redeemBreakGlassToken } from './break-glass.js'
+import { redeemBreakGlassToken } from '../break-glass/store.js'
 import { createDifyBridge, type DifyBridgeServices } from './bridge.js'
-import { difyClearCookies, readCookie } from './cookies.js'
-import { adjustSystemFeatures } from './system-features.js'
+import { difyClearCookies, readCookie } from './contract/cookies.js'
+import { adjustSystemFeatures } from '../routes/system-features.js'
 
 /**
  * Injected dependencies of the bridge plugin (tests); production passes none.

@@ -30,7 +30,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { DifyBridgeServices } from '../dify/bridge.js'
-import { cookieLines, difyClearCookies } from '../dify/cookies.js'
+import { cookieLines, difyClearCookies } from '../dify/contract/cookies.js'
 import { clientAddress, headerValue, unmapV4 } from './cidr.js'
 import { gateContextFor } from './context.js'
 import { SERVICE_TOKEN_HEADER, decide, type GateDecision } from './decide.js'

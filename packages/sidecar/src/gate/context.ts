@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { DifyBridgeServices } from '../dify/bridge.js'
-import { readCookie } from '../dify/cookies.js'
+import { readCookie } from '../dify/contract/cookies.js'
 import type { GateContext, GateRequest, SessionCheck } from './decide.js'
 
 /** Builds the gate context for one request (auth_request subrequest or proxied request). */

@@ -1,4 +1,4 @@
-import { accessTokenUserId, readDifyAuthCookies, type DifyCookieSettings } from '../dify/cookies.js'
+import { accessTokenUserId, readDifyAuthCookies, type DifyCookieSettings } from '../dify/contract/cookies.js'
 import { canonicalisePath } from './canonical-path.js'
 import { isRefusedRawPath } from './raw-path.js'
 import {
@@ -11,7 +11,7 @@ import {
   matchesRule,
   type LockFamily,
   type RouteRule,
-} from './policy.js'
+} from './route-table.js'
 
 /** The parts of a request the gate decides on. In auth_request mode they come from nginx's `X-Original-*` headers. */
 export interface GateRequest {

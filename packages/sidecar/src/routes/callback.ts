@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SsoError, type ReasonCode } from '../errors.js';
-import { checkPolicy, extractClaims } from '../lib/policy.js';
+import { checkPolicy, extractClaims } from '../lib/access-policy.js';
 import { canonicalRedirect } from '../lib/redirect.js';
 import type { SidecarConfig } from '../config/schema.js';
 import type { OidcClient } from '../plugins/oidc-client.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { difyVersionTraits } from '../../src/dify/versions.js'
+import { difyVersionTraits } from '../../src/dify/contract/versions.js'
 
 const supported: [string, boolean][] = [['1.11.0', false], ['1.12.1', false], ['1.13.3', false], ['1.14.0', true], ['1.16.1', true], ['1.17.1', true], ['1.16.0-rc1', true]]
 for (const [v, prefix] of supported) {

@@ -23,8 +23,8 @@
  * @module
  */
 import { DifyError } from '../errors.js'
-import { nginxBlankDirectives } from './identity-headers.js'
-import { nginxRawPathRule } from './raw-path.js'
+import { nginxBlankDirectives } from '../gate/identity-headers.js'
+import { nginxRawPathRule } from '../gate/raw-path.js'
 
 export const BEGIN_MARK = '# dify-sso-kit: begin (generated; do not edit)'
 export const END_MARK = '# dify-sso-kit: end'

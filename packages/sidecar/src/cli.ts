@@ -13,14 +13,14 @@
  * @module
  */
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../config/load.js'
-import { ERROR_ADVICE } from '../config/docs.js'
-import { ConfigError } from '../errors.js'
-import { createAudit, createLogger } from '../plugins/audit.js'
-import { createStore } from '../store/index.js'
-import { renderDeployment, writeDeployment } from '../gate/deploy.js'
-import { issueBreakGlassToken, parseTtl } from './break-glass.js'
-import { SIDECAR_IMAGE } from '../image.js'
+import { loadConfig } from './config/load.js'
+import { ERROR_ADVICE } from './config/docs.js'
+import { ConfigError } from './errors.js'
+import { createAudit, createLogger } from './plugins/audit.js'
+import { createStore } from './store/index.js'
+import { renderDeployment, writeDeployment } from './deploy/compose.js'
+import { issueBreakGlassToken, parseTtl } from './break-glass/store.js'
+import { SIDECAR_IMAGE } from './image.js'
 
 /** The image this repository builds (`images/sidecar/Containerfile`), same name and tag. */
 export const DEFAULT_IMAGE = SIDECAR_IMAGE

@@ -1,4 +1,4 @@
-import { DifyError } from '../errors.js'
+import { DifyError } from '../../errors.js'
 
 /**
  * What the bridge knows about each supported Dify line. The session-seeding contract (Redis
