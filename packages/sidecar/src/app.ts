@@ -8,7 +8,7 @@ import cookie from '@fastify/cookie';
 import type { Logger, DestinationStream } from 'pino';
 import type { SidecarConfig } from './config/schema.js';
 import { configWarnings } from './config/load.js';
-import { SessionStoreError, SsoError } from './errors.js';
+import { SessionStoreError, SsoError, type ReasonCode } from './errors.js';
 import { createAudit, createLogger, type AuditFn } from './plugins/audit.js';
 import { countAuthRequestDecisions, createMetrics, type SidecarMetrics } from './plugins/metrics.js';
 import { OidcClient, oidcClientPlugin } from './plugins/oidc-client.js';
@@ -91,7 +91,7 @@ export interface SsoApi {
   /** Ends every session of a user at the configured issuer; returns the count. */
   endUserSessions(sub: string, cause?: SessionEndCause): Promise<number>;
   /** `<signinPath>?message=<reason>`. */
-  signinUrl(reason: string): string;
+  signinUrl(reason: ReasonCode): string;
 }
 
 declare module 'fastify' {

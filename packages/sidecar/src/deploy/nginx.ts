@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { SSO_PATHS, SSO_PREFIX } from '@dify-sso-kit/vocabulary'
 import { DifyError } from '../errors.js'
 import { nginxBlankDirectives } from '../gate/identity-headers.js'
 import { nginxRawPathRule } from '../gate/raw-path.js'
@@ -70,8 +71,8 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
     // Server level, before nginx picks any location (gated or not): raw paths whose reading
     // differs between nginx, werkzeug and python-engineio are refused (`gate/raw-path.ts`).
     ...nginxRawPathRule(ind),
-    px('^~ /sso/').trimEnd(),
-    `${ind}location = /sso/auth {`,
+    px(`^~ ${SSO_PREFIX}/`).trimEnd(),
+    `${ind}location = ${SSO_PATHS.auth} {`,
     `${i2}internal;`,
     `${i2}proxy_pass ${sidecar};`,
     `${i2}proxy_pass_request_body off;`,
@@ -100,8 +101,8 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
     // anything not of the expected shape falls back to the plain login page.
     `${ind}location @sso_login {`,
     `${i2}add_header Cache-Control no-store always;`,
-    `${i2}if ($sso_login !~ "^/sso/login\\?redirect=[-A-Za-z0-9%._~!*'()]*$") {`,
-    `${i2}  return 302 /sso/login;`,
+    `${i2}if ($sso_login !~ "^${SSO_PATHS.login}\\?redirect=[-A-Za-z0-9%._~!*'()]*$") {`,
+    `${i2}  return 302 ${SSO_PATHS.login};`,
     `${i2}}`,
     `${i2}return 302 $sso_login;`,
     `${ind}}`,
@@ -122,7 +123,7 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
 function gateLines(ind: string, replaceAuthorization: boolean): string {
   const lines = [
     GATE_MARK,
-    'auth_request /sso/auth;',
+    `auth_request ${SSO_PATHS.auth};`,
     'auth_request_set $sso_set_cookie_0 $upstream_http_x_sso_set_cookie_0;',
     'auth_request_set $sso_set_cookie_1 $upstream_http_x_sso_set_cookie_1;',
     'auth_request_set $sso_set_cookie_2 $upstream_http_x_sso_set_cookie_2;',

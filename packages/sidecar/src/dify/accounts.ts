@@ -19,7 +19,7 @@
  * @module
  */
 import { createHash } from 'node:crypto'
-import { DifyError, SsoError } from '../errors.js'
+import { DifyError, SsoError, type ReasonCode } from '../errors.js'
 import type { KvStore } from '../store/types.js'
 import type { AssignableRole, DifyAdminClient, DifyMember } from './admin-client.js'
 import { mapRole, type RoleMap } from './role-map.js'
@@ -53,7 +53,7 @@ export interface ResolvedAccount {
 }
 
 /** Denies the login; the callback redirects to the sign-in page with `?message=<reason>`. */
-export function denyLogin(reason: string, message: string, cause?: unknown): SsoError {
+export function denyLogin(reason: ReasonCode, message: string, cause?: unknown): SsoError {
   return new SsoError('ERR_OIDC_ACCESS_DENIED', message, { reason, ...(cause === undefined ? {} : { cause }) })
 }
 

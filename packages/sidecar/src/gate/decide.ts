@@ -27,7 +27,7 @@ export interface GateRequest {
 }
 
 /** Header carrying the IdP bearer JWT on the service API (second factor next to the Dify app key). */
-export const SERVICE_TOKEN_HEADER = 'x-sso-token'
+export { SERVICE_TOKEN_HEADER } from '@dify-sso-kit/vocabulary'
 
 /** Minimal view of a kit session result (`app.sso.checkSession`). */
 export type SessionCheck =

@@ -6,7 +6,7 @@
  * @module
  */
 import type { FastifyInstance } from 'fastify';
-import { SsoError } from '../errors.js';
+import { SsoError, signInReason } from '../errors.js';
 
 /**
  * Registers `GET /sso/login`.
@@ -28,7 +28,7 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     } catch (err) {
       if (err instanceof SsoError) {
         app.sso.audit('auth.login.failure', { request, reason: err.reason, errorCode: err.code });
-        return reply.redirect(app.sso.signinUrl(err.reason), 302);
+        return reply.redirect(app.sso.signinUrl(signInReason(err)), 302);
       }
       throw err;
     }
