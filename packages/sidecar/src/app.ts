@@ -9,9 +9,9 @@ import type { Logger, DestinationStream } from 'pino';
 import type { SidecarConfig } from './config/schema.js';
 import { configWarnings } from './config/load.js';
 import { SessionStoreError, SsoError, type ReasonCode } from './errors.js';
-import { createAudit, createLogger, type AuditFn } from './plugins/audit.js';
-import { countAuthRequestDecisions, createMetrics, type SidecarMetrics } from './plugins/metrics.js';
-import { OidcClient, oidcClientPlugin } from './plugins/oidc-client.js';
+import { createAudit, createLogger, type AuditFn } from './services/audit.js';
+import { countAuthRequestDecisions, createMetrics, type SidecarMetrics } from './services/metrics.js';
+import { OidcClient, oidcClientPlugin } from './services/oidc-client.js';
 import { requestIdPlugin, generateRequestId } from './plugins/request-id.js';
 import {
   SessionManager,
@@ -20,15 +20,15 @@ import {
   type SessionCheck,
   type SessionEndCause,
   type SessionEndHook,
-} from './plugins/session.js';
-import { TokenVerifier, type BearerClaims } from './plugins/token-verify.js';
+} from './services/session.js';
+import { TokenVerifier, type BearerClaims } from './services/token-verify.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { callbackRoutes } from './routes/callback.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { createStore } from './store/index.js';
-import { difyBridge, type DifyBridgeOptions } from './dify/plugin.js';
+import { difyBridge, type DifyBridgeOptions } from './plugins/dify-bridge.js';
 import type { SessionRecord, SessionStore } from './store/types.js';
 
 /** Context passed to after-login hooks. */

@@ -7,9 +7,9 @@ export { buildApp, type AfterLoginContext, type AfterLoginHook, type AfterLoginR
 export { loadConfig, configWarnings, maskedConfig, envName, configLeaves, type LoadConfigOptions, type ConfigLeaf } from './config/load.js';
 export { configSchema, type SidecarConfig } from './config/schema.js';
 export * from './errors.js';
-export type { SessionCheck, SessionEndCause, SessionEndHook, BeginLoginOptions, CookieNames } from './plugins/session.js';
-export type { BearerClaims } from './plugins/token-verify.js';
-export type { AuditEvent, AuditFields, AuditFn } from './plugins/audit.js';
+export type { SessionCheck, SessionEndCause, SessionEndHook, BeginLoginOptions, CookieNames } from './services/session.js';
+export type { BearerClaims } from './services/token-verify.js';
+export type { AuditEvent, AuditFields, AuditFn } from './services/audit.js';
 export * from './store/index.js';
 export { canonicalRedirect } from './lib/redirect.js';
 export { createRedisClient, closeRedisClient, describeRedis, type RedisClient, type RedisConnectionSettings, type RedisMode } from './lib/redis-client.js';
@@ -30,7 +30,7 @@ export { mapDifyRedisEnv, parseDotEnv, type DifyRedisEnvMapping } from './dify/r
  * app.difyBridge.apiUrl // the bridge services
  * ```
  */
-export { difyBridge, type DifyBridgeOptions } from './dify/plugin.js';
+export { difyBridge, type DifyBridgeOptions } from './plugins/dify-bridge.js';
 export type { DifyBridgeServices } from './dify/bridge.js';
 
 /**

@@ -173,7 +173,7 @@ function parseSetCookie(line: string): SetCookie {
 
 /**
  * `GET /sso/login` sets the kit's transaction cookie: on https `__Host-dify_sso_tx` with
- * `Secure`, `HttpOnly`, `Path=/` and no `Domain` (sidecar `src/plugins/session.ts`,
+ * `Secure`, `HttpOnly`, `Path=/` and no `Domain` (sidecar `src/services/session.ts`,
  * `cookieNames`). Plain http is refused unless `allowHttp` (development on loopback only).
  */
 export function checkCookies(url: URL, probe: Probe, options: { allowHttp: boolean }): CheckResult {

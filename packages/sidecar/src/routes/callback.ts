@@ -10,7 +10,7 @@ import { SsoError, signInReason, type ReasonCode } from '../errors.js';
 import { checkPolicy, extractClaims } from '../lib/access-policy.js';
 import { canonicalRedirect } from '../lib/redirect.js';
 import type { SidecarConfig } from '../config/schema.js';
-import type { OidcClient } from '../plugins/oidc-client.js';
+import type { OidcClient } from '../services/oidc-client.js';
 
 const OWN_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'azp', 'jti', 'auth_time', 'at_hash', 'c_hash', 'sid']);
 

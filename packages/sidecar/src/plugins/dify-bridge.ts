@@ -21,10 +21,10 @@ import { clientAddress, headerValue } from '../gate/cidr.js'
 import { proxyRoutes } from '../gate/proxy.js'
 import { CROSS_SITE_CODE, isSameOriginRequest } from '../lib/same-origin.js'
 import type { SessionRecord } from '../store/types.js'
-import { denyLogin } from './accounts.js'
+import { denyLogin } from '../dify/accounts.js'
 import { redeemBreakGlassToken } from '../break-glass/store.js'
-import { createDifyBridge, type DifyBridgeServices } from './bridge.js'
-import { difyClearCookies, readCookie } from './contract/cookies.js'
+import { createDifyBridge, type DifyBridgeServices } from '../dify/bridge.js'
+import { difyClearCookies, readCookie } from '../dify/contract/cookies.js'
 import { adjustSystemFeatures } from '../routes/system-features.js'
 
 /**
