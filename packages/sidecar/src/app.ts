@@ -5,6 +5,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
+import { SSO_PREFIX } from '@dify-sso-kit/vocabulary';
 import type { Logger, DestinationStream } from 'pino';
 import type { SidecarConfig } from './config/schema.js';
 import { configWarnings } from './config/load.js';
@@ -177,7 +178,7 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
   app.addHook('onSend', async (request, reply) => {
-    if (request.url.startsWith('/sso/')) {
+    if (request.url.startsWith(`${SSO_PREFIX}/`)) {
       reply.header('cache-control', 'no-store');
       reply.header('referrer-policy', 'no-referrer');
       reply.header('x-content-type-options', 'nosniff');

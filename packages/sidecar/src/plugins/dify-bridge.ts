@@ -1,31 +1,33 @@
 /**
- * The Dify bridge as one fastify plugin on top of the sidecar core (`app.sso`):
+ * The Dify bridge as one fastify plugin on top of the sidecar core (`app.sso`). It builds the
+ * bridge's services (`dify/bridge.ts`) and wires them in:
  * - after-login hook: identity → Dify account (link / JIT / role sync), refresh-token seeding,
  *   Dify's Set-Cookie relayed on the final redirect;
  * - session-end hook: the seeded Dify refresh token is deleted (logout, back-channel, expiry);
- * - `GET /console/api/system-features` (adjusted to the SSO policy);
- * - `GET /console/api/enterprise/sso/oidc/login` (the stock SSO button: `{url, state}`);
- * - `POST /console/api/logout` (Dify logout + kit session end + IdP end-session URL);
- * - `GET|POST /sso/break-glass`;
- * - the gate: `/sso/auth` (always) and, with `gate.mode=proxy`, the reverse proxy.
+ * - routes: `GET /console/api/system-features` (`routes/system-features.ts`), the stock SSO button
+ *   (`routes/enterprise-sso.ts`), `POST /console/api/logout` (`routes/console-logout.ts`),
+ *   `GET|POST /sso/break-glass` (`break-glass/route.ts`);
+ * - the gate: `/sso/auth` (always) and, with `gate.mode=proxy`, the reverse proxy (`gate/`).
+ *
+ * Options are checked when the plugin is registered (`ERR_INVALID_ARG_TYPE`).
  *
  * @module
  */
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { RedisClient } from '../lib/redis-client.js'
 import type { AfterLoginContext } from '../app.js'
-import { DifyError, SsoError } from '../errors.js'
+import { DifyError } from '../errors.js'
+import { breakGlassRoutes } from '../break-glass/route.js'
 import { authRoute } from '../gate/auth-route.js'
-import { clientAddress, headerValue } from '../gate/cidr.js'
+import { clientAddress } from '../gate/cidr.js'
 import { proxyRoutes } from '../gate/proxy.js'
-import { CROSS_SITE_CODE, isSameOriginRequest } from '../lib/same-origin.js'
+import { consoleLogoutRoute } from '../routes/console-logout.js'
+import { enterpriseSsoRoutes } from '../routes/enterprise-sso.js'
+import { systemFeaturesRoute } from '../routes/system-features.js'
 import type { SessionRecord } from '../store/types.js'
 import { denyLogin } from '../dify/accounts.js'
-import { redeemBreakGlassToken } from '../break-glass/store.js'
 import { createDifyBridge, type DifyBridgeServices } from '../dify/bridge.js'
-import { difyClearCookies, readCookie } from '../dify/contract/cookies.js'
-import { adjustSystemFeatures } from '../routes/system-features.js'
 
 /**
  * Injected dependencies of the bridge plugin (tests); production passes none.
@@ -46,7 +48,20 @@ declare module 'fastify' {
   }
 }
 
-async function difyBridgePlugin(app: FastifyInstance, opts: DifyBridgeOptions): Promise<void> {
+/** Throws `ERR_INVALID_ARG_TYPE` for options of the wrong shape (checked at registration). */
+function checkOptions(opts: unknown): DifyBridgeOptions {
+  const bad = (name: string, expected: string) => Object.assign(new TypeError(`"${name}" must be ${expected}`), { code: 'ERR_INVALID_ARG_TYPE' })
+  if (opts === undefined || opts === null) return {}
+  if (typeof opts !== 'object') throw bad('options', 'an object')
+  const o = opts as Record<string, unknown>
+  if (o['fetch'] !== undefined && typeof o['fetch'] !== 'function') throw bad('fetch', 'a function')
+  const redis = o['redis'] as Record<string, unknown> | undefined
+  if (redis !== undefined && (redis === null || typeof redis !== 'object' || typeof redis['get'] !== 'function')) throw bad('redis', 'a Redis client')
+  return opts as DifyBridgeOptions
+}
+
+async function difyBridgePlugin(app: FastifyInstance, options: DifyBridgeOptions): Promise<void> {
+  const opts = checkOptions(options)
   const sso = app.sso
   const config = sso.config
   const audit = (event: string, fields: Record<string, unknown>) => sso.audit(event, fields)
@@ -67,91 +82,10 @@ async function difyBridgePlugin(app: FastifyInstance, opts: DifyBridgeOptions): 
   sso.addSessionEndHook(async (session, cause) => revokeDify(app, svc, session, cause))
 
   const clientIp = (request: FastifyRequest) => clientAddress(request.socket.remoteAddress, request.headers, svc.trustedProxies)
-  const breakGlassActive = (request: FastifyRequest) => {
-    const ip = clientIp(request)
-    return svc.breakGlassCidrs.entries.length > 0 && svc.breakGlassCidrs.contains(ip) && svc.breakGlassCookie.verify(readCookie(request.headers.cookie, svc.breakGlassCookie.name), ip)
-  }
-
-  // ---- system-features ---------------------------------------------------------------------
-  app.get('/console/api/system-features', async (request, reply) => {
-    let res: Response
-    try {
-      res = await doFetch(`${svc.apiUrl}/console/api/system-features`, {
-        headers: { accept: 'application/json', ...(request.headers['accept-language'] ? { 'accept-language': String(request.headers['accept-language']) } : {}) },
-        signal: AbortSignal.timeout(config.dify.timeoutSeconds * 1000),
-      })
-    } catch {
-      return reply.code(502).header('cache-control', 'no-store').send({ code: 'dify_unavailable', message: 'dify-api is not reachable', status: 502 })
-    }
-    const version = res.headers.get('x-version')
-    if (version) reply.header('x-version', version)
-    const text = await res.text()
-    let body: unknown
-    try {
-      body = JSON.parse(text)
-    } catch {
-      return reply.code(502).header('cache-control', 'no-store').send({ code: 'dify_unavailable', message: 'dify-api answered with non-JSON', status: 502 })
-    }
-    reply.header('cache-control', 'no-store')
-    if (res.status !== 200 || typeof body !== 'object' || body === null || Array.isArray(body)) return reply.code(res.status).send(body)
-    return reply.code(200).send(adjustSystemFeatures(body as Record<string, unknown>, { breakGlass: breakGlassActive(request) }))
-  })
-
-  // ---- the stock SSO button ----------------------------------------------------------------
-  app.get<{ Params: { protocol: string }; Querystring: { invite_token?: string } }>('/console/api/enterprise/sso/:protocol/login', async (request, reply) => {
-    reply.header('cache-control', 'no-store')
-    if (request.params.protocol !== 'oidc') return reply.code(404).send({ code: 'not_found', message: 'Only the oidc protocol is served.', status: 404 })
-    const invite = request.query.invite_token
-    try {
-      const { url, state } = await sso.beginLogin(request, reply, typeof invite === 'string' && invite !== '' ? { inviteToken: invite } : {})
-      return reply.send({ url, state })
-    } catch (err) {
-      if (err instanceof SsoError && err.reason === 'idp_unavailable') return reply.code(503).send({ code: 'idp_unavailable', message: 'The identity provider is not available.', status: 503 })
-      throw err
-    }
-  })
-  app.all('/console/api/enterprise/*', async (_request, reply) =>
-    reply.code(404).header('cache-control', 'no-store').send({ code: 'not_found', message: 'The requested URL was not found on the server.', status: 404 }),
-  )
-
-  // ---- console logout ----------------------------------------------------------------------
-  // The stock SPA posts `Content-Type: application/json` with an empty body, which dify-api accepts.
-  const emptyJsonBody = { onRequest: async (request: FastifyRequest) => { if (request.headers['content-length'] === '0') delete request.headers['content-type'] } }
-  app.post('/console/api/logout', emptyJsonBody, async (request, reply) => consoleLogout(app, svc, request, reply, doFetch))
-
-  // ---- break-glass -------------------------------------------------------------------------
-  app.get('/sso/break-glass', async (request, reply) => {
-    const ip = clientIp(request)
-    if (svc.breakGlassCidrs.entries.length === 0 || !svc.breakGlassCidrs.contains(ip)) {
-      audit('break_glass.denied', { request, reason: 'cidr', clientIp: ip })
-      return reply.code(403).send({ code: 'break_glass_denied' })
-    }
-    return reply
-      .header('content-security-policy', "default-src 'none'; form-action 'self'; frame-ancestors 'none'")
-      .type('text/html; charset=utf-8')
-      .send(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Break-glass access</title></head><body>' +
-          '<h1>Break-glass access</h1><p>Paste the one-time token printed by <code>dify-sso break-glass issue</code>.</p>' +
-          '<form method="post" action="/sso/break-glass"><label for="token">Token</label> <input id="token" name="token" autocomplete="off" required> <button type="submit">Reopen password login</button></form></body></html>',
-      )
-  })
-  app.post('/sso/break-glass', async (request, reply) => {
-    const ip = clientIp(request)
-    if (svc.breakGlassCidrs.entries.length === 0 || !svc.breakGlassCidrs.contains(ip) || !ip) {
-      audit('break_glass.denied', { request, reason: 'cidr', clientIp: ip })
-      return reply.code(403).send({ code: 'break_glass_denied' })
-    }
-    const body = (request.body ?? {}) as Record<string, unknown>
-    const token = typeof body['token'] === 'string' ? body['token'].trim() : ''
-    const result = await redeemBreakGlassToken(sso.store.kv, token)
-    if (!result.ok) {
-      audit('break_glass.denied', { request, reason: result.reason, clientIp: ip })
-      return reply.code(403).send({ code: 'break_glass_denied' })
-    }
-    audit('break_glass.used', { request, clientIp: ip, windowSeconds: config.breakGlass.windowSeconds })
-    reply.header('set-cookie', svc.breakGlassCookie.issue(ip, config.breakGlass.windowSeconds))
-    return reply.redirect(config.signinPath, 303)
-  })
+  systemFeaturesRoute(app, { apiUrl: svc.apiUrl, fetch: doFetch, breakGlassActive: (request) => svc.breakGlassActive(request.headers.cookie, clientIp(request)) })
+  enterpriseSsoRoutes(app)
+  consoleLogoutRoute(app, { apiUrl: svc.apiUrl, cookies: svc.cookies, fetch: doFetch })
+  breakGlassRoutes(app, { cidrs: svc.breakGlassCidrs, cookie: svc.breakGlassCookie, clientIp })
 
   // ---- the gate ----------------------------------------------------------------------------
   authRoute(app, svc)
@@ -194,69 +128,6 @@ async function revokeDify(app: FastifyInstance, svc: DifyBridgeServices, session
   const others = (await app.sso.store.listBySub(session.iss, session.sub)).filter((s) => s.id !== session.id && s.difyAccountId === session.difyAccountId)
   const deleted = await svc.seeder.revoke(session.difyAccountId, session.difyRefreshTokenHash, others.length === 0)
   app.sso.audit('dify.session.revoked', { iss: session.iss, sub: session.sub, difyAccountId: session.difyAccountId, cause, difyRefreshRevoked: deleted })
-}
-
-/**
- * `POST /console/api/logout` (the stock console's logout, dify `api/controllers/console/auth/login.py`
- * `LogoutApi`, POST since 1.9.2): forwards to dify-api with the browser's cookies (Dify deletes
- * its refresh token and clears its cookies), ends the kit session (session-end hooks delete
- * the seeded refresh token too), ends the IdP session from the server (the stock SPA never
- * visits `redirect_url`; see `OidcClient.endIdpSession`; audited as `auth.logout` with
- * `idpLogout: ended|failed|unsupported`), clears the kit cookies, then continues to the IdP:
- * - XHR / fetch (the stock SPA): 200 `{"result":"success","redirect_url":"<IdP end-session URL or sign-in page>"}`;
- * - a form POST (Accept: text/html): 303 to that URL.
- *
- * Only from the public origin (`Origin` equal to it, or without `Origin`
- * `Sec-Fetch-Site: same-origin`); otherwise 403 `cross_site_request`, and neither Dify's nor the
- * kit's session changes.
- */
-async function consoleLogout(app: FastifyInstance, svc: DifyBridgeServices, request: FastifyRequest, reply: FastifyReply, doFetch: typeof fetch): Promise<FastifyReply> {
-  const sso = app.sso
-  const config = sso.config
-  if (!isSameOriginRequest(request, config.publicUrl)) {
-    request.log.warn({ code: CROSS_SITE_CODE }, 'cross-site console logout refused')
-    return reply.code(403).header('cache-control', 'no-store').send({ code: CROSS_SITE_CODE, message: 'Logout is only accepted from this site.', status: 403 })
-  }
-  const relay: string[] = []
-  try {
-    const res = await doFetch(`${svc.apiUrl}/console/api/logout`, {
-      method: 'POST',
-      headers: {
-        accept: 'application/json',
-        ...(request.headers.cookie ? { cookie: String(request.headers.cookie) } : {}),
-        ...(headerValue(request.headers['x-csrf-token']) ? { 'x-csrf-token': headerValue(request.headers['x-csrf-token']) as string } : {}),
-      },
-      signal: AbortSignal.timeout(config.dify.timeoutSeconds * 1000),
-      redirect: 'manual',
-    })
-    relay.push(...res.headers.getSetCookie())
-    await res.arrayBuffer().catch(() => undefined)
-  } catch {
-    request.log.warn({ code: 'ERR_DIFY_UNREACHABLE' }, 'Dify logout failed; clearing cookies locally')
-  }
-  if (relay.length === 0) relay.push(...difyClearCookies(svc.cookies))
-
-  const id = sso.sessions.sessionIdOf(request)
-  const record = id ? await sso.store.delete(id) : null
-  let idToken: string | undefined
-  if (record) {
-    const tokens = await sso.sessions.openTokens(record)
-    idToken = tokens?.idToken || undefined
-    // The stock SPA ignores `redirect_url` and goes to its sign-in page, so the browser never
-    // visits the IdP: end the IdP session from here too (best effort; the outcome is audited).
-    const idp = await sso.oidc.endIdpSession({ ...(idToken ? { idToken } : {}), ...(tokens?.refreshToken ? { refreshToken: tokens.refreshToken } : {}) })
-    if (idp.idpLogout === 'failed') request.log.warn({ code: 'WARN_OIDC_IDP_LOGOUT_FAILED' }, 'ending the IdP session from the server failed; the browser-facing end-session URL is still returned')
-    sso.audit('auth.logout', { request, iss: record.iss, sub: record.sub, ...(record.sid ? { sid: record.sid } : {}), via: 'console', ...idp })
-    await sso.sessions.runEndHooks(record, 'logout')
-  }
-  sso.sessions.clearCookies(reply)
-  for (const c of relay) reply.header('set-cookie', c)
-  const endSession = await sso.oidc.endSessionUrlIfReachable({ ...(idToken ? { idTokenHint: idToken } : {}), postLogoutRedirectUri: new URL(config.signinPath, config.publicUrl).href })
-  const target = endSession?.href ?? config.signinPath
-  reply.header('cache-control', 'no-store')
-  const accept = String(request.headers.accept ?? '')
-  if (accept.includes('text/html') && !accept.includes('application/json')) return reply.redirect(target, 303)
-  return reply.code(200).send({ result: 'success', redirect_url: target })
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
 import { SsoError, signInReason, type ReasonCode } from '../errors.js';
 import { checkPolicy, extractClaims } from '../lib/access-policy.js';
 import { canonicalRedirect } from '../lib/redirect.js';
@@ -55,7 +56,7 @@ export async function callbackRoutes(app: FastifyInstance): Promise<void> {
     return reply.redirect(sso.signinUrl(reason), 302);
   };
 
-  app.get('/sso/callback', async (request, reply) => {
+  app.get(SSO_PATHS.callback, async (request, reply) => {
     const q = request.query as Record<string, unknown>;
     const qi = request.url.indexOf('?');
     const search = qi >= 0 ? request.url.slice(qi) : '';

@@ -6,6 +6,7 @@
  * @module
  */
 import type { FastifyInstance } from 'fastify';
+import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
 import { SsoError, signInReason } from '../errors.js';
 
 /**
@@ -17,7 +18,7 @@ import { SsoError, signInReason } from '../errors.js';
  * ```
  */
 export async function loginRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/sso/login', async (request, reply) => {
+  app.get(SSO_PATHS.login, async (request, reply) => {
     const q = request.query as Record<string, unknown>;
     try {
       const { url } = await app.sso.beginLogin(request, reply, {

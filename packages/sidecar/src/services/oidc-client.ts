@@ -18,6 +18,7 @@ import {
   type JWTVerifyOptions,
 } from 'jose';
 import fp from 'fastify-plugin';
+import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
 import type { FastifyInstance } from 'fastify';
 import type { SidecarConfig } from '../config/schema.js';
 import { OidcError, TokenError, type ReasonCode, type SsoErrorCode } from '../errors.js';
@@ -92,7 +93,7 @@ export class OidcClient {
 
   /** Absolute redirect URI (built from the public URL, never from `Host`). */
   get redirectUri(): string {
-    return new URL('/sso/callback', this.#opts.publicUrl).href;
+    return new URL(SSO_PATHS.callback, this.#opts.publicUrl).href;
   }
 
   /** True when discovery and the JWKS are loaded. */
