@@ -36,8 +36,7 @@ export type { DifyBridgeServices } from './dify/bridge.js';
 /**
  * nginx artefacts: {@link insertSsoLocations} inserts the sidecar's locations (`/sso/`,
  * `auth_request` on the console API, the stock SSO button, console logout) into a Dify nginx
- * template; {@link renderLocalNginxConf} renders a complete nginx.conf for a local stack;
- * {@link sidecarUpstreamBlock} the keep-alive `upstream` for the sidecar.
+ * template; {@link sidecarUpstreamBlock} the keep-alive `upstream` for the sidecar.
  *
  * @example
  * ```ts
@@ -47,11 +46,9 @@ export type { DifyBridgeServices } from './dify/bridge.js';
  */
 export {
   insertSsoLocations,
-  renderLocalNginxConf,
   sidecarUpstreamBlock,
   SIDECAR_UPSTREAM,
   type InsertOptions,
-  type LocalNginxOptions,
 } from './deploy/nginx.js';
 
 /**

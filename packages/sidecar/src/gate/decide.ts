@@ -1,4 +1,5 @@
-import { accessTokenUserId, readDifyAuthCookies, type DifyCookieSettings } from '../dify/contract/cookies.js'
+import { accessTokenUserId } from '../dify/contract/access-token.js'
+import { readDifyAuthCookies, type DifyCookieSettings } from '../dify/contract/cookies.js'
 import { canonicalisePath } from './canonical-path.js'
 import { isRefusedRawPath } from './raw-path.js'
 import {

@@ -27,3 +27,17 @@ for (const v of [undefined, '', 'main', 'v1', '1.x']) {
     assert.throws(() => difyVersionTraits(v), { code: 'ERR_DIFY_VERSION_UNKNOWN' })
   })
 }
+
+test('the version table holds the quirks the bridge relies on as data', () => {
+  // activation also logged the invitee in before 1.11.2
+  assert.equal(difyVersionTraits('1.11.0').activationIssuesLogin, true)
+  assert.equal(difyVersionTraits('1.11.1').activationIssuesLogin, true)
+  assert.equal(difyVersionTraits('1.11.2').activationIssuesLogin, false)
+  assert.equal(difyVersionTraits('1.16.1').activationIssuesLogin, false)
+  // `already_member` from 1.15
+  assert.equal(difyVersionTraits('1.14.2').inviteAnswersAlreadyMember, false)
+  assert.equal(difyVersionTraits('1.15.0').inviteAnswersAlreadyMember, true)
+  assert.equal(difyVersionTraits('1.17.1').inviteAnswersAlreadyMember, true)
+  // nothing reads a trait the table does not need
+  assert.deepEqual(Object.keys(difyVersionTraits('1.16.1')).sort(), ['activationIssuesLogin', 'from', 'inviteAnswersAlreadyMember', 'redisKeyPrefix', 'version'])
+})
