@@ -30,36 +30,10 @@ import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { createStore } from './store/index.js';
 import { difyBridge, type DifyBridgeOptions } from './plugins/dify-bridge.js';
-import type { SessionRecord, SessionStore } from './store/types.js';
+import type { SessionStore } from './store/types.js';
+import type { AfterLoginHook } from './services/after-login.js';
 
-/** Context passed to after-login hooks. */
-export interface AfterLoginContext {
-  request: FastifyRequest;
-  reply: FastifyReply;
-  /** The freshly created session (re-read from the store before each hook). */
-  session: SessionRecord;
-  /** Merged, validated ID token + UserInfo claims. */
-  claims: Record<string, unknown>;
-  /** Canonical post-login target so far. */
-  redirectTo: string;
-  /** Dify invite token carried through the login, if any. */
-  inviteToken?: string;
-}
-
-/** What an after-login hook may return. */
-export interface AfterLoginResult {
-  /** New post-login target (canonicalised again: same-origin relative only). */
-  redirectTo?: string;
-  /** Raw `Set-Cookie` header values relayed on the final redirect. */
-  setCookie?: string[];
-}
-
-/**
- * Runs after a successful login, before the redirect. Throw an {@link SsoError} to deny:
- * the new session is deleted (end hooks run with cause `logout`) and the browser goes to
- * `<signinPath>?message=<err.reason>`.
- */
-export type AfterLoginHook = (ctx: AfterLoginContext) => void | AfterLoginResult | Promise<void | AfterLoginResult>;
+export type { AfterLoginContext, AfterLoginHook, AfterLoginResult } from './services/after-login.js';
 
 /** The extension surface decorated on the app as `app.sso`. */
 export interface SsoApi {

@@ -16,7 +16,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { RedisClient } from '../lib/redis-client.js'
-import type { AfterLoginContext } from '../app.js'
+import type { AfterLoginContext } from '../services/after-login.js'
 import { DifyError } from '../errors.js'
 import { breakGlassRoutes } from '../break-glass/route.js'
 import { authRoute } from '../gate/auth-route.js'

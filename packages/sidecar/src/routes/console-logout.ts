@@ -15,7 +15,6 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { difyClearCookies, type DifyCookieSettings } from '../dify/contract/cookies.js'
-import { headerValue } from '../gate/cidr.js'
 import { CROSS_SITE_CODE, isSameOriginRequest } from '../lib/same-origin.js'
 import { endSession } from './logout.js'
 
@@ -46,6 +45,8 @@ async function consoleLogout(app: FastifyInstance, deps: ConsoleLogoutDeps, requ
     request.log.warn({ code: CROSS_SITE_CODE }, 'cross-site console logout refused')
     return reply.code(403).header('cache-control', 'no-store').send({ code: CROSS_SITE_CODE, message: 'Logout is only accepted from this site.', status: 403 })
   }
+  const csrfHeader = request.headers['x-csrf-token']
+  const csrf = Array.isArray(csrfHeader) ? csrfHeader.join(',') : csrfHeader
   const relay: string[] = []
   try {
     const res = await deps.fetch(`${deps.apiUrl}/console/api/logout`, {
@@ -53,7 +54,7 @@ async function consoleLogout(app: FastifyInstance, deps: ConsoleLogoutDeps, requ
       headers: {
         accept: 'application/json',
         ...(request.headers.cookie ? { cookie: String(request.headers.cookie) } : {}),
-        ...(headerValue(request.headers['x-csrf-token']) ? { 'x-csrf-token': headerValue(request.headers['x-csrf-token']) as string } : {}),
+        ...(csrf ? { 'x-csrf-token': csrf } : {}),
       },
       signal: AbortSignal.timeout(config.dify.timeoutSeconds * 1000),
       redirect: 'manual',
