@@ -23,7 +23,7 @@ for (const [name, options] of [
     const app = buildApp(config, { logStream: { write: () => undefined } })
     t.after(() => app.close())
     app.register(difyBridge, options as never)
-    await assert.rejects(app.ready(), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARG_TYPE' && e instanceof TypeError)
+    await assert.rejects(async () => { await app.ready() }, (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARG_TYPE' && e instanceof TypeError)
     assert.equal(app.hasRoute({ method: 'GET', url: '/console/api/system-features' }), false)
   })
 }
@@ -32,5 +32,5 @@ test('difyBridge with well-formed options gets past the option check (then needs
   const app = buildApp(config, { logStream: { write: () => undefined } })
   t.after(() => app.close())
   app.register(difyBridge, { fetch })
-  await assert.rejects(app.ready(), (e: Error & { code?: string }) => e.code === 'ERR_CONFIG_INVALID')
+  await assert.rejects(async () => { await app.ready() }, (e: Error & { code?: string }) => e.code === 'ERR_CONFIG_INVALID')
 })
