@@ -1,5 +1,5 @@
 /**
- * The Dify bridge is a fastify plugin whose options are checked when it is registered: a wrong
+ * The fastify plugins check their options when they are registered: a wrong
  * option fails `ready()` with `ERR_INVALID_ARG_TYPE`, before any service is built or any route
  * is added.
  */
@@ -33,4 +33,13 @@ test('difyBridge with well-formed options gets past the option check (then needs
   t.after(() => app.close())
   app.register(difyBridge, { fetch })
   await assert.rejects(async () => { await app.ready() }, (e: Error & { code?: string }) => e.code === 'ERR_CONFIG_INVALID')
+})
+
+test('oidcClientPlugin refuses a client that is not an OidcClient at registration', async (t) => {
+  const { default: Fastify } = await import('fastify')
+  const { oidcClientPlugin } = await import('../../src/plugins/oidc-client.js')
+  const app = Fastify()
+  t.after(() => app.close())
+  app.register(oidcClientPlugin, { client: { start: async () => undefined, close: () => undefined } } as never)
+  await assert.rejects(async () => { await app.ready() }, (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARG_TYPE')
 })
