@@ -13,7 +13,7 @@ import { SessionStoreError, SsoError, type ReasonCode } from './errors.js';
 import { createAudit, createLogger, type AuditFn } from './services/audit.js';
 import { countAuthRequestDecisions, createMetrics, type SidecarMetrics } from './services/metrics.js';
 import { OidcClient } from './services/oidc-client.js';
-import { oidcClientPlugin } from './plugins/oidc-client.js';
+import { oidcClientPlugin } from './plugins/oidc-lifecycle.js';
 import { requestIdPlugin, generateRequestId } from './plugins/request-id.js';
 import {
   SessionManager,

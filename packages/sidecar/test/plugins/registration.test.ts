@@ -37,7 +37,7 @@ test('difyBridge with well-formed options gets past the option check (then needs
 
 test('oidcClientPlugin refuses a client that is not an OidcClient at registration', async (t) => {
   const { default: Fastify } = await import('fastify')
-  const { oidcClientPlugin } = await import('../../src/plugins/oidc-client.js')
+  const { oidcClientPlugin } = await import('../../src/plugins/oidc-lifecycle.js')
   const app = Fastify()
   t.after(() => app.close())
   app.register(oidcClientPlugin, { client: { start: async () => undefined, close: () => undefined } } as never)
