@@ -26,7 +26,7 @@ import { createServer, type AddressInfo } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { renderLocalNginxConf } from '../packages/sidecar/src/gate/nginx.js'
+import { renderLocalNginxConf } from '../packages/sidecar/scripts/local-nginx.js'
 
 const seconds = Number(process.argv[2] ?? 3)
 const concurrency = Number(process.argv[3] ?? 32)

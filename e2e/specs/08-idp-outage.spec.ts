@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { test, expect, signinAlert, signIn, requireLocal, consoleStatus, openSignin, ssoButton, escapeRe, type Target } from '../fixtures.js';
 import { startThrowawayKit, type ThrowawayKit } from '../support/throwaway.js';
 import { createStore } from '../../packages/sidecar/src/store/index.js';
-import { issueBreakGlassToken } from '../../packages/sidecar/src/dify/break-glass.js';
+import { issueBreakGlassToken } from '../../packages/sidecar/src/break-glass/store.js';
 
 // Scenario 8: IdP outage. A throwaway IdP (the embedded OP, started here and killed by the test)
 // with its own sidecar and nginx next to the shared Dify stand-in, so the outage cannot disturb

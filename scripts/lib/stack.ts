@@ -22,7 +22,7 @@ import { EnvError, assertPortFree, daemonPid, httpOk, startService, stopDaemon, 
 import { redisPing, startRedis } from './redis.js';
 import { findJdk, keycloakHome, keycloakReady, startKeycloak } from './keycloak.js';
 import { HOST, ports, urls } from './ports.js';
-import { renderLocalNginxConf } from '../../packages/sidecar/src/gate/nginx.js';
+import { renderLocalNginxConf } from '../../packages/sidecar/scripts/local-nginx.js';
 import { SIDECAR_IMAGE, SIDECAR_IMAGE_UID } from '../../packages/sidecar/src/image.js';
 import { detectEngine, engineArgs, engineEnv, runEngine, type Engine } from './podman.js';
 import { FIXTURE_WEB_IMAGE, startWebContainer, stopWebContainer, webSwitch, type WebSwitch } from './web-image.js';

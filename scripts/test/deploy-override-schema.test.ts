@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
 import { repoRoot } from '../lib/paths.js';
-import { runCli } from '../../packages/sidecar/src/dify/cli.js';
-import { renderDeployment } from '../../packages/sidecar/src/gate/deploy.js';
+import { runCli } from '../../packages/sidecar/src/cli.js';
+import { renderDeployment } from '../../packages/sidecar/src/deploy/compose.js';
 import { SIDECAR_IMAGE, SIDECAR_IMAGE_UID, SIDECAR_VERSION } from '../../packages/sidecar/src/image.js';
 
 const require = createRequire(import.meta.url);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../lib/paths.js';
 
 /** Every package that is published (its `private` is false). */
-const PUBLISHED = ['console-plugin', 'codemods', 'sidecar', 'cli'] as const;
+const PUBLISHED = ['vocabulary', 'console-plugin', 'codemods', 'sidecar', 'cli'] as const;
 
 function sh(cmd: string, args: string[], cwd: string): SpawnSyncReturns<string> {
   // A clean environment: nothing of the repository's loader (tsx) leaks into the installed bins.

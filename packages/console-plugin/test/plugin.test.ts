@@ -51,7 +51,7 @@ test('logout URL', () => {
 })
 
 test('reason codes map to fixed text; unknown values never echo', () => {
-  for (const code of ['access_denied', 'idp_unavailable', 'state_mismatch', 'login_failed', 'not_provisioned', 'sso_required', 'session_expired', 'invalid_state', 'no_role', 'email_not_verified'] as const)
+  for (const code of ['access_denied', 'idp_unavailable', 'issuer_mismatch', 'dify_unsupported_version', 'not_provisioned', 'sso_required', 'session_expired', 'invalid_state', 'no_role', 'email_not_verified'] as const)
     assert.equal(messageForCode(code), SSO_ERROR_MESSAGES[code])
   assert.equal(messageForCode('<b>Call +1 555</b>'), GENERIC_SSO_ERROR)
   assert.equal(messageForCode(''), undefined)

@@ -5,13 +5,15 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
+import { SSO_PREFIX } from '@dify-sso-kit/vocabulary';
 import type { Logger, DestinationStream } from 'pino';
 import type { SidecarConfig } from './config/schema.js';
 import { configWarnings } from './config/load.js';
-import { SessionStoreError, SsoError } from './errors.js';
-import { createAudit, createLogger, type AuditFn } from './plugins/audit.js';
-import { countAuthRequestDecisions, createMetrics, type SidecarMetrics } from './plugins/metrics.js';
-import { OidcClient, oidcClientPlugin } from './plugins/oidc-client.js';
+import { SessionStoreError, SsoError, type ReasonCode } from './errors.js';
+import { createAudit, createLogger, type AuditFn } from './services/audit.js';
+import { countAuthRequestDecisions, createMetrics, type SidecarMetrics } from './services/metrics.js';
+import { OidcClient } from './services/oidc-client.js';
+import { oidcClientPlugin } from './plugins/oidc-lifecycle.js';
 import { requestIdPlugin, generateRequestId } from './plugins/request-id.js';
 import {
   SessionManager,
@@ -20,45 +22,19 @@ import {
   type SessionCheck,
   type SessionEndCause,
   type SessionEndHook,
-} from './plugins/session.js';
-import { TokenVerifier, type BearerClaims } from './plugins/token-verify.js';
+} from './services/session.js';
+import { TokenVerifier, type BearerClaims } from './services/token-verify.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { callbackRoutes } from './routes/callback.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { createStore } from './store/index.js';
-import { difyBridge, type DifyBridgeOptions } from './dify/plugin.js';
-import type { SessionRecord, SessionStore } from './store/types.js';
+import { difyBridge, type DifyBridgeOptions } from './plugins/dify-bridge.js';
+import type { SessionStore } from './store/types.js';
+import type { AfterLoginHook } from './services/after-login.js';
 
-/** Context passed to after-login hooks. */
-export interface AfterLoginContext {
-  request: FastifyRequest;
-  reply: FastifyReply;
-  /** The freshly created session (re-read from the store before each hook). */
-  session: SessionRecord;
-  /** Merged, validated ID token + UserInfo claims. */
-  claims: Record<string, unknown>;
-  /** Canonical post-login target so far. */
-  redirectTo: string;
-  /** Dify invite token carried through the login, if any. */
-  inviteToken?: string;
-}
-
-/** What an after-login hook may return. */
-export interface AfterLoginResult {
-  /** New post-login target (canonicalised again: same-origin relative only). */
-  redirectTo?: string;
-  /** Raw `Set-Cookie` header values relayed on the final redirect. */
-  setCookie?: string[];
-}
-
-/**
- * Runs after a successful login, before the redirect. Throw an {@link SsoError} to deny:
- * the new session is deleted (end hooks run with cause `logout`) and the browser goes to
- * `<signinPath>?message=<err.reason>`.
- */
-export type AfterLoginHook = (ctx: AfterLoginContext) => void | AfterLoginResult | Promise<void | AfterLoginResult>;
+export type { AfterLoginContext, AfterLoginHook, AfterLoginResult } from './services/after-login.js';
 
 /** The extension surface decorated on the app as `app.sso`. */
 export interface SsoApi {
@@ -91,7 +67,7 @@ export interface SsoApi {
   /** Ends every session of a user at the configured issuer; returns the count. */
   endUserSessions(sub: string, cause?: SessionEndCause): Promise<number>;
   /** `<signinPath>?message=<reason>`. */
-  signinUrl(reason: string): string;
+  signinUrl(reason: ReasonCode): string;
 }
 
 declare module 'fastify' {
@@ -177,7 +153,7 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
   app.addHook('onSend', async (request, reply) => {
-    if (request.url.startsWith('/sso/')) {
+    if (request.url.startsWith(`${SSO_PREFIX}/`)) {
       reply.header('cache-control', 'no-store');
       reply.header('referrer-policy', 'no-referrer');
       reply.header('x-content-type-options', 'nosniff');

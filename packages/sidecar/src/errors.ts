@@ -8,6 +8,9 @@
  * @module
  */
 import createError from '@fastify/error';
+import { isReasonCode, type ReasonCode } from '@dify-sso-kit/vocabulary';
+
+export { REASON_CODES, isReasonCode, type ReasonCode } from '@dify-sso-kit/vocabulary';
 
 /**
  * Every stable error code of the sidecar (`ERR_<AREA>_<DETAIL>`) with when it happens.
@@ -58,31 +61,17 @@ export const ERROR_CODES = {
 export type SsoErrorCode = keyof typeof ERROR_CODES;
 
 /**
- * Short reason codes put on the sign-in page (`?message=<reason>`) and in audit events.
- * They never contain IdP text.
+ * Why a JWT (bearer, logout token) or a liveness refresh was refused: audit only, never shown to
+ * the browser (`malformed`, `expired`, `audience`, `claim_<name>`, `replayed`, `invalid_grant`, …).
  */
-export type ReasonCode =
-  | 'invalid_state'
-  | 'issuer_mismatch'
-  | 'login_expired'
-  | 'idp_error'
-  | 'idp_unavailable'
-  | 'token_exchange_failed'
-  | 'invalid_id_token'
-  | 'nonce_mismatch'
-  | 'userinfo_invalid'
-  | 'access_denied'
-  | 'email_not_verified'
-  | 'session_error'
-  | 'internal_error'
-  | (string & {});
+export type RejectionReason = string;
 
 /** Options accepted by {@link SsoError}. */
-export interface SsoErrorOptions {
+export interface SsoErrorOptions<R extends string = ReasonCode> {
   /** Underlying error, always passed on. */
   cause?: unknown;
-  /** Reason code for the sign-in page / audit log. */
-  reason?: ReasonCode;
+  /** Reason code for the sign-in page / audit log (a {@link RejectionReason} for {@link TokenError}). */
+  reason?: R;
 }
 
 /**
@@ -93,18 +82,32 @@ export interface SsoErrorOptions {
  * throw new SsoError('ERR_OIDC_ACCESS_DENIED', 'not in an allowed group', { reason: 'access_denied' });
  * ```
  */
-export class SsoError extends Error {
+export class SsoError<R extends string = ReasonCode> extends Error {
   /** Stable error code. */
   readonly code: SsoErrorCode;
-  /** Short reason code suitable for `?message=` and audit events. */
-  readonly reason: ReasonCode;
+  /** Short reason code suitable for `?message=` and audit events (`internal_error` when none was given). */
+  readonly reason: R | 'internal_error';
 
-  constructor(code: SsoErrorCode, message: string, options: SsoErrorOptions = {}) {
+  constructor(code: SsoErrorCode, message: string, options: SsoErrorOptions<R> = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.reason = options.reason ?? 'internal_error';
   }
+}
+
+/**
+ * The reason code to show on the sign-in page for an error: its own when it is one, else
+ * `internal_error` (a token rejection reason is never shown).
+ *
+ * @example
+ * ```ts
+ * signInReason(new OidcError('ERR_OIDC_NONCE_MISMATCH', 'x', { reason: 'nonce_mismatch' })) // 'nonce_mismatch'
+ * ```
+ */
+export function signInReason(err: unknown): ReasonCode {
+  const reason = (err as { reason?: unknown } | null)?.reason;
+  return err instanceof SsoError && isReasonCode(reason) ? reason : 'internal_error';
 }
 
 /** The Dify bridge's codes (`ERR_DIFY_*`): a subset of {@link SsoErrorCode}, public API, never renamed. */
@@ -192,17 +195,18 @@ export class ConfigError extends SsoError {
  * try { await app.sso.verifyBearer(t) } catch (e) { if (e instanceof TokenError) reply.code(401) }
  * ```
  */
-export class TokenError extends SsoError {}
+export class TokenError extends SsoError<RejectionReason> {}
 
 /**
- * An OpenID Connect login step failed; `reason` goes to the sign-in page.
+ * An OpenID Connect login step failed; `reason` goes to the sign-in page (a failed liveness
+ * refresh carries `invalid_grant` or `refresh_refused`, which only the audit log sees).
  *
  * @example
  * ```ts
  * throw new OidcError('ERR_OIDC_NONCE_MISMATCH', 'nonce mismatch', { reason: 'nonce_mismatch' });
  * ```
  */
-export class OidcError extends SsoError {}
+export class OidcError extends SsoError<ReasonCode | 'invalid_grant' | 'refresh_refused'> {}
 
 /**
  * The session store failed.

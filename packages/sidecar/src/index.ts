@@ -7,9 +7,9 @@ export { buildApp, type AfterLoginContext, type AfterLoginHook, type AfterLoginR
 export { loadConfig, configWarnings, maskedConfig, envName, configLeaves, type LoadConfigOptions, type ConfigLeaf } from './config/load.js';
 export { configSchema, type SidecarConfig } from './config/schema.js';
 export * from './errors.js';
-export type { SessionCheck, SessionEndCause, SessionEndHook, BeginLoginOptions, CookieNames } from './plugins/session.js';
-export type { BearerClaims } from './plugins/token-verify.js';
-export type { AuditEvent, AuditFields, AuditFn } from './plugins/audit.js';
+export type { SessionCheck, SessionEndCause, SessionEndHook, BeginLoginOptions, CookieNames } from './services/session.js';
+export type { BearerClaims } from './services/token-verify.js';
+export type { AuditEvent, AuditFields, AuditFn } from './services/audit.js';
 export * from './store/index.js';
 export { canonicalRedirect } from './lib/redirect.js';
 export { createRedisClient, closeRedisClient, describeRedis, type RedisClient, type RedisConnectionSettings, type RedisMode } from './lib/redis-client.js';
@@ -30,14 +30,13 @@ export { mapDifyRedisEnv, parseDotEnv, type DifyRedisEnvMapping } from './dify/r
  * app.difyBridge.apiUrl // the bridge services
  * ```
  */
-export { difyBridge, type DifyBridgeOptions } from './dify/plugin.js';
+export { difyBridge, type DifyBridgeOptions } from './plugins/dify-bridge.js';
 export type { DifyBridgeServices } from './dify/bridge.js';
 
 /**
  * nginx artefacts: {@link insertSsoLocations} inserts the sidecar's locations (`/sso/`,
  * `auth_request` on the console API, the stock SSO button, console logout) into a Dify nginx
- * template; {@link renderLocalNginxConf} renders a complete nginx.conf for a local stack;
- * {@link sidecarUpstreamBlock} the keep-alive `upstream` for the sidecar.
+ * template; {@link sidecarUpstreamBlock} the keep-alive `upstream` for the sidecar.
  *
  * @example
  * ```ts
@@ -47,12 +46,10 @@ export type { DifyBridgeServices } from './dify/bridge.js';
  */
 export {
   insertSsoLocations,
-  renderLocalNginxConf,
   sidecarUpstreamBlock,
   SIDECAR_UPSTREAM,
   type InsertOptions,
-  type LocalNginxOptions,
-} from './gate/nginx.js';
+} from './deploy/nginx.js';
 
 /**
  * The deployment generator behind `dify-sso deploy`: given Dify's `docker/` directory, renders
@@ -66,4 +63,4 @@ export {
  * writeDeployment({ difyDockerDir: '/opt/dify/docker', image: 'dify-sso-kit/sidecar:0.1.0', gateWebApps: true })
  * ```
  */
-export { renderDeployment, writeDeployment, difyVersionOf, type DeployOptions, type DeployResult } from './gate/deploy.js';
+export { renderDeployment, writeDeployment, difyVersionOf, type DeployOptions, type DeployResult } from './deploy/compose.js';

@@ -8,9 +8,9 @@
 import { buildApp } from './app.js';
 import { loadConfig, maskedConfig } from './config/load.js';
 import { ConfigError } from './errors.js';
-import { createLogger } from './plugins/audit.js';
+import { createLogger } from './services/audit.js';
 import { isWorker, superviseWorkers, workerCount } from './lib/workers.js';
-import { createMetrics, serveMetrics, shareWithPrimary } from './plugins/metrics.js';
+import { createMetrics, serveMetrics, shareWithPrimary } from './services/metrics.js';
 
 /**
  * Starts the sidecar from an environment; resolves to the running app.

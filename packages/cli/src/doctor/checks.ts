@@ -121,7 +121,7 @@ export function checkPasswordLogin(probe: Probe): CheckResult {
   return fail(name, `POST /console/api/login answered ${status}${code ? ` {"code":"${code}"}` : ''}, not 403 {"code":"sso_required"}: password login is not locked`, `put the gate in front of /console/api/login: ${DEPLOY_FIX}`)
 }
 
-/** The fields the sidecar sets in `GET /console/api/system-features` (sidecar `src/dify/system-features.ts`). */
+/** The fields the sidecar sets in `GET /console/api/system-features` (sidecar `src/routes/system-features.ts`). */
 const SSO_ONLY: Readonly<Record<string, unknown>> = {
   sso_enforced_for_signin: true,
   sso_enforced_for_signin_protocol: 'oidc',
@@ -173,7 +173,7 @@ function parseSetCookie(line: string): SetCookie {
 
 /**
  * `GET /sso/login` sets the kit's transaction cookie: on https `__Host-dify_sso_tx` with
- * `Secure`, `HttpOnly`, `Path=/` and no `Domain` (sidecar `src/plugins/session.ts`,
+ * `Secure`, `HttpOnly`, `Path=/` and no `Domain` (sidecar `src/services/session.ts`,
  * `cookieNames`). Plain http is refused unless `allowHttp` (development on loopback only).
  */
 export function checkCookies(url: URL, probe: Probe, options: { allowHttp: boolean }): CheckResult {

@@ -11,7 +11,7 @@ import { Type, type TProperties } from '@sinclair/typebox';
 import type { ConfigCheck } from './checks.js';
 import { parseRoleMap } from '../dify/role-map.js';
 import { parseCidrList } from '../gate/cidr.js';
-import { parseMachineRoutes } from '../gate/policy.js';
+import { parseMachineRoutes } from '../gate/route-table.js';
 import { difyRedisPath, redisConnectionCheck, redisConnectionProperties } from './redis-schema.js';
 
 type PrefixedRedis<T> = { [K in keyof T as `redis${Capitalize<K & string>}`]: T[K] };

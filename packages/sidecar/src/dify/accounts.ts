@@ -19,13 +19,13 @@
  * @module
  */
 import { createHash } from 'node:crypto'
-import { DifyError, SsoError } from '../errors.js'
+import { DifyError, SsoError, type ReasonCode } from '../errors.js'
 import type { KvStore } from '../store/types.js'
 import type { AssignableRole, DifyAdminClient, DifyMember } from './admin-client.js'
 import { mapRole, type RoleMap } from './role-map.js'
 
 export interface AccountResolverOptions {
-  readonly admin: Pick<DifyAdminClient, 'listMembers' | 'inviteEmail' | 'activate' | 'updateRole' | 'removeMember'>
+  readonly admin: Pick<DifyAdminClient, 'listMembers' | 'inviteEmail' | 'activate' | 'updateRole' | 'removeMember'> & Partial<Pick<DifyAdminClient, 'version'>>
   readonly kv: KvStore
   readonly roleMap: RoleMap
   readonly jit: boolean
@@ -53,7 +53,7 @@ export interface ResolvedAccount {
 }
 
 /** Denies the login; the callback redirects to the sign-in page with `?message=<reason>`. */
-export function denyLogin(reason: string, message: string, cause?: unknown): SsoError {
+export function denyLogin(reason: ReasonCode, message: string, cause?: unknown): SsoError {
   return new SsoError('ERR_OIDC_ACCESS_DENIED', message, { reason, ...(cause === undefined ? {} : { cause }) })
 }
 
@@ -209,10 +209,12 @@ export class AccountResolver {
   async #provision(email: string, role: AssignableRole, name: string): Promise<string> {
     try {
       const inv = await this.#o.admin.inviteEmail(email, role)
-      // Dify ≥ 1.15 answers `already_member` (no URL) when the address joined in the meantime,
-      // e.g. a concurrent first login of the same person: nothing to activate, the member is
-      // looked up below and its role is set like on any login.
-      const already = inv.status === 'already_member'
+      // Version table (`inviteAnswersAlreadyMember`, Dify ≥ 1.15): `already_member` (no URL) when the
+      // address joined in the meantime, e.g. a concurrent first login of the same person: nothing
+      // to activate, the member is looked up below and its role is set like on any login. A version
+      // the table says never answers so gets it refused like any other unexpected status.
+      const traits = await this.#o.admin.version?.()
+      const already = inv.status === 'already_member' && traits?.inviteAnswersAlreadyMember !== false
       if (inv.status !== 'success' && !already) throw new DifyError('ERR_DIFY_ADMIN_API', 'invitation was not accepted by dify-api')
       const token = !already && inv.url ? new URL(inv.url, 'http://invalid').searchParams.get('token') : null
       const activated = token ? await this.#o.admin.activate({ email, token, name }) : {}

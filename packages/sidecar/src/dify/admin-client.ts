@@ -1,5 +1,5 @@
 import { DifyError } from '../errors.js'
-import { difyVersionTraits, type DifyVersionTraits } from './versions.js'
+import { difyVersionTraits, type DifyVersionTraits } from './contract/versions.js'
 
 /** Dify workspace roles (`TenantAccountRole`, dify `api/models/account.py`). */
 export type DifyRole = 'owner' | 'admin' | 'editor' | 'normal' | 'dataset_operator'
@@ -115,9 +115,10 @@ export class DifyAdminClient {
         timezone: input.timezone ?? 'UTC',
       },
     })
-    // Before 1.11.2 activation also logged the invitee in and answered with a token pair
-    // (api/controllers/console/auth/activate.py; observed on real 1.11.0): hand the refresh token
-    // back so that the caller can revoke it — nobody is meant to hold it.
+    // Version table (`activationIssuesLogin`, Dify < 1.11.2): activation also logged the invitee
+    // in and answered with a token pair (api/controllers/console/auth/activate.py; observed on real
+    // 1.11.0): hand the refresh token back so that the caller can revoke it — nobody is meant to
+    // hold it. A token in the answer of any other version is handed back too (fail closed).
     const data = (body as { data?: { refresh_token?: unknown } } | undefined)?.data
     return typeof data?.refresh_token === 'string' ? { refreshToken: data.refresh_token } : {}
   }

@@ -8,16 +8,18 @@ import type { SidecarConfig } from '../config/schema.js'
 import { difyRedisPath, redisSettingsAt } from '../config/redis-schema.js'
 import { closeRedisClient, createRedisClient, type RedisClient } from '../lib/redis-client.js'
 import { parseCidrList, type CidrList } from '../gate/cidr.js'
-import { parseMachineRoutes, type RouteRule } from '../gate/policy.js'
+import { parseMachineRoutes, type RouteRule } from '../gate/route-table.js'
 import type { KvStore } from '../store/types.js'
 import { AccountResolver } from './accounts.js'
 import { DifyAdminClient } from './admin-client.js'
-import { BreakGlassCookie } from './break-glass.js'
-import type { DifyCookieSettings } from './cookies.js'
+import { BreakGlassCookie, breakGlassActive } from '../break-glass/cookie.js'
+import type { GateServices } from '../gate/context.js'
+import type { DifyCookieSettings } from './contract/cookies.js'
 import { parseRoleMap } from './role-map.js'
-import { SessionSeeder } from './session-seed.js'
+import { SessionSeeder } from './contract/session-seed.js'
 
-export interface DifyBridgeServices {
+/** The bridge's services; they implement what the gate needs ({@link GateServices}). */
+export interface DifyBridgeServices extends GateServices {
   readonly apiUrl: string
   readonly webUrl: string | undefined
   readonly socketIoUrl: string | undefined
@@ -91,6 +93,7 @@ export function createDifyBridge(config: SidecarConfig, deps: DifyBridgeDeps): D
     discardRefreshToken: (accountId, token) => seeder.discard(accountId, token),
   })
   const breakGlassCookie = new BreakGlassCookie({ sessionSecret: config.session.secret, secure: new URL(config.publicUrl).protocol === 'https:' })
+  const breakGlassCidrs = parseCidrList(config.breakGlass.cidrs, 'breakGlass.cidrs')
   const doFetch = deps.fetch ?? fetch
   let finished = false
   return {
@@ -103,10 +106,12 @@ export function createDifyBridge(config: SidecarConfig, deps: DifyBridgeDeps): D
     seeder,
     resolver,
     breakGlassCookie,
-    breakGlassCidrs: parseCidrList(config.breakGlass.cidrs, 'breakGlass.cidrs'),
+    breakGlassCidrs,
     trustedProxies: parseCidrList(config.trustProxy, 'trustProxy'),
     machineRoutes: parseMachineRoutes(config.gate.machineRoutes).rules,
     redis,
+    refreshTokenAccount: (refreshToken) => seeder.accountOf(refreshToken),
+    breakGlassActive: (cookieHeader, clientIp) => breakGlassActive({ cidrs: breakGlassCidrs, cookie: breakGlassCookie }, cookieHeader, clientIp),
     async setupFinished() {
       if (finished) return true
       try {

@@ -29,10 +29,10 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { DifyBridgeServices } from '../dify/bridge.js'
-import { cookieLines, difyClearCookies } from '../dify/cookies.js'
+import { SSO_PATHS } from '@dify-sso-kit/vocabulary'
+import { cookieLines, difyClearCookies } from '../dify/contract/cookies.js'
 import { clientAddress, headerValue, unmapV4 } from './cidr.js'
-import { gateContextFor } from './context.js'
+import { gateContextFor, type GateServices } from './context.js'
 import { SERVICE_TOKEN_HEADER, decide, type GateDecision } from './decide.js'
 import { CLIENT_RESERVED_HEADERS, refusedIdentityHeader } from './identity-headers.js'
 
@@ -61,10 +61,10 @@ export function mayReceiveCredentials(secret: string | undefined, given: string 
   return trustProxy.length > 0 && trustProxy.every(isLoopbackCidr)
 }
 
-export function authRoute(app: FastifyInstance, svc: DifyBridgeServices): void {
+export function authRoute(app: FastifyInstance, svc: GateServices): void {
   app.route({
     method: [...METHODS],
-    url: '/sso/auth',
+    url: SSO_PATHS.auth,
     logLevel: 'warn',
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const peer = request.socket.remoteAddress
@@ -102,7 +102,7 @@ export function authRoute(app: FastifyInstance, svc: DifyBridgeServices): void {
   })
 }
 
-function send(reply: FastifyReply, d: GateDecision, svc: DifyBridgeServices, app: FastifyInstance): FastifyReply {
+function send(reply: FastifyReply, d: GateDecision, svc: GateServices, app: FastifyInstance): FastifyReply {
   reply.header('cache-control', 'no-store')
   if (d.allow) {
     if (d.upstream) {

@@ -69,7 +69,7 @@ function configError(message: string): TypeError {
  * This is sound only when `trusted` holds nothing but proxies that append to the header: a
  * "trusted" address that is really a client can claim any hop to its left. Hence
  * `dify-sso deploy` generates `trustProxy` as nginx's own fixed address on a dedicated network
- * (`gateAddresses` in `gate/deploy.ts`), never a private range.
+ * (`gateAddresses` in `deploy/compose.ts`), never a private range.
  *
  * @example
  * const nginx = parseCidrList('172.31.255.250/32')

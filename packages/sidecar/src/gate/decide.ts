@@ -1,4 +1,5 @@
-import { accessTokenUserId, readDifyAuthCookies, type DifyCookieSettings } from '../dify/cookies.js'
+import { accessTokenUserId } from '../dify/contract/access-token.js'
+import { readDifyAuthCookies, type DifyCookieSettings } from '../dify/contract/cookies.js'
 import { canonicalisePath } from './canonical-path.js'
 import { isRefusedRawPath } from './raw-path.js'
 import {
@@ -11,7 +12,7 @@ import {
   matchesRule,
   type LockFamily,
   type RouteRule,
-} from './policy.js'
+} from './route-table.js'
 
 /** The parts of a request the gate decides on. In auth_request mode they come from nginx's `X-Original-*` headers. */
 export interface GateRequest {
@@ -27,7 +28,7 @@ export interface GateRequest {
 }
 
 /** Header carrying the IdP bearer JWT on the service API (second factor next to the Dify app key). */
-export const SERVICE_TOKEN_HEADER = 'x-sso-token'
+export { SERVICE_TOKEN_HEADER } from '@dify-sso-kit/vocabulary'
 
 /** Minimal view of a kit session result (`app.sso.checkSession`). */
 export type SessionCheck =

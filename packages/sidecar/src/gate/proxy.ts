@@ -23,21 +23,20 @@ import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { Transform, type Duplex } from 'node:stream'
 import replyFrom from '@fastify/reply-from'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { DifyBridgeServices } from '../dify/bridge.js'
-import { cookieLines, cookieRecord, difyClearCookies, removeCookies } from '../dify/cookies.js'
+import { cookieLines, cookieRecord, difyClearCookies, removeCookies } from '../dify/contract/cookies.js'
 import { canonicalisePath } from './canonical-path.js'
 import { clientAddress, headerValue, unmapV4 } from './cidr.js'
-import { gateContextFor } from './context.js'
+import { gateContextFor, type GateServices } from './context.js'
 import { SERVICE_TOKEN_HEADER, decide, type GateDecision } from './decide.js'
 import { CLIENT_RESERVED_HEADERS, refusedIdentityHeader, stripIdentityHeaders } from './identity-headers.js'
-import { classifyPath } from './policy.js'
+import { classifyPath } from './route-table.js'
 import { isRefusedRawPath } from './raw-path.js'
 
 const API_PREFIXES = ['/console/api', '/api', '/v1', '/files', '/mcp', '/triggers', '/openapi']
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 
 /** Upstream base URL for a request, or undefined when the path is not routed (`/e/` without a plugin daemon). */
-export function upstreamFor(rawUri: string, svc: Pick<DifyBridgeServices, 'apiUrl' | 'webUrl' | 'socketIoUrl' | 'pluginDaemonUrl'>): string | undefined {
+export function upstreamFor(rawUri: string, svc: Pick<GateServices, 'apiUrl' | 'webUrl' | 'socketIoUrl' | 'pluginDaemonUrl'>): string | undefined {
   const path = canonicalisePath(rawUri)?.path ?? '/'
   const under = (p: string) => path === p || path.startsWith(p + '/')
   if (under('/socket.io')) return svc.socketIoUrl ?? svc.apiUrl
@@ -90,7 +89,7 @@ export function upstreamHeaders(
   return out
 }
 
-function denyBody(reply: FastifyReply, d: Extract<GateDecision, { allow: false }>, svc: DifyBridgeServices, signin: string): FastifyReply {
+function denyBody(reply: FastifyReply, d: Extract<GateDecision, { allow: false }>, svc: GateServices, signin: string): FastifyReply {
   if (d.loginRedirect) return reply.header('cache-control', 'no-store').redirect(d.loginRedirect, 302)
   if (d.clearDifyCookies) for (const c of difyClearCookies(svc.cookies)) reply.header('set-cookie', c)
   if (d.status === 401) reply.header('x-sso-signin', signin)
@@ -104,7 +103,7 @@ function denyBody(reply: FastifyReply, d: Extract<GateDecision, { allow: false }
  * Registers the catch-all forwarding routes and the websocket upgrade handler. Register it in
  * its own (encapsulated) context: it replaces the body parsers with a pass-through stream.
  */
-export async function proxyRoutes(app: FastifyInstance, opts: { svc: DifyBridgeServices }): Promise<void> {
+export async function proxyRoutes(app: FastifyInstance, opts: { svc: GateServices }): Promise<void> {
   const { svc } = opts
   const sso = app.sso
   const config = sso.config
@@ -212,7 +211,7 @@ export function isAllowedUpgrade(method: string | undefined, rawUri: string, upg
   return rawUri.startsWith(WEBSOCKET_PREFIX)
 }
 
-async function upgrade(app: FastifyInstance, svc: DifyBridgeServices, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+async function upgrade(app: FastifyInstance, svc: GateServices, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const peer = req.socket.remoteAddress
   const rawUri = req.url ?? '/'
   // Nothing the client sends after its upgrade request is forwarded before upstream switched

@@ -4,6 +4,7 @@
  * @module
  */
 import type { FastifyInstance } from 'fastify';
+import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
 import { BackchannelLogoutInvalidError, SsoError, TokenError } from '../errors.js';
 import { sha256 } from '../lib/crypto.js';
 import type { SessionRecord } from '../store/types.js';
@@ -25,7 +26,7 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 export async function backchannelLogoutRoutes(app: FastifyInstance): Promise<void> {
   const sso = app.sso;
   const o = sso.config.oidc;
-  app.post('/sso/backchannel-logout', async (request, reply) => {
+  app.post(SSO_PATHS.backchannelLogout, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     const body = request.body as Record<string, unknown> | undefined;
     const token = body?.logout_token;

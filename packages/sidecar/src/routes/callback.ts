@@ -6,11 +6,12 @@
  * @module
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SsoError, type ReasonCode } from '../errors.js';
-import { checkPolicy, extractClaims } from '../lib/policy.js';
+import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
+import { SsoError, signInReason, type ReasonCode } from '../errors.js';
+import { checkPolicy, extractClaims } from '../lib/access-policy.js';
 import { canonicalRedirect } from '../lib/redirect.js';
 import type { SidecarConfig } from '../config/schema.js';
-import type { OidcClient } from '../plugins/oidc-client.js';
+import type { OidcClient } from '../services/oidc-client.js';
 
 const OWN_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'azp', 'jti', 'auth_time', 'at_hash', 'c_hash', 'sid']);
 
@@ -55,7 +56,7 @@ export async function callbackRoutes(app: FastifyInstance): Promise<void> {
     return reply.redirect(sso.signinUrl(reason), 302);
   };
 
-  app.get('/sso/callback', async (request, reply) => {
+  app.get(SSO_PATHS.callback, async (request, reply) => {
     const q = request.query as Record<string, unknown>;
     const qi = request.url.indexOf('?');
     const search = qi >= 0 ? request.url.slice(qi) : '';
@@ -64,7 +65,7 @@ export async function callbackRoutes(app: FastifyInstance): Promise<void> {
     try {
       tx = await sso.sessions.consumeTransaction(request, reply, q.state);
     } catch (err) {
-      if (err instanceof SsoError) return fail(request, reply, err.reason, { errorCode: err.code });
+      if (err instanceof SsoError) return fail(request, reply, signInReason(err), { errorCode: err.code });
       throw err;
     }
     if (typeof q.error === 'string') {
@@ -76,7 +77,7 @@ export async function callbackRoutes(app: FastifyInstance): Promise<void> {
     try {
       result = await sso.oidc.exchange(search, tx);
     } catch (err) {
-      if (err instanceof SsoError) return fail(request, reply, err.reason, { errorCode: err.code });
+      if (err instanceof SsoError) return fail(request, reply, signInReason(err), { errorCode: err.code });
       throw err;
     }
     const { idClaims, userinfo, tokens } = result;
@@ -114,7 +115,7 @@ export async function callbackRoutes(app: FastifyInstance): Promise<void> {
       const gone = await sso.store.delete(session.id);
       sso.sessions.clearCookies(reply);
       if (gone) await sso.sessions.runEndHooks(gone, 'logout');
-      const reason = err instanceof SsoError ? err.reason : 'internal_error';
+      const reason = signInReason(err);
       if (!(err instanceof SsoError)) request.log.error({ code: 'ERR_SESSION_HOOK' }, 'after-login hook failed');
       return fail(request, reply, reason, { errorCode: err instanceof SsoError ? err.code : 'ERR_SESSION_HOOK', iss, sub });
     }

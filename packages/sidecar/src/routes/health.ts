@@ -5,6 +5,7 @@
  * @module
  */
 import type { FastifyInstance } from 'fastify';
+import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
 
 /**
  * Registers the health routes.
@@ -15,8 +16,8 @@ import type { FastifyInstance } from 'fastify';
  * ```
  */
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/sso/health/live', { logLevel: 'silent' }, async () => ({ status: 'ok' }));
-  app.get('/sso/health/ready', { logLevel: 'silent' }, async (_request, reply) => {
+  app.get(SSO_PATHS.healthLive, { logLevel: 'silent' }, async () => ({ status: 'ok' }));
+  app.get(SSO_PATHS.healthReady, { logLevel: 'silent' }, async (_request, reply) => {
     const oidc = app.sso.oidc.ready;
     let store = true;
     try {

@@ -6,7 +6,8 @@
  * @module
  */
 import type { FastifyInstance } from 'fastify';
-import { SsoError } from '../errors.js';
+import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
+import { SsoError, signInReason } from '../errors.js';
 
 /**
  * Registers `GET /sso/login`.
@@ -17,7 +18,7 @@ import { SsoError } from '../errors.js';
  * ```
  */
 export async function loginRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/sso/login', async (request, reply) => {
+  app.get(SSO_PATHS.login, async (request, reply) => {
     const q = request.query as Record<string, unknown>;
     try {
       const { url } = await app.sso.beginLogin(request, reply, {
@@ -28,7 +29,7 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     } catch (err) {
       if (err instanceof SsoError) {
         app.sso.audit('auth.login.failure', { request, reason: err.reason, errorCode: err.code });
-        return reply.redirect(app.sso.signinUrl(err.reason), 302);
+        return reply.redirect(app.sso.signinUrl(signInReason(err)), 302);
       }
       throw err;
     }

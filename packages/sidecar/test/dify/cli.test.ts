@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { runCli } from '../../src/dify/cli.js'
-import { redeemBreakGlassToken } from '../../src/dify/break-glass.js'
+import { runCli } from '../../src/cli.js'
+import { redeemBreakGlassToken } from '../../src/break-glass/store.js'
 import { createRedisStore } from '../../src/store/redis.js'
 import { redisUrl, uniquePrefix } from './helpers.js'
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { accessTokenUserId, difyClearCookies, difyCookieName, parseCookieHeader, readCookie, readDifyAuthCookies, removeCookies } from '../../src/dify/cookies.js'
+import { accessTokenUserId } from '../../src/dify/contract/access-token.js'
+import { difyClearCookies, difyCookieName, parseCookieHeader, readCookie, readDifyAuthCookies, removeCookies } from '../../src/dify/contract/cookies.js'
 
 const rule: [string, string, string, string][] = [
   ['', '', '', 'access_token'],

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { adjustSystemFeatures } from '../../src/dify/system-features.js'
+import { adjustSystemFeatures } from '../../src/routes/system-features.js'
 
 const community = {
   sso_enforced_for_signin: false,

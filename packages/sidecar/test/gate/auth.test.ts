@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
 import { cookieHeader, login, type Jar } from '../helpers/harness.js'
 import { HostileOp } from '../helpers/hostile-op.js'
-import { issueBreakGlassToken, BreakGlassCookie, parseTtl } from '../../src/dify/break-glass.js'
+import { issueBreakGlassToken, parseTtl } from '../../src/break-glass/store.js'
+import { BreakGlassCookie } from '../../src/break-glass/cookie.js'
 import { SEED_IDS, USERS, setCookieValue, startBridge, startStandin, type Standin } from '../dify/helpers.js'
 
 let op: HostileOp

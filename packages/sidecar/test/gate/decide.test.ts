@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decide, type GateContext, type GateRequest, type SessionCheck } from '../../src/gate/decide.js'
-import { parseMachineRoutes } from '../../src/gate/policy.js'
+import { parseMachineRoutes } from '../../src/gate/route-table.js'
 
 const ALICE = 'a11ce000-7d3b-4c2a-9f1e-5b6d8c0e2f43'
 const MALLORY = 'da7e0000-3c1f-4b8e-a2d4-6e9f1b3c5d70'

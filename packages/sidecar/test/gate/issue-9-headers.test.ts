@@ -15,7 +15,7 @@ import { connect, type AddressInfo } from 'node:net'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { IDENTITY_HEADERS, normaliseHeaderName } from '../../src/gate/identity-headers.js'
-import { SIDECAR_UPSTREAM, insertSsoLocations, sidecarUpstreamBlock } from '../../src/gate/nginx.js'
+import { SIDECAR_UPSTREAM, insertSsoLocations, sidecarUpstreamBlock } from '../../src/deploy/nginx.js'
 import { freePort, startNginx, tempDir, wrapServer } from './nginx-helpers.js'
 import { aliceCookies, startLiveStack, type LiveStack } from './live-helpers.js'
 

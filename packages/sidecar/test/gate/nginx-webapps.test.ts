@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { renderLocalNginxConf } from '../../src/gate/nginx.js'
+import { renderLocalNginxConf } from '../../scripts/local-nginx.js'
 import { freePort, startNginx, tempDir } from './nginx-helpers.js'
 import { aliceCookies, startLiveStack, type LiveStack } from './live-helpers.js'
 

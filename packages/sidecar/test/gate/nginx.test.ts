@@ -3,9 +3,10 @@ import assert from 'node:assert/strict'
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BEGIN_MARK, END_MARK, insertSsoLocations, renderLocalNginxConf, sidecarUpstreamBlock } from '../../src/gate/nginx.js'
-import { renderDeployment, writeDeployment } from '../../src/gate/deploy.js'
-import { runCli } from '../../src/dify/cli.js'
+import { BEGIN_MARK, END_MARK, insertSsoLocations, sidecarUpstreamBlock } from '../../src/deploy/nginx.js'
+import { renderLocalNginxConf } from '../../scripts/local-nginx.js'
+import { renderDeployment, writeDeployment } from '../../src/deploy/compose.js'
+import { runCli } from '../../src/cli.js'
 import { envsubst, freePort, nginxTest, read, tempDir, wrapServer } from './nginx-helpers.js'
 
 const fixtures = fileURLToPath(new URL('./__fixtures__/', import.meta.url))

@@ -11,7 +11,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { SECRET } from '../helpers/harness.js';
 import { Browser, KeycloakAdmin, REALM, keycloakUrl, loginFormAction } from '../helpers/keycloak.js';
-import type { SessionEndCause } from '../../src/plugins/session.js';
+import type { SessionEndCause } from '../../src/services/session.js';
 import type { SessionRecord } from '../../src/store/types.js';
 import { TokenError } from '../../src/errors.js';
 import { decodeProtectedHeader } from 'jose';

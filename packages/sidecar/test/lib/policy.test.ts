@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { domainMatches, emailDomain, extractClaims } from '../../src/lib/policy.js';
+import { domainMatches, emailDomain, extractClaims } from '../../src/lib/access-policy.js';
 
 test('emailDomain: strict single-@ parsing', () => {
   const cases: [string, string | undefined][] = [

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HostileOp } from '../helpers/hostile-op.js';
 import { cookieHeader, login, makeApp, SECRET } from '../helpers/harness.js';
-import { createAudit, createLogger, redact } from '../../src/plugins/audit.js';
+import { createAudit, createLogger, redact } from '../../src/services/audit.js';
 
 test('a full login/logout/back-channel/bearer cycle never logs tokens, codes, state, nonce, cookies or secrets', async (t) => {
   const op = await HostileOp.start();

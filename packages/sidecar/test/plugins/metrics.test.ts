@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { METRIC_NAMES, createMetrics } from '../../src/plugins/metrics.js';
+import { METRIC_NAMES, createMetrics } from '../../src/services/metrics.js';
 import { cookieHeader, login, SECRET, type Jar } from '../helpers/harness.js';
 import { HostileOp } from '../helpers/hostile-op.js';
 import { freePort } from '../helpers/ports.js';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HostileOp } from '../helpers/hostile-op.js';
-import { OidcClient } from '../../src/plugins/oidc-client.js';
+import { OidcClient } from '../../src/services/oidc-client.js';
 import { loadConfig } from '../../src/config/load.js';
 import { login, makeApp, testEnv } from '../helpers/harness.js';
 

@@ -8,7 +8,7 @@ import { SignJWT } from 'jose';
 import { HostileOp } from '../helpers/hostile-op.js';
 import { makeApp, type TestApp } from '../helpers/harness.js';
 import { TokenError } from '../../src/errors.js';
-import { tokenScopes } from '../../src/plugins/token-verify.js';
+import { tokenScopes } from '../../src/services/token-verify.js';
 
 let op: HostileOp;
 let t: TestApp;

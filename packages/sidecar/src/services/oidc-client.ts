@@ -17,8 +17,7 @@ import {
   type JWTPayload,
   type JWTVerifyOptions,
 } from 'jose';
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
 import type { SidecarConfig } from '../config/schema.js';
 import { OidcError, TokenError, type ReasonCode, type SsoErrorCode } from '../errors.js';
 
@@ -92,7 +91,7 @@ export class OidcClient {
 
   /** Absolute redirect URI (built from the public URL, never from `Host`). */
   get redirectUri(): string {
-    return new URL('/sso/callback', this.#opts.publicUrl).href;
+    return new URL(SSO_PATHS.callback, this.#opts.publicUrl).href;
   }
 
   /** True when discovery and the JWKS are loaded. */
@@ -552,30 +551,3 @@ function mapJoseError(cause: unknown): TokenError {
   if (cause instanceof joseErrors.JWKSNoMatchingKey) return new TokenError('ERR_TOKEN_INVALID', 'no matching key', { cause, reason: 'no_matching_key' });
   return new TokenError('ERR_TOKEN_INVALID', 'token invalid', { cause, reason: 'invalid' });
 }
-
-/** Options of the fastify plugin. */
-export interface OidcClientPluginOptions {
-  client: OidcClient;
-}
-
-/**
- * Fastify plugin: starts discovery when the app is ready and stops retries on close.
- *
- * @example
- * ```ts
- * await app.register(oidcClientPlugin, { client })
- * ```
- */
-export const oidcClientPlugin = fp<OidcClientPluginOptions>(
-  async (app: FastifyInstance, opts) => {
-    app.addHook('onReady', async () => {
-      await opts.client.start();
-    });
-    app.addHook('onClose', async () => {
-      opts.client.close();
-    });
-  },
-  { name: 'dify-sso-oidc-client' },
-);
-
-export default oidcClientPlugin;

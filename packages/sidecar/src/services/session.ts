@@ -14,6 +14,7 @@ import type { AuditFn } from './audit.js';
 import type { IdpTokens, OidcClient } from './oidc-client.js';
 import { randomPKCECodeVerifier } from 'openid-client';
 import type {} from '@fastify/cookie';
+import { COOKIE_NAMES } from '@dify-sso-kit/vocabulary';
 
 /** Why a session ended. */
 export type SessionEndCause = 'logout' | 'backchannel' | 'expired' | 'liveness' | 'admin';
@@ -74,8 +75,8 @@ const TOUCH_INTERVAL_MS = 60_000;
 export function cookieNames(publicUrl: string): CookieNames {
   const secure = new URL(publicUrl).protocol === 'https:';
   return secure
-    ? { session: '__Host-dify_sso', transaction: '__Host-dify_sso_tx' }
-    : { session: 'dify_sso', transaction: 'dify_sso_tx' };
+    ? { session: COOKIE_NAMES.session.secure, transaction: COOKIE_NAMES.transaction.secure }
+    : { session: COOKIE_NAMES.session.insecure, transaction: COOKIE_NAMES.transaction.insecure };
 }
 
 /**

@@ -4,14 +4,16 @@
  *
  * - `issueBreakGlassToken` (CLI `dify-sso break-glass issue --ttl 10m`) prints the token once;
  *   the store keeps only its SHA-256.
- * - `/sso/break-glass` redeems it once (atomic get-and-delete), only from `breakGlass.cidrs`,
- *   and sets a signed, httpOnly cookie bound to the client IP and valid `breakGlass.windowSeconds`.
+ * - `/sso/break-glass` (`route.ts`) redeems it once (atomic get-and-delete), only from
+ *   `breakGlass.cidrs`, and sets a signed, httpOnly cookie (`cookie.ts`) bound to the client IP
+ *   and valid `breakGlass.windowSeconds`.
  * - The gate honours that cookie for `POST /console/api/login` and, while it lasts, for console
  *   requests (the Dify session opened by password login has no kit session behind it).
+ * - `dify-sso break-glass issue` (`cli.ts`) issues a token.
  *
  * @module
  */
-import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type { KvStore } from '../store/types.js'
 
 const KEY_PREFIX = 'dify:breakglass:'
@@ -61,50 +63,4 @@ export async function redeemBreakGlassToken(kv: KvStore, token: string, now = Da
   }
   if (!(expiresAt > now)) return { ok: false, reason: 'expired' }
   return { ok: true }
-}
-
-/** Signs and checks the break-glass cookie (HMAC-SHA256, key derived from the session secret). */
-export class BreakGlassCookie {
-  readonly name: string
-  readonly #key: Buffer
-  readonly #secure: boolean
-
-  constructor(options: { sessionSecret: string; secure: boolean }) {
-    this.#secure = options.secure
-    this.name = options.secure ? '__Host-dify_sso_bg' : 'dify_sso_bg'
-    this.#key = Buffer.from(hkdfSync('sha256', options.sessionSecret, 'dify-sso-kit', 'break-glass cookie v1', 32))
-  }
-
-  /** Set-Cookie value for a client IP, valid `windowSeconds`. */
-  issue(clientIp: string, windowSeconds: number, now = Date.now()): string {
-    const payload = Buffer.from(JSON.stringify({ exp: now + windowSeconds * 1000, ip: clientIp })).toString('base64url')
-    const value = `${payload}.${this.#mac(payload)}`
-    return [`${this.name}=${value}`, `Max-Age=${windowSeconds}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', ...(this.#secure ? ['Secure'] : [])].join('; ')
-  }
-
-  /** Clearing Set-Cookie value. */
-  clear(): string {
-    return [`${this.name}=`, 'Max-Age=0', 'Path=/', 'HttpOnly', 'SameSite=Strict', ...(this.#secure ? ['Secure'] : [])].join('; ')
-  }
-
-  /** Whether `value` is a valid, unexpired cookie for `clientIp`. */
-  verify(value: string | undefined, clientIp: string | undefined, now = Date.now()): boolean {
-    if (!value || !clientIp) return false
-    const i = value.indexOf('.')
-    if (i <= 0) return false
-    const payload = value.slice(0, i)
-    const mac = Buffer.from(value.slice(i + 1))
-    const want = Buffer.from(this.#mac(payload))
-    if (mac.length !== want.length || !timingSafeEqual(mac, want)) return false
-    try {
-      const p = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown; ip?: unknown }
-      return typeof p.exp === 'number' && p.exp > now && p.ip === clientIp
-    } catch {
-      return false
-    }
-  }
-
-  #mac(payload: string): string {
-    return createHmac('sha256', this.#key).update(payload).digest('base64url')
-  }
 }

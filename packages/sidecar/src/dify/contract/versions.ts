@@ -1,4 +1,4 @@
-import { DifyError } from '../errors.js'
+import { DifyError } from '../../errors.js'
 
 /**
  * What the bridge knows about each supported Dify line. The session-seeding contract (Redis
@@ -13,18 +13,33 @@ export interface DifyVersionTraits {
   readonly from: string
   /** `REDIS_KEY_PREFIX` exists: every key is `<prefix>:<key>` (1.14.0, langgenius/dify#35139). */
   readonly redisKeyPrefix: boolean
-  /** Admin-key requests skip CSRF (1.11.0). */
-  readonly adminKeySkipsCsrf: boolean
+  /**
+   * `POST /console/api/activate` also logs the invitee in and answers with a token pair
+   * (1.11.0–1.11.1): the bridge deletes that refresh token after JIT activation.
+   */
+  readonly activationIssuesLogin: boolean
+  /**
+   * An invitation of an address that is already a member answers `already_member` without a URL
+   * (1.15.0); before, `success` with a `/signin` URL. JIT treats both as "link, set the role".
+   */
+  readonly inviteAnswersAlreadyMember: boolean
 }
 
-/** Oldest supported version (inclusive). */
+/** Oldest supported version (inclusive): the admin API key skips CSRF from 1.11.0. */
 export const MIN_DIFY_VERSION = '1.11.0'
 /** Newest supported minor line; versions of a newer minor are refused unless explicitly allowed. */
 export const MAX_DIFY_MINOR = '1.17'
 
+/**
+ * Every version quirk the bridge relies on, one row per boundary (docs/dify-contract.md §1).
+ * Not in the table because the bridge never depends on it: the removal of
+ * `POST /console/api/workspaces/current` on upstream main (roles are read from the members list).
+ */
 export const DIFY_VERSION_TABLE: readonly DifyVersionTraits[] = [
-  { from: '1.11.0', redisKeyPrefix: false, adminKeySkipsCsrf: true },
-  { from: '1.14.0', redisKeyPrefix: true, adminKeySkipsCsrf: true },
+  { from: '1.11.0', redisKeyPrefix: false, activationIssuesLogin: true, inviteAnswersAlreadyMember: false },
+  { from: '1.11.2', redisKeyPrefix: false, activationIssuesLogin: false, inviteAnswersAlreadyMember: false },
+  { from: '1.14.0', redisKeyPrefix: true, activationIssuesLogin: false, inviteAnswersAlreadyMember: false },
+  { from: '1.15.0', redisKeyPrefix: true, activationIssuesLogin: false, inviteAnswersAlreadyMember: true },
 ]
 
 export interface ParsedVersion {

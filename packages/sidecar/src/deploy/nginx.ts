@@ -14,17 +14,20 @@
  *   location; a template with server-level `proxy_set_header` is refused, since adding
  *   location-level lines would silently drop those). Nothing else in the template changes. A
  *   template of an unexpected shape is refused with `ERR_DIFY_NGINX_TEMPLATE`.
- * - {@link renderLocalNginxConf} renders a complete `nginx.conf` for the local stack (front door →
- *   sidecar, Dify api, Dify web) from a minimal reproduction of the template's shape.
+ * - {@link sidecarUpstreamBlock} writes the keep-alive `upstream` block for the sidecar.
+ *
+ * The complete `nginx.conf` of the local stack and the tests is rendered by
+ * `packages/sidecar/scripts/local-nginx.ts` (not shipped).
  *
  * Inserted blocks use only lowercase nginx variables: Dify's nginx entrypoint runs `envsubst`
  * over the template with every environment variable name (docs/dify-contract.md §D2.3).
  *
  * @module
  */
+import { SSO_PATHS, SSO_PREFIX } from '@dify-sso-kit/vocabulary'
 import { DifyError } from '../errors.js'
-import { nginxBlankDirectives } from './identity-headers.js'
-import { nginxRawPathRule } from './raw-path.js'
+import { nginxBlankDirectives } from '../gate/identity-headers.js'
+import { nginxRawPathRule } from '../gate/raw-path.js'
 
 export const BEGIN_MARK = '# dify-sso-kit: begin (generated; do not edit)'
 export const END_MARK = '# dify-sso-kit: end'
@@ -70,8 +73,8 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
     // Server level, before nginx picks any location (gated or not): raw paths whose reading
     // differs between nginx, werkzeug and python-engineio are refused (`gate/raw-path.ts`).
     ...nginxRawPathRule(ind),
-    px('^~ /sso/').trimEnd(),
-    `${ind}location = /sso/auth {`,
+    px(`^~ ${SSO_PREFIX}/`).trimEnd(),
+    `${ind}location = ${SSO_PATHS.auth} {`,
     `${i2}internal;`,
     `${i2}proxy_pass ${sidecar};`,
     `${i2}proxy_pass_request_body off;`,
@@ -100,8 +103,8 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
     // anything not of the expected shape falls back to the plain login page.
     `${ind}location @sso_login {`,
     `${i2}add_header Cache-Control no-store always;`,
-    `${i2}if ($sso_login !~ "^/sso/login\\?redirect=[-A-Za-z0-9%._~!*'()]*$") {`,
-    `${i2}  return 302 /sso/login;`,
+    `${i2}if ($sso_login !~ "^${SSO_PATHS.login}\\?redirect=[-A-Za-z0-9%._~!*'()]*$") {`,
+    `${i2}  return 302 ${SSO_PATHS.login};`,
     `${i2}}`,
     `${i2}return 302 $sso_login;`,
     `${ind}}`,
@@ -122,7 +125,7 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
 function gateLines(ind: string, replaceAuthorization: boolean): string {
   const lines = [
     GATE_MARK,
-    'auth_request /sso/auth;',
+    `auth_request ${SSO_PATHS.auth};`,
     'auth_request_set $sso_set_cookie_0 $upstream_http_x_sso_set_cookie_0;',
     'auth_request_set $sso_set_cookie_1 $upstream_http_x_sso_set_cookie_1;',
     'auth_request_set $sso_set_cookie_2 $upstream_http_x_sso_set_cookie_2;',
@@ -275,89 +278,4 @@ export function insertSsoLocations(template: string, options: InsertOptions): st
   inserts.sort((a, b) => b.at - a.at)
   for (const ins of inserts) text = text.slice(0, ins.at) + ins.text + text.slice(ins.at)
   return text
-}
-
-export interface LocalNginxOptions {
-  /** Front door, `host:port` (e.g. `127.0.0.1:18000`). */
-  readonly listen: string
-  /** Sidecar `host:port` (e.g. `127.0.0.1:18088`). */
-  readonly sidecar: string
-  /** Dify api (stand-in) `host:port` (e.g. `127.0.0.1:15001`). */
-  readonly api: string
-  /** Dify web (stand-in) `host:port` (e.g. `127.0.0.1:13000`). */
-  readonly web: string
-  /** Writable directory for nginx's pid, logs and temp files. */
-  readonly tempDir: string
-  readonly gateWebApps?: boolean
-  readonly gateServiceApi?: boolean
-  /** `gate.authRequestSecret` of the sidecar (sent as `X-Sso-Gate-Secret`). */
-  readonly authRequestSecret?: string
-}
-
-/** Proxy settings of Dify's `proxy.conf` (dify `docker/nginx/proxy.conf.template`), with 3600 s timeouts. */
-function inlineProxyConf(ind: string): string {
-  return [
-    'proxy_set_header Host $host;',
-    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-    'proxy_set_header X-Forwarded-Proto $scheme;',
-    'proxy_set_header X-Forwarded-Port $server_port;',
-    'proxy_http_version 1.1;',
-    'proxy_buffering off;',
-    'proxy_read_timeout 3600s;',
-    'proxy_send_timeout 3600s;',
-  ].join('\n' + ind)
-}
-
-/**
- * A complete nginx.conf for the local stack: one server on `listen` routing like Dify's
- * template (`/console/api`, `/api`, `/v1`, `/files` → api; `/` → web) with the sidecar's
- * locations inserted by {@link insertSsoLocations}. Run with
- * `nginx -p <tempDir> -c <file> -g 'daemon off;'`.
- *
- * @example
- * writeFileSync(file, renderLocalNginxConf({ listen: '127.0.0.1:18000', sidecar: '127.0.0.1:18088', api: '127.0.0.1:15001', web: '127.0.0.1:13000', tempDir }))
- */
-export function renderLocalNginxConf(o: LocalNginxOptions): string {
-  for (const [k, v] of Object.entries({ listen: o.listen, sidecar: o.sidecar, api: o.api, web: o.web })) {
-    if (!/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/.test(v)) throw Object.assign(new TypeError(`"${k}" must be host:port`), { code: 'ERR_INVALID_ARG_VALUE' })
-  }
-  if (!o.tempDir.startsWith('/') || /[\s;{}'"]/.test(o.tempDir)) throw Object.assign(new TypeError('"tempDir" must be an absolute path without spaces or quotes'), { code: 'ERR_INVALID_ARG_VALUE' })
-  const loc = (path: string, to: string) => `    location ${path} {\n      proxy_pass http://${to};\n      include proxy.conf;\n    }\n`
-  // Our own minimal reproduction of the shape of Dify's server block.
-  const server = [
-    'server {',
-    `    listen ${o.listen};`,
-    '    server_name _;',
-    '',
-    loc('/console/api', o.api),
-    loc('/api', o.api),
-    loc('/v1', o.api),
-    loc('/files', o.api),
-    loc('/', o.web),
-    '}',
-    '',
-  ].join('\n')
-  const inserted = insertSsoLocations(server, { sidecar: `http://${SIDECAR_UPSTREAM}`, ...(o.gateWebApps ? { gateWebApps: true } : {}), ...(o.gateServiceApi ? { gateServiceApi: true } : {}), ...(o.authRequestSecret ? { authRequestSecret: o.authRequestSecret } : {}) })
-  const body = inserted.replace(/^([ \t]*)include proxy\.conf;/gm, (_m, ind: string) => ind + inlineProxyConf(ind))
-  const t = o.tempDir.replace(/\/$/, '')
-  return [
-    `pid ${t}/nginx.pid;`,
-    'worker_processes 1;',
-    `error_log ${t}/error.log warn;`,
-    'events { worker_connections 1024; }',
-    'http {',
-    '  access_log off;',
-    '  default_type application/octet-stream;',
-    '  client_max_body_size 100m;',
-    '  keepalive_timeout 65;',
-    `  client_body_temp_path ${t}/client_body;`,
-    `  proxy_temp_path ${t}/proxy;`,
-    `  fastcgi_temp_path ${t}/fastcgi;`,
-    `  uwsgi_temp_path ${t}/uwsgi;`,
-    `  scgi_temp_path ${t}/scgi;`,
-    sidecarUpstreamBlock(o.sidecar).replace(/^/gm, '  ').replace(/^  $/gm, ''),
-    body.replace(/^/gm, '  ').replace(/^  $/gm, ''),
-    '}',
-    '',
-  ].join('\n')
 }

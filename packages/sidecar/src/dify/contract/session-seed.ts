@@ -22,9 +22,9 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { withDeadline, type RedisClient } from '../lib/redis-client.js'
+import { withDeadline, type RedisClient } from '../../lib/redis-client.js'
 import { difyCookieName, setCookieNameValue, type DifyCookieSettings } from './cookies.js'
-import { DifyError } from '../errors.js'
+import { DifyError } from '../../errors.js'
 import type { DifyVersionTraits } from './versions.js'
 
 export interface SessionSeederOptions {

@@ -19,7 +19,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DifyError } from '../errors.js'
-import { difyVersionTraits, parseDifyVersion } from '../dify/versions.js'
+import { difyVersionTraits, parseDifyVersion } from '../dify/contract/versions.js'
 import { SIDECAR_UPSTREAM, insertSsoLocations, sidecarUpstreamBlock } from './nginx.js'
 import { SIDECAR_IMAGE_UID } from '../image.js'
 
