@@ -60,6 +60,22 @@ export const coreSchema = {
     default: 'memory',
     description: 'Session store: `memory` (one instance) or `redis` (replicas share sessions; standalone, Sentinel or Cluster, see `redis.mode`).',
   }),
+  otel: Type.Object({
+    endpoint: Type.Optional(
+      Type.String({
+        description:
+          'OTLP/HTTP traces URL (JSON, e.g. `http://otel-collector:4318/v1/traces`); unset = tracing off and no OpenTelemetry module loaded. Also taken from `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, when unset. An http(s) URL without credentials; spans carry no secrets, but use https when `otel.headers` holds an API key.',
+      }),
+    ),
+    serviceName: Type.String({ default: 'dify-sso-sidecar', description: 'Resource attribute `service.name` of the spans (or `OTEL_SERVICE_NAME`).' }),
+    headers: Type.Array(Type.String(), {
+      default: [],
+      secret: true,
+      description: 'Extra headers of the OTLP export, `name=value` pairs (e.g. a collector API key).',
+    }),
+    samplePercent: Type.Integer({ default: 100, minimum: 0, maximum: 100, description: 'Share of new traces recorded (parent-based: a sampled parent keeps its children).' }),
+    timeoutSeconds: Type.Integer({ default: 10, minimum: 1, maximum: 60, description: 'Timeout of one OTLP export request.' }),
+  }),
   metrics: Type.Object({
     listen: Type.Optional(
       Type.String({

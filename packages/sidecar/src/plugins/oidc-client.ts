@@ -8,19 +8,21 @@
  */
 import * as oidc from 'openid-client';
 import {
-  createRemoteJWKSet,
   decodeProtectedHeader,
   errors as joseErrors,
   importJWK,
   importPKCS8,
   jwtVerify,
   type JWTPayload,
+  type JWTVerifyGetKey,
   type JWTVerifyOptions,
 } from 'jose';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import type { SidecarConfig } from '../config/schema.js';
 import { OidcError, TokenError, type ReasonCode, type SsoErrorCode } from '../errors.js';
+import { JwksCache, type JwtChannel } from '../lib/jwks.js';
+import { withSpan } from '../lib/tracing.js';
 
 /** Tokens returned by the token endpoint after validation. */
 export interface IdpTokens {
@@ -53,7 +55,7 @@ export interface OidcClientOptions {
   onReady?: () => void;
 }
 
-type Jwks = ReturnType<typeof createRemoteJWKSet>;
+type Jwks = JWTVerifyGetKey;
 
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'x5c', 'jwk'] as const;
 
@@ -64,6 +66,13 @@ export interface VerifyJwtOptions {
   typ?: string;
   maxTokenAge?: number;
   requiredClaims?: string[];
+  /**
+   * Where the token came from (default `untrusted`). `token_endpoint`: received by the sidecar
+   * itself from the IdP's token endpoint, so an unknown `kid` refetches the JWKS at once (the IdP
+   * rotated its key); `untrusted` (logout and bearer tokens): refetch at most once per
+   * `oidc.jwksCooldownSeconds`.
+   */
+  channel?: JwtChannel;
 }
 
 /**
@@ -79,7 +88,7 @@ export interface VerifyJwtOptions {
 export class OidcClient {
   #opts: OidcClientOptions;
   #config: oidc.Configuration | undefined;
-  #jwks: Jwks | undefined;
+  #jwks: JwksCache | undefined;
   #pending: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -165,10 +174,11 @@ export class OidcClient {
       if (!meta.jwks_uri) throw new Error('no jwks_uri');
       const jwksUrl = new URL(meta.jwks_uri);
       if (jwksUrl.protocol !== 'https:' && !this.#opts.allowInsecureHttp) throw new Error('jwks_uri is not https');
-      const jwks = createRemoteJWKSet(jwksUrl, {
-        cooldownDuration: o.jwksCooldownSeconds * 1000,
-        cacheMaxAge: 10 * 60 * 1000,
-        timeoutDuration: o.httpTimeoutSeconds * 1000,
+      const jwks = new JwksCache({
+        url: jwksUrl,
+        cooldownMs: o.jwksCooldownSeconds * 1000,
+        maxAgeMs: 10 * 60 * 1000,
+        timeoutMs: o.httpTimeoutSeconds * 1000,
       });
       await jwks.reload();
       this.#config = config;
@@ -263,12 +273,14 @@ export class OidcClient {
     }
     let response: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
-      response = await oidc.authorizationCodeGrant(config, currentUrl, {
-        pkceCodeVerifier: checks.codeVerifier,
-        expectedState: checks.state,
-        expectedNonce: checks.nonce,
-        idTokenExpected: true,
-      });
+      response = await withSpan('dify_sso.oidc.token', { 'dify_sso.grant_type': 'authorization_code' }, () =>
+        oidc.authorizationCodeGrant(config, currentUrl, {
+          pkceCodeVerifier: checks.codeVerifier,
+          expectedState: checks.state,
+          expectedNonce: checks.nonce,
+          idTokenExpected: true,
+        }),
+      );
     } catch (cause) {
       throw mapExchangeError(cause);
     }
@@ -303,15 +315,19 @@ export class OidcClient {
    * Validates an ID token independently of openid-client: JWKS signature, alg allowlist,
    * exact `iss`, `aud` contains client id (and `azp` = client id when several audiences),
    * `exp`, `iat`, `sub`, `nonce` (when given), and optionally the original `iss`/`sub`.
+   * Only for ID tokens the sidecar received itself from the token endpoint: an unknown `kid`
+   * refetches the JWKS at once (single-flight), without the untrusted-token cooldown.
    */
   async verifyIdToken(idToken: string, expect: { nonce?: string; sub?: string }): Promise<JWTPayload & Record<string, unknown>> {
     const o = this.#opts.oidc;
     let payload: JWTPayload;
     try {
+      // ID tokens reach this method only from the token endpoint (code exchange, refresh).
       payload = await this.verifyJwt(idToken, {
         algorithms: o.idTokenAlgs,
         audience: o.clientId,
         requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+        channel: 'token_endpoint',
       });
     } catch (cause) {
       throw new OidcError('ERR_OIDC_ID_TOKEN_INVALID', 'id token invalid', { cause, reason: 'invalid_id_token' });
@@ -364,7 +380,7 @@ export class OidcClient {
       ...(v.requiredClaims ? { requiredClaims: v.requiredClaims } : {}),
     };
     try {
-      const payload = await verifyWithCandidates(token, this.#jwks as Jwks, options);
+      const payload = await verifyWithCandidates(token, (this.#jwks as JwksCache).getKey(v.channel ?? 'untrusted'), options);
       const iat = payload.iat;
       if (typeof iat === 'number' && iat > this.#opts.now() / 1000 + this.#opts.oidc.clockToleranceSeconds) {
         throw new TokenError('ERR_TOKEN_EXPIRED', 'iat in the future', { reason: 'iat_future' });
@@ -386,7 +402,7 @@ export class OidcClient {
     await this.ensureReady();
     let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
     try {
-      response = await oidc.refreshTokenGrant(this.#cfg(), refreshToken);
+      response = await withSpan('dify_sso.oidc.token', { 'dify_sso.grant_type': 'refresh_token' }, () => oidc.refreshTokenGrant(this.#cfg(), refreshToken));
     } catch (cause) {
       const status = (cause as { status?: unknown }).status;
       const code = (cause as { code?: string }).code;
