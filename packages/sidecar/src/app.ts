@@ -28,6 +28,7 @@ import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { createStore } from './store/index.js';
+import { traceRequests, traceStore } from './lib/tracing.js';
 import { difyBridge, type DifyBridgeOptions } from './dify/plugin.js';
 import type { SessionRecord, SessionStore } from './store/types.js';
 
@@ -138,7 +139,7 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
   for (const w of configWarnings(config)) app.log.warn({ code: w.code }, w.message);
 
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: false });
-  const store = metrics.wrapStore(deps.store ?? createStore(config, now));
+  const store = traceStore(metrics.wrapStore(deps.store ?? createStore(config, now)));
   const audit = metrics.wrapAudit(createAudit(app.log, config.oidc.preset));
   const oidc = new OidcClient({
     oidc: config.oidc,
@@ -191,6 +192,7 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
   });
 
   countAuthRequestDecisions(app, metrics);
+  traceRequests(app);
   const unwatchIdp = metrics.watchIdp(new URL(config.oidc.issuer).origin);
   app.addHook('onClose', async () => unwatchIdp());
   app.register(cookie);

@@ -17,7 +17,9 @@
  *
  * @module
  */
+import type { FastifyInstance } from 'fastify';
 import type { SidecarConfig } from '../config/schema.js';
+import type { SessionStore } from '../store/types.js';
 
 /** The only attribute names a span of the sidecar carries. */
 export type SpanAttributeName =
@@ -201,7 +203,8 @@ export async function startTracing(o: TracingConfig): Promise<() => Promise<void
       };
     },
     shutdown: async () => {
-      await provider.shutdown();
+      // A collector that is down loses the last batch; it never fails the sidecar's shutdown.
+      await provider.shutdown().catch(() => undefined);
       contextManager.disable();
       api.context.disable();
     },
@@ -214,4 +217,89 @@ export async function stopTracing(): Promise<void> {
   const a = active;
   active = undefined;
   await a?.shutdown();
+}
+
+/** Span name of a request: the gate decision (`/sso/auth`, reverse-proxy routes) or the sidecar route. */
+function requestSpanName(method: string, route: string | undefined): { name: string; attrs: SpanAttributes } {
+  if (route === '/sso/auth') return { name: 'dify_sso.gate', attrs: { 'dify_sso.gate.mode': 'authrequest' } };
+  if (route === '/*' || route === '/') return { name: 'dify_sso.gate', attrs: { 'dify_sso.gate.mode': 'proxy' } };
+  return { name: `dify_sso.http ${method} ${route ?? 'unrouted'}`, attrs: {} };
+}
+
+/**
+ * Adds request hooks that open one span per request (gate decisions, login, callback, logout,
+ * back-channel logout, …) and run the handler inside it, so token, JWKS and store spans become
+ * its children. Does nothing when tracing is off. Health routes are not traced.
+ *
+ * @example
+ * ```ts
+ * traceRequests(app)
+ * ```
+ */
+export function traceRequests(app: FastifyInstance): void {
+  if (!active) return;
+  const spans = new WeakMap<object, NonNullable<ReturnType<typeof startSpan>>>();
+  app.addHook('onRequest', (request, _reply, done) => {
+    const route = request.routeOptions.url;
+    if (route?.startsWith('/sso/health/')) return done();
+    const { name, attrs } = requestSpanName(request.method, route);
+    const span = startSpan(name, { ...attrs, 'http.request.method': request.method, ...(route ? { 'http.route': route } : {}) });
+    if (!span) return done();
+    spans.set(request, span);
+    span.bind(() => done());
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const span = spans.get(request);
+    if (span) {
+      spans.delete(request);
+      span.handle.setAttribute('http.response.status_code', reply.statusCode);
+      const code = reply.getHeader('x-sso-code');
+      if (typeof code === 'string') span.handle.setAttribute('dify_sso.reason', code);
+      const route = request.routeOptions.url;
+      if (route === '/sso/auth') span.handle.setAttribute('dify_sso.gate.result', reply.statusCode === 204 ? 'allow' : 'deny');
+      const location = reply.getHeader('location');
+      // The sign-in page's reason code (`/signin?message=<code>`): a code, never the rest of the URL.
+      const reason = typeof location === 'string' ? /[?&]message=([a-z0-9_]{1,64})(?:&|$)/.exec(location)?.[1] : undefined;
+      if (reason && typeof code !== 'string') span.handle.setAttribute('dify_sso.reason', reason);
+      span.end(reply.statusCode >= 500);
+    }
+    done();
+  });
+}
+
+/**
+ * The store with one span per operation (`dify_sso.store.<op>`), or the store itself when
+ * tracing is off. Keys, ids and values are never recorded.
+ *
+ * @example
+ * ```ts
+ * const store = traceStore(createStore(config))
+ * ```
+ */
+export function traceStore(store: SessionStore): SessionStore {
+  if (!active) return store;
+  const kind = store.kind;
+  const span = <A extends unknown[], R>(op: string, fn: (...a: A) => Promise<R>) =>
+    (...a: A): Promise<R> => withSpan(`dify_sso.store.${op}`, { 'dify_sso.store.kind': kind }, () => fn(...a));
+  const kv = store.kv;
+  return Object.freeze({
+    ...store,
+    kind,
+    get: span('get', (id: string) => store.get(id)),
+    create: span('create', (r: Parameters<SessionStore['create']>[0]) => store.create(r)),
+    update: span('update', (id: string, p: Parameters<SessionStore['update']>[1]) => store.update(id, p)),
+    delete: span('delete', (id: string) => store.delete(id)),
+    deleteBySid: span('delete_by_sid', (iss: string, sid: string) => store.deleteBySid(iss, sid)),
+    deleteBySub: span('delete_by_sub', (iss: string, sub: string) => store.deleteBySub(iss, sub)),
+    listBySub: span('list_by_sub', (iss: string, sub: string) => store.listBySub(iss, sub)),
+    ping: span('ping', () => store.ping()),
+    close: () => store.close(),
+    kv: Object.freeze({
+      get: span('kv_get', (k: string) => kv.get(k)),
+      set: span('kv_set', (k: string, v: string, ttl: number) => kv.set(k, v, ttl)),
+      del: span('kv_del', (k: string) => kv.del(k)),
+      setIfAbsent: span('kv_set_if_absent', (k: string, v: string, ttl: number) => kv.setIfAbsent(k, v, ttl)),
+      getDel: span('kv_get_del', (k: string) => kv.getDel(k)),
+    }),
+  } satisfies SessionStore);
 }
