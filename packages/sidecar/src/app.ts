@@ -29,6 +29,7 @@ import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { createStore } from './store/index.js';
 import { traceRequests, traceStore } from './lib/tracing.js';
+import { withPendingLogouts } from './lib/pending-logouts.js';
 import { difyBridge, type DifyBridgeOptions } from './dify/plugin.js';
 import type { SessionRecord, SessionStore } from './store/types.js';
 
@@ -139,7 +140,8 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
   for (const w of configWarnings(config)) app.log.warn({ code: w.code }, w.message);
 
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: false });
-  const store = traceStore(metrics.wrapStore(deps.store ?? createStore(config, now)));
+  // Deferred back-channel logouts (store down when they came) are applied before any session read.
+  const store = withPendingLogouts(traceStore(metrics.wrapStore(deps.store ?? createStore(config, now))));
   const audit = metrics.wrapAudit(createAudit(app.log, config.oidc.preset));
   const oidc = new OidcClient({
     oidc: config.oidc,
