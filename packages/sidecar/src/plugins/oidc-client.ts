@@ -406,7 +406,8 @@ export class OidcClient {
     } catch (cause) {
       const status = (cause as { status?: unknown }).status;
       const code = (cause as { code?: string }).code;
-      if ((typeof status === 'number' && status >= 500) || code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_RESPONSE_IS_NOT_CONFORM') {
+      // A slow IdP (timeout) or a 5xx must never end sessions: only a refusal does.
+      if (isTransportError(cause) || (typeof status === 'number' && status >= 500) || code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_RESPONSE_IS_NOT_CONFORM') {
         throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'refresh: IdP error status', { cause, reason: 'idp_unavailable' });
       }
       const body = cause instanceof oidc.ResponseBodyError ? cause.error : undefined;
@@ -512,9 +513,28 @@ function causeClaim(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The IdP did not answer usefully: an HTTP 5xx (the response is the error's `cause` in
+ * oauth4webapi), a timeout or abort, or a network error from fetch (a TypeError whose cause has a
+ * system or undici code). Walks a short cause chain.
+ */
+function isTransportError(err: unknown): boolean {
+  let node: unknown = err;
+  for (let i = 0; i < 4 && node && typeof node === 'object'; i++) {
+    const e = node as { name?: unknown; status?: unknown; cause?: unknown };
+    if (typeof e.status === 'number' && e.status >= 500) return true;
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
+    if (node instanceof TypeError && typeof (e.cause as { code?: unknown } | undefined)?.code === 'string') return true;
+    node = e.cause;
+  }
+  return false;
+}
+
 function mapExchangeError(cause: unknown): OidcError {
   const code = (cause as { code?: string }).code;
   const mk = (c: SsoErrorCode, reason: ReasonCode) => new OidcError(c, 'authorization code exchange failed', { cause, reason });
+  // The IdP is down or does not answer in time (oidc.httpTimeoutSeconds): not a bad code.
+  if (isTransportError(cause)) return mk('ERR_OIDC_IDP_UNAVAILABLE', 'idp_unavailable');
   if (cause instanceof oidc.AuthorizationResponseError) return mk('ERR_OIDC_CALLBACK_ERROR', 'idp_error');
   if (cause instanceof oidc.ResponseBodyError) return mk('ERR_OIDC_CODE_EXCHANGE_FAILED', 'token_exchange_failed');
   if ((code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || code === 'OAUTH_INVALID_RESPONSE') && causeClaim(cause) === 'nonce') {
