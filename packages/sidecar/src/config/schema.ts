@@ -122,7 +122,7 @@ export const coreSchema = {
     clockToleranceSeconds: Type.Integer({ default: 30, minimum: 0, maximum: 300, description: 'Allowed clock skew for `exp`/`nbf`/`iat`.' }),
     logoutTokenMaxAgeSeconds: Type.Integer({ default: 120, minimum: 10, maximum: 3600, description: 'Back-channel logout token `iat` window.' }),
     requireLogoutTokenTyp: Type.Boolean({ default: false, description: 'Require the `typ: logout+jwt` header on logout tokens (ASVS 10.5.5); off by default because many OPs omit it.' }),
-    jwksCooldownSeconds: Type.Integer({ default: 30, minimum: 0, maximum: 600, description: 'Minimum time between JWKS re-fetches on an unknown `kid`.' }),
+    jwksCooldownSeconds: Type.Integer({ default: 30, minimum: 0, maximum: 600, description: 'Minimum time between JWKS re-fetches caused by logout or bearer tokens with an unknown `kid`. An ID token from the token endpoint with an unknown `kid` refetches at once (single-flight).' }),
     discoveryRetrySeconds: Type.Integer({ default: 10, minimum: 1, maximum: 3600, description: 'Retry interval for discovery while the IdP is unreachable.' }),
     httpTimeoutSeconds: Type.Integer({ default: 10, minimum: 1, maximum: 120, description: 'Timeout of requests to the IdP.' }),
   }),
