@@ -33,6 +33,8 @@ import { createStore } from './store/index.js';
 import { difyBridge, type DifyBridgeOptions } from './plugins/dify-bridge.js';
 import type { SessionStore } from './store/types.js';
 import type { AfterLoginHook } from './services/after-login.js';
+import { traceRequests, traceStore } from './lib/tracing.js';
+import { withPendingLogouts } from './lib/pending-logouts.js';
 
 export type { AfterLoginContext, AfterLoginHook, AfterLoginResult } from './services/after-login.js';
 
@@ -114,7 +116,8 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
   for (const w of configWarnings(config)) app.log.warn({ code: w.code }, w.message);
 
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: false });
-  const store = metrics.wrapStore(deps.store ?? createStore(config, now));
+  // Deferred back-channel logouts (store down when they came) are applied before any session read.
+  const store = withPendingLogouts(traceStore(metrics.wrapStore(deps.store ?? createStore(config, now))));
   const audit = metrics.wrapAudit(createAudit(app.log, config.oidc.preset));
   const oidc = new OidcClient({
     oidc: config.oidc,
@@ -167,6 +170,7 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
   });
 
   countAuthRequestDecisions(app, metrics);
+  traceRequests(app);
   const unwatchIdp = metrics.watchIdp(new URL(config.oidc.issuer).origin);
   app.addHook('onClose', async () => unwatchIdp());
   app.register(cookie);

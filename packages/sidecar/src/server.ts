@@ -11,6 +11,7 @@ import { ConfigError } from './errors.js';
 import { createLogger } from './services/audit.js';
 import { isWorker, superviseWorkers, workerCount } from './lib/workers.js';
 import { createMetrics, serveMetrics, shareWithPrimary } from './services/metrics.js';
+import { otelEnvDefaults, startTracing } from './lib/tracing.js';
 
 /**
  * Starts the sidecar from an environment; resolves to the running app.
@@ -21,7 +22,7 @@ import { createMetrics, serveMetrics, shareWithPrimary } from './services/metric
  * ```
  */
 export async function startServer(env: Record<string, string | undefined>): Promise<ReturnType<typeof buildApp> | undefined> {
-  const config = loadConfig(env);
+  const config = loadConfig(otelEnvDefaults(env));
   const workers = workerCount(config);
   // An object whose only property is optional is absent from the loaded config when unset.
   const metricsListen = (config.metrics as Partial<typeof config.metrics> | undefined)?.listen;
@@ -36,7 +37,10 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   }
   const metrics = createMetrics();
   shareWithPrimary(metrics.registry);
+  // Before buildApp: the app wraps its store and adds request spans only when tracing runs.
+  const stopTracing = await startTracing(config.otel);
   const app = buildApp(config, { metrics });
+  app.addHook('onClose', async () => stopTracing());
   if (!isWorker()) app.log.info({ config: maskedConfig(config) }, 'configuration loaded');
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   app.addHook('onClose', async () => void metricsServer?.close());

@@ -199,6 +199,13 @@ const coreChecks: ConfigCheck[] = [
     };
     checkHttpUrl('publicUrl', 'origin');
     checkHttpUrl('oidc.issuer', 'issuer');
+    const otel = getPath(c, 'otel.endpoint');
+    if (typeof otel === 'string') {
+      const url = parseUrl(otel);
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
+        report('ERR_CONFIG_FORMAT', 'otel.endpoint', 'must be an http(s) URL without credentials, query or fragment (e.g. http://otel-collector:4318/v1/traces)');
+      }
+    }
   },
   (c, report) => {
     if (c.allowInsecureHttp === true && (c as { nodeEnv?: string }).nodeEnv === 'production') {

@@ -60,6 +60,22 @@ export const coreSchema = {
     default: 'memory',
     description: 'Session store: `memory` (one instance) or `redis` (replicas share sessions; standalone, Sentinel or Cluster, see `redis.mode`).',
   }),
+  otel: Type.Object({
+    endpoint: Type.Optional(
+      Type.String({
+        description:
+          'OTLP/HTTP traces URL (JSON, e.g. `http://otel-collector:4318/v1/traces`); unset = tracing off and no OpenTelemetry module loaded. Also taken from `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, when unset. An http(s) URL without credentials; spans carry no secrets, but use https when `otel.headers` holds an API key.',
+      }),
+    ),
+    serviceName: Type.String({ default: 'dify-sso-sidecar', description: 'Resource attribute `service.name` of the spans (or `OTEL_SERVICE_NAME`).' }),
+    headers: Type.Array(Type.String(), {
+      default: [],
+      secret: true,
+      description: 'Extra headers of the OTLP export, `name=value` pairs (e.g. a collector API key).',
+    }),
+    samplePercent: Type.Integer({ default: 100, minimum: 0, maximum: 100, description: 'Share of new traces recorded (parent-based: a sampled parent keeps its children).' }),
+    timeoutSeconds: Type.Integer({ default: 10, minimum: 1, maximum: 60, description: 'Timeout of one OTLP export request.' }),
+  }),
   metrics: Type.Object({
     listen: Type.Optional(
       Type.String({
@@ -106,7 +122,7 @@ export const coreSchema = {
     clockToleranceSeconds: Type.Integer({ default: 30, minimum: 0, maximum: 300, description: 'Allowed clock skew for `exp`/`nbf`/`iat`.' }),
     logoutTokenMaxAgeSeconds: Type.Integer({ default: 120, minimum: 10, maximum: 3600, description: 'Back-channel logout token `iat` window.' }),
     requireLogoutTokenTyp: Type.Boolean({ default: false, description: 'Require the `typ: logout+jwt` header on logout tokens (ASVS 10.5.5); off by default because many OPs omit it.' }),
-    jwksCooldownSeconds: Type.Integer({ default: 30, minimum: 0, maximum: 600, description: 'Minimum time between JWKS re-fetches on an unknown `kid`.' }),
+    jwksCooldownSeconds: Type.Integer({ default: 30, minimum: 0, maximum: 600, description: 'Minimum time between JWKS re-fetches caused by logout or bearer tokens with an unknown `kid`. An ID token from the token endpoint with an unknown `kid` refetches at once (single-flight).' }),
     discoveryRetrySeconds: Type.Integer({ default: 10, minimum: 1, maximum: 3600, description: 'Retry interval for discovery while the IdP is unreachable.' }),
     httpTimeoutSeconds: Type.Integer({ default: 10, minimum: 1, maximum: 120, description: 'Timeout of requests to the IdP.' }),
   }),

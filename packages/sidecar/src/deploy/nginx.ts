@@ -28,6 +28,7 @@ import { SSO_PATHS, SSO_PREFIX } from '@dify-sso-kit/vocabulary'
 import { DifyError } from '../errors.js'
 import { nginxBlankDirectives } from '../gate/identity-headers.js'
 import { nginxRawPathRule } from '../gate/raw-path.js'
+import { DIFY_UNAVAILABLE } from '../lib/dify-unavailable.js'
 
 export const BEGIN_MARK = '# dify-sso-kit: begin (generated; do not edit)'
 export const END_MARK = '# dify-sso-kit: end'
@@ -117,6 +118,12 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
     `${i2}}`,
     `${i2}return 403 '{"code":"$sso_code","status":403}';`,
     `${ind}}`,
+    // Dify (the gated location's upstream) down or timing out: a clear 502 (lib/dify-unavailable.ts).
+    `${ind}location @dify_unavailable {`,
+    `${i2}default_type application/json;`,
+    `${i2}add_header Cache-Control no-store always;`,
+    `${i2}return 502 '${JSON.stringify(DIFY_UNAVAILABLE)}';`,
+    `${ind}}`,
     `${ind}${END_MARK}`,
     '',
   ].join('\n')
@@ -134,6 +141,7 @@ function gateLines(ind: string, replaceAuthorization: boolean): string {
     'auth_request_set $sso_login $upstream_http_x_sso_login;',
     'error_page 401 = @sso_401;',
     'error_page 403 = @sso_403;',
+    'error_page 502 504 = @dify_unavailable;',
   ]
   if (replaceAuthorization) {
     lines.push(

@@ -31,6 +31,7 @@ import { SERVICE_TOKEN_HEADER, decide, type GateDecision } from './decide.js'
 import { CLIENT_RESERVED_HEADERS, refusedIdentityHeader, stripIdentityHeaders } from './identity-headers.js'
 import { classifyPath } from './route-table.js'
 import { isRefusedRawPath } from './raw-path.js'
+import { DIFY_UNAVAILABLE, difyUnavailableHtml } from '../lib/dify-unavailable.js'
 
 const API_PREFIXES = ['/console/api', '/api', '/v1', '/files', '/mcp', '/triggers', '/openapi']
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
@@ -167,6 +168,13 @@ export async function proxyRoutes(app: FastifyInstance, opts: { svc: GateService
           rawUri: req.url ?? '/',
           decision: decisions.get(request),
         }),
+      // Dify does not answer (down, refused, timed out): a clear 502, the kit session untouched.
+      onError: (r) => {
+        const html = request.method === 'GET' && /\btext\/html\b/.test(headerValue(request.headers.accept) ?? '')
+        r.code(502).header('cache-control', 'no-store')
+        if (html) r.type('text/html; charset=utf-8').send(difyUnavailableHtml())
+        else r.send(DIFY_UNAVAILABLE)
+      },
     })
   }
   // Per-request access logs of proxied traffic are off (logLevel warn): they would dominate the

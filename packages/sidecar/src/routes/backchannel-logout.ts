@@ -3,10 +3,11 @@
  *
  * @module
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
-import { BackchannelLogoutInvalidError, SsoError, TokenError } from '../errors.js';
+import { BackchannelLogoutInvalidError, SessionStoreError, SsoError, TokenError } from '../errors.js';
 import { sha256 } from '../lib/crypto.js';
+import { pendingLogoutsOf } from '../lib/pending-logouts.js';
 import type { SessionRecord } from '../store/types.js';
 
 /** The `events` member a logout token must carry. */
@@ -16,7 +17,9 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
  * Registers `POST /sso/backchannel-logout`: verifies the logout token (signature, alg
  * allowlist, exact `iss`, `aud` = client id, `iat` window, `jti` replay cache, back-channel
  * `events` member, no `nonce`, `sid` and/or `sub`, `typ=logout+jwt` when configured), ends
- * every matching session, answers 200 — or 400 for any invalid token.
+ * every matching session, answers 200 — or 400 for any invalid token. A valid token that finds
+ * the session store down is answered 503 (the OP sees the failure), audited, and kept for retry
+ * until the store answers (`lib/pending-logouts.ts`).
  *
  * @example
  * ```ts
@@ -26,6 +29,21 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 export async function backchannelLogoutRoutes(app: FastifyInstance): Promise<void> {
   const sso = app.sso;
   const o = sso.config.oidc;
+  const pending = pendingLogoutsOf(sso.store);
+  pending?.configure({
+    ended: (s) => sso.sessions.runEndHooks(s, 'backchannel'),
+    done: (l, count) => sso.audit('auth.backchannel', { ...l, count, deferred: true }),
+    log: app.log,
+    ttlMs: sso.config.session.absoluteTimeoutSeconds * 1000,
+  });
+  app.addHook('onClose', async () => pending?.close());
+  /** The store is down after the token was verified: 503 to the OP, audited, retried later. */
+  const deferred = (request: FastifyRequest, err: SessionStoreError, l: { iss: string; sid?: string | undefined; sub?: string | undefined }): never => {
+    const logout = { iss: l.iss, ...(l.sid ? { sid: l.sid } : {}), ...(l.sub ? { sub: l.sub } : {}) };
+    pending?.add(logout);
+    sso.audit('auth.backchannel.rejected', { request, reason: err.reason, errorCode: err.code, ...logout, deferred: true });
+    throw err;
+  };
   app.post(SSO_PATHS.backchannelLogout, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     const body = request.body as Record<string, unknown> | undefined;
@@ -58,15 +76,17 @@ export async function backchannelLogoutRoutes(app: FastifyInstance): Promise<voi
       const fresh = await sso.store.kv.setIfAbsent(`jti:${sha256(`${iss}\u0000${payload.jti}`)}`, '1', ttl);
       if (!fresh) throw new TokenError('ERR_TOKEN_REPLAYED', 'jti replayed', { reason: 'replayed' });
     } catch (err) {
+      if (err instanceof SessionStoreError) deferred(request, err, { iss: iss!, sid, sub });
       const reason = err instanceof SsoError ? err.reason : 'invalid';
       sso.audit('auth.backchannel.rejected', { request, reason, errorCode: err instanceof SsoError ? err.code : 'ERR_TOKEN_INVALID' });
       throw new BackchannelLogoutInvalidError();
     }
     let ended: SessionRecord[];
-    if (sid) {
-      ended = await sso.store.deleteBySid(iss, sid);
-    } else {
-      ended = await sso.store.deleteBySub(iss, sub as string);
+    try {
+      ended = sid ? await sso.store.deleteBySid(iss, sid) : await sso.store.deleteBySub(iss, sub as string);
+    } catch (err) {
+      if (err instanceof SessionStoreError) deferred(request, err, { iss, sid, sub });
+      throw err;
     }
     for (const s of ended) await sso.sessions.runEndHooks(s, 'backchannel');
     sso.audit('auth.backchannel', { request, iss, ...(sub ? { sub } : {}), ...(sid ? { sid } : {}), count: ended.length });

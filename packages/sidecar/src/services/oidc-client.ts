@@ -8,18 +8,20 @@
  */
 import * as oidc from 'openid-client';
 import {
-  createRemoteJWKSet,
   decodeProtectedHeader,
   errors as joseErrors,
   importJWK,
   importPKCS8,
   jwtVerify,
   type JWTPayload,
+  type JWTVerifyGetKey,
   type JWTVerifyOptions,
 } from 'jose';
 import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
 import type { SidecarConfig } from '../config/schema.js';
 import { OidcError, TokenError, type ReasonCode, type SsoErrorCode } from '../errors.js';
+import { JwksCache, type JwtChannel } from '../lib/jwks.js';
+import { withSpan } from '../lib/tracing.js';
 
 /** Tokens returned by the token endpoint after validation. */
 export interface IdpTokens {
@@ -52,7 +54,7 @@ export interface OidcClientOptions {
   onReady?: () => void;
 }
 
-type Jwks = ReturnType<typeof createRemoteJWKSet>;
+type Jwks = JWTVerifyGetKey;
 
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'x5c', 'jwk'] as const;
 
@@ -63,6 +65,13 @@ export interface VerifyJwtOptions {
   typ?: string;
   maxTokenAge?: number;
   requiredClaims?: string[];
+  /**
+   * Where the token came from (default `untrusted`). `token_endpoint`: received by the sidecar
+   * itself from the IdP's token endpoint, so an unknown `kid` refetches the JWKS at once (the IdP
+   * rotated its key); `untrusted` (logout and bearer tokens): refetch at most once per
+   * `oidc.jwksCooldownSeconds`.
+   */
+  channel?: JwtChannel;
 }
 
 /**
@@ -78,7 +87,7 @@ export interface VerifyJwtOptions {
 export class OidcClient {
   #opts: OidcClientOptions;
   #config: oidc.Configuration | undefined;
-  #jwks: Jwks | undefined;
+  #jwks: JwksCache | undefined;
   #pending: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -164,10 +173,11 @@ export class OidcClient {
       if (!meta.jwks_uri) throw new Error('no jwks_uri');
       const jwksUrl = new URL(meta.jwks_uri);
       if (jwksUrl.protocol !== 'https:' && !this.#opts.allowInsecureHttp) throw new Error('jwks_uri is not https');
-      const jwks = createRemoteJWKSet(jwksUrl, {
-        cooldownDuration: o.jwksCooldownSeconds * 1000,
-        cacheMaxAge: 10 * 60 * 1000,
-        timeoutDuration: o.httpTimeoutSeconds * 1000,
+      const jwks = new JwksCache({
+        url: jwksUrl,
+        cooldownMs: o.jwksCooldownSeconds * 1000,
+        maxAgeMs: 10 * 60 * 1000,
+        timeoutMs: o.httpTimeoutSeconds * 1000,
       });
       await jwks.reload();
       this.#config = config;
@@ -262,12 +272,14 @@ export class OidcClient {
     }
     let response: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
-      response = await oidc.authorizationCodeGrant(config, currentUrl, {
-        pkceCodeVerifier: checks.codeVerifier,
-        expectedState: checks.state,
-        expectedNonce: checks.nonce,
-        idTokenExpected: true,
-      });
+      response = await withSpan('dify_sso.oidc.token', { 'dify_sso.grant_type': 'authorization_code' }, () =>
+        oidc.authorizationCodeGrant(config, currentUrl, {
+          pkceCodeVerifier: checks.codeVerifier,
+          expectedState: checks.state,
+          expectedNonce: checks.nonce,
+          idTokenExpected: true,
+        }),
+      );
     } catch (cause) {
       throw mapExchangeError(cause);
     }
@@ -302,15 +314,19 @@ export class OidcClient {
    * Validates an ID token independently of openid-client: JWKS signature, alg allowlist,
    * exact `iss`, `aud` contains client id (and `azp` = client id when several audiences),
    * `exp`, `iat`, `sub`, `nonce` (when given), and optionally the original `iss`/`sub`.
+   * Only for ID tokens the sidecar received itself from the token endpoint: an unknown `kid`
+   * refetches the JWKS at once (single-flight), without the untrusted-token cooldown.
    */
   async verifyIdToken(idToken: string, expect: { nonce?: string; sub?: string }): Promise<JWTPayload & Record<string, unknown>> {
     const o = this.#opts.oidc;
     let payload: JWTPayload;
     try {
+      // ID tokens reach this method only from the token endpoint (code exchange, refresh).
       payload = await this.verifyJwt(idToken, {
         algorithms: o.idTokenAlgs,
         audience: o.clientId,
         requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+        channel: 'token_endpoint',
       });
     } catch (cause) {
       throw new OidcError('ERR_OIDC_ID_TOKEN_INVALID', 'id token invalid', { cause, reason: 'invalid_id_token' });
@@ -363,7 +379,7 @@ export class OidcClient {
       ...(v.requiredClaims ? { requiredClaims: v.requiredClaims } : {}),
     };
     try {
-      const payload = await verifyWithCandidates(token, this.#jwks as Jwks, options);
+      const payload = await verifyWithCandidates(token, (this.#jwks as JwksCache).getKey(v.channel ?? 'untrusted'), options);
       const iat = payload.iat;
       if (typeof iat === 'number' && iat > this.#opts.now() / 1000 + this.#opts.oidc.clockToleranceSeconds) {
         throw new TokenError('ERR_TOKEN_EXPIRED', 'iat in the future', { reason: 'iat_future' });
@@ -385,11 +401,12 @@ export class OidcClient {
     await this.ensureReady();
     let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
     try {
-      response = await oidc.refreshTokenGrant(this.#cfg(), refreshToken);
+      response = await withSpan('dify_sso.oidc.token', { 'dify_sso.grant_type': 'refresh_token' }, () => oidc.refreshTokenGrant(this.#cfg(), refreshToken));
     } catch (cause) {
       const status = (cause as { status?: unknown }).status;
       const code = (cause as { code?: string }).code;
-      if ((typeof status === 'number' && status >= 500) || code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_RESPONSE_IS_NOT_CONFORM') {
+      // A slow IdP (timeout) or a 5xx must never end sessions: only a refusal does.
+      if (isTransportError(cause) || (typeof status === 'number' && status >= 500) || code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_RESPONSE_IS_NOT_CONFORM') {
         throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'refresh: IdP error status', { cause, reason: 'idp_unavailable' });
       }
       const body = cause instanceof oidc.ResponseBodyError ? cause.error : undefined;
@@ -495,9 +512,28 @@ function causeClaim(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The IdP did not answer usefully: an HTTP 5xx (the response is the error's `cause` in
+ * oauth4webapi), a timeout or abort, or a network error from fetch (a TypeError whose cause has a
+ * system or undici code). Walks a short cause chain.
+ */
+function isTransportError(err: unknown): boolean {
+  let node: unknown = err;
+  for (let i = 0; i < 4 && node && typeof node === 'object'; i++) {
+    const e = node as { name?: unknown; status?: unknown; cause?: unknown };
+    if (typeof e.status === 'number' && e.status >= 500) return true;
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
+    if (node instanceof TypeError && typeof (e.cause as { code?: unknown } | undefined)?.code === 'string') return true;
+    node = e.cause;
+  }
+  return false;
+}
+
 function mapExchangeError(cause: unknown): OidcError {
   const code = (cause as { code?: string }).code;
   const mk = (c: SsoErrorCode, reason: ReasonCode) => new OidcError(c, 'authorization code exchange failed', { cause, reason });
+  // The IdP is down or does not answer in time (oidc.httpTimeoutSeconds): not a bad code.
+  if (isTransportError(cause)) return mk('ERR_OIDC_IDP_UNAVAILABLE', 'idp_unavailable');
   if (cause instanceof oidc.AuthorizationResponseError) return mk('ERR_OIDC_CALLBACK_ERROR', 'idp_error');
   if (cause instanceof oidc.ResponseBodyError) return mk('ERR_OIDC_CODE_EXCHANGE_FAILED', 'token_exchange_failed');
   if ((code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || code === 'OAUTH_INVALID_RESPONSE') && causeClaim(cause) === 'nonce') {

@@ -129,12 +129,14 @@ for (const how of ['SENTINEL FAILOVER', 'master process killed'] as const) test(
   }
 })
 
-test('Redis down and back: the gate fails closed (503, never 204), readiness says so, and it recovers without a restart', async () => {
+test('Redis down and back: the gate fails closed (503, never 204), readiness says so, a back-channel logout meanwhile is answered 503 and applied once Redis is back, and it recovers without a restart', async () => {
   const redis = await StandaloneRedis.start({ persistent: true })
   const b = await startBridge(standin, { DIFY_SSO_STORE: 'redis', DIFY_SSO_REDIS_URL: redis.url, DIFY_SSO_REDIS_KEY_PREFIX: 'down:' }, { op })
   try {
     const alice = await signIn(b.app, USERS.alice, 'down-alice')
+    const bob = await signIn(b.app, USERS.bob, 'down-bob')
     assert.equal((await gate(b.app, alice)).statusCode, 204)
+    assert.equal((await gate(b.app, bob)).statusCode, 204)
 
     await redis.kill()
     const during = await gate(b.app, alice)
@@ -146,18 +148,30 @@ test('Redis down and back: the gate fails closed (503, never 204), readiness say
     const r = await login(b.app, op, { user: { ...USERS.alice, sid: 'down-during' } })
     assert.notEqual(r.callbackRes.headers.location, '/apps', 'no sign-in while the store is down')
     assert.ok(!hasKitSession(r.jar))
-    const bc = await backchannel(b.app, 'down-alice')
-    assert.equal(bc.statusCode, 400, 'the IdP is told the logout failed')
-    assert.equal(b.audits('auth.backchannel.rejected').at(-1)?.['reason'], 'session_error')
+    const bc = await backchannel(b.app, 'down-bob')
+    assert.equal(bc.statusCode, 503, 'the IdP is told the logout failed (5xx, visible at the OP)')
+    assert.equal(bc.json().code, 'ERR_SESSION_STORE_UNAVAILABLE')
+    const rejected = b.audits('auth.backchannel.rejected').at(-1)
+    assert.equal(rejected?.['reason'], 'session_error')
+    assert.equal(rejected?.['deferred'], true, 'audited as deferred, not lost')
+    assert.equal(rejected?.['sid'], 'down-bob')
     assert.ok(storeFailures(b) > 0)
 
     await redis.restart()
     const statuses: number[] = []
+    const bobStatuses: number[] = []
     await until('gate answers 204 again', async () => {
+      bobStatuses.push((await gate(b.app, bob)).statusCode)
       statuses.push((await gate(b.app, alice)).statusCode)
       return statuses.at(-1) === 204
     })
     assert.deepEqual([...new Set(statuses)].filter((s) => s !== 204 && s !== 503), [], 'only 204, or 503 while reconnecting')
+    assert.deepEqual([...new Set(bobStatuses)].filter((s) => s !== 401 && s !== 503), [], 'the logged-out session never passes again, not even right after Redis is back')
+    assert.equal((await gate(b.app, bob)).statusCode, 401)
+    const applied = b.audits('auth.backchannel').at(-1)
+    assert.equal(applied?.['deferred'], true)
+    assert.equal(applied?.['sid'], 'down-bob')
+    assert.equal(applied?.['count'], 1)
     assert.equal(statuses.at(-1), 204, 'the session survived (AOF) and the sidecar reconnected by itself')
     assert.equal((await b.app.inject({ method: 'GET', url: '/sso/health/ready' })).statusCode, 200)
     const again = await signIn(b.app, USERS.alice, 'down-after')
