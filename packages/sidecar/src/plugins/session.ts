@@ -228,10 +228,11 @@ export class SessionManager {
     if (!raw) return { ok: false, reason: 'missing' };
     if (!SESSION_ID_RE.test(raw)) return { ok: false, reason: 'invalid' };
     const store = this.#d.store;
-    const record = await store.get(sha256(raw));
-    if (!record) return { ok: false, reason: 'revoked' };
     const now = this.#d.now();
     const s = this.#d.config.session;
+    // The last-seen touch rides on the read (one Redis command per check).
+    const record = await store.get(sha256(raw), { now, afterMs: TOUCH_INTERVAL_MS, idleMs: s.idleTimeoutSeconds * 1000 });
+    if (!record) return { ok: false, reason: 'revoked' };
     if (now >= record.absoluteExpiresAt || now - record.lastSeenAt >= s.idleTimeoutSeconds * 1000) {
       const gone = await store.delete(record.id);
       if (gone) {
@@ -246,6 +247,7 @@ export class SessionManager {
       if (outcome !== 'ok' && outcome !== 'skipped') return { ok: false, reason: outcome };
       if (outcome === 'ok') current = (await store.get(record.id)) ?? current;
     }
+    // Only when the store did not touch on read (a store without touch support, a record in an older layout).
     if (now - current.lastSeenAt >= TOUCH_INTERVAL_MS) {
       const updated = await store.update(current.id, { lastSeenAt: now });
       if (!updated) return { ok: false, reason: 'revoked' };

@@ -154,8 +154,16 @@ export function createMemoryStore(now: () => number = Date.now, options: MemoryS
   return {
     kind: 'memory',
     kv,
-    async get(id) {
-      return live(sessions, id);
+    async get(id, touch) {
+      const r = live(sessions, id);
+      if (!r || !touch) return r;
+      const age = touch.now - r.lastSeenAt;
+      if (age < touch.afterMs || age >= touch.idleMs) return r;
+      const e = sessions.get(id) as Entry<SessionRecord>;
+      const next = Object.freeze({ ...r, lastSeenAt: touch.now });
+      sessions.delete(id);
+      sessions.set(id, { value: next, expiresAt: e.expiresAt });
+      return next;
     },
     async create(record) {
       const r = deepFreeze(structuredClone(record));

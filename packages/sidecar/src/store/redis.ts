@@ -5,6 +5,14 @@
  * Keys (all under `keyPrefix`): `session:<id>` (JSON record, TTL = absolute expiry + grace),
  * `sid:<hash(iss,sid)>` and `sub:<hash(iss,sub)>` (sets of session ids), `kv:<key>`.
  *
+ * One round trip per gate decision: the record is written with `lastSeenAt` as its first member
+ * (`{"lastSeenAt":<ms>,…}`), so {@link SESSION_GET_SCRIPT} reads it and, when the last-seen
+ * throttle is due, rewrites only that leading number in place (`SET … KEEPTTL`), atomically, in
+ * the one `EVALSHA` of `get(id, touch)`. The anchored match cannot hit anything else: it is the
+ * first member of the top-level object (a JSON string never holds an unescaped `"`). A record
+ * written in another member order is returned untouched and the session plugin rewrites it
+ * through `update` (which writes the new order).
+ *
  * On Cluster the prefix is a hash tag (`{dify-sso:}session:<id>`): every key of the store lives
  * in one slot, so the MULTI of `create` (session + both indexes), the MGET of `listBySub` and the
  * index walks of `deleteBySid`/`deleteBySub` work unchanged. A per-user tag is not possible:
@@ -52,6 +60,35 @@ export function storeKeyPrefix(keyPrefix: string, cluster: boolean): string {
   return `{${keyPrefix}}`;
 }
 
+/**
+ * Lua of `get(id, touch)`: `GET`, and when `ARGV[1] - lastSeenAt` is in `[ARGV[2], ARGV[3])`
+ * (touch due, not idle-expired) the leading `lastSeenAt` becomes `ARGV[1]` (`SET … KEEPTTL`).
+ * Returns the (possibly touched) JSON or nil. One key: works on Cluster.
+ */
+export const SESSION_GET_SCRIPT = `
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local head, seen = string.match(v, '^({"lastSeenAt":(%d+))[,}]')
+if not head then return v end
+local now = tonumber(ARGV[1])
+local age = now - tonumber(seen)
+if age >= tonumber(ARGV[2]) and age < tonumber(ARGV[3]) then
+  v = '{"lastSeenAt":' .. ARGV[1] .. string.sub(v, #head + 1)
+  redis.call('SET', KEYS[1], v, 'KEEPTTL')
+end
+return v
+`;
+
+/** Name of {@link SESSION_GET_SCRIPT} on the ioredis client (`defineCommand`: EVALSHA, EVAL on NOSCRIPT). */
+const GET_COMMAND = 'difySsoSessionGet';
+type ScriptedClient = RedisClient & { [GET_COMMAND](key: string, ...args: string[]): Promise<string | null> };
+
+/** The record as stored: `lastSeenAt` first (see {@link SESSION_GET_SCRIPT}). */
+function serialise(record: SessionRecord): string {
+  const { lastSeenAt, ...rest } = record;
+  return JSON.stringify({ lastSeenAt: Math.floor(lastSeenAt), ...rest });
+}
+
 async function wrapWithin<T>(deadlineMs: number, op: () => Promise<T>): Promise<T> {
   try {
     // Upper bound of one store operation (several commands), whatever the topology does meanwhile.
@@ -86,6 +123,8 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
           lazyConnect: false,
         }));
   if (owned) redis.on('error', () => {}); // surfaced through command failures / readiness
+  if (!(GET_COMMAND in redis)) redis.defineCommand(GET_COMMAND, { numberOfKeys: 1, lua: SESSION_GET_SCRIPT });
+  const scripted = redis as ScriptedClient;
   const p = storeKeyPrefix(options.keyPrefix, redis.isCluster);
   const sessionKey = (id: string) => `${p}session:${id}`;
   const sidKey = (iss: string, sid: string) => `${p}sid:${sha256(`${iss}\u0000${sid}`)}`;
@@ -138,12 +177,19 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   return {
     kind: 'redis',
     kv,
-    get: (id) => wrap(async () => parse(await redis.get(sessionKey(id)))),
+    get: (id, touch) =>
+      wrap(async () =>
+        parse(
+          touch
+            ? await scripted[GET_COMMAND](sessionKey(id), String(Math.floor(touch.now)), String(touch.afterMs), String(touch.idleMs))
+            : await redis.get(sessionKey(id)),
+        ),
+      ),
     create: (record) =>
       wrap(async () => {
         const ttlMs = Math.max(1000, record.absoluteExpiresAt - now() + STORE_GRACE_SECONDS * 1000);
         const m = redis.multi();
-        m.set(sessionKey(record.id), JSON.stringify(record), 'PX', ttlMs);
+        m.set(sessionKey(record.id), serialise(record), 'PX', ttlMs);
         if (record.sid) {
           m.sadd(sidKey(record.iss, record.sid), record.id);
           m.pexpire(sidKey(record.iss, record.sid), ttlMs);
@@ -159,7 +205,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         const current = parse(await redis.get(sessionKey(id)));
         if (!current) return null;
         const next = { ...current, ...patch };
-        const ok = await redis.set(sessionKey(id), JSON.stringify(next), 'KEEPTTL', 'XX');
+        const ok = await redis.set(sessionKey(id), serialise(next), 'KEEPTTL', 'XX');
         return ok === 'OK' ? next : null;
       }),
     delete: (id) => wrap(() => remove(id)),
