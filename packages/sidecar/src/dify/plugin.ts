@@ -18,7 +18,6 @@ import type { AfterLoginContext } from '../app.js'
 import { DifyError, SsoError } from '../errors.js'
 import { authRoute } from '../gate/auth-route.js'
 import { clientAddress, headerValue } from '../gate/cidr.js'
-import { proxyRoutes } from '../gate/proxy.js'
 import { CROSS_SITE_CODE, isSameOriginRequest } from '../lib/same-origin.js'
 import type { SessionRecord } from '../store/types.js'
 import { denyLogin } from './accounts.js'
@@ -155,7 +154,8 @@ async function difyBridgePlugin(app: FastifyInstance, opts: DifyBridgeOptions): 
 
   // ---- the gate ----------------------------------------------------------------------------
   authRoute(app, svc)
-  if (config.gate.mode === 'proxy') await app.register(proxyRoutes, { svc })
+  // Loaded only in reverse-proxy mode: @fastify/reply-from and undici are a fifth of the process's memory.
+  if (config.gate.mode === 'proxy') await app.register((await import('../gate/proxy.js')).proxyRoutes, { svc })
 }
 
 async function seedLogin(app: FastifyInstance, svc: DifyBridgeServices, ctx: AfterLoginContext): Promise<{ setCookie: string[] }> {
