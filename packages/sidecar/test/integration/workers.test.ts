@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, request, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
@@ -73,6 +74,32 @@ function difyAccessToken(userId: string): string {
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
   return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ user_id: userId, exp: Math.floor(Date.now() / 1000) + 3600, sub: 'Console API Passport' })}.sig`;
 }
+
+/** The `ENV` of the sidecar image (images/sidecar/Containerfile), as the container starts with it. */
+function imageEnv(): Record<string, string> {
+  const text = readFileSync(fileURLToPath(new URL('../../../../images/sidecar/Containerfile', import.meta.url)), 'utf8');
+  // The runtime stage's ENV is the last one (the build stages have their own).
+  const block = [...text.matchAll(/^ENV ((?:.*\\\n)*.*)$/gm)].at(-1)?.[1] ?? '';
+  return Object.fromEntries([...block.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1] as string, m[2] as string]));
+}
+
+test('workers default: one per available CPU in the image (with Redis), one in development', () => {
+  const base = {
+    DIFY_SSO_PUBLIC_URL: 'https://dify.example.com',
+    DIFY_SSO_OIDC_ISSUER: 'https://idp.example.com',
+    DIFY_SSO_OIDC_CLIENT_ID: 'c',
+    DIFY_SSO_OIDC_CLIENT_SECRET: 's',
+    DIFY_SSO_SESSION_SECRET: SECRET,
+    DIFY_SSO_STORE: 'redis',
+    DIFY_SSO_REDIS_URL: 'redis://127.0.0.1:6379',
+  };
+  const image = imageEnv();
+  assert.equal(image.NODE_ENV, 'production', 'the image ENV was read');
+  const { DIFY_SSO_LISTEN: _listen, ...imageSettings } = image;
+  assert.equal(workerCount(loadConfig({ ...base, ...imageSettings }), () => 6), 6, 'image: one worker per CPU');
+  assert.equal(workerCount(loadConfig({ ...base, ...imageSettings, DIFY_SSO_STORE: 'memory', DIFY_SSO_REDIS_URL: undefined }), () => 6), 1, 'image with the memory store: one');
+  assert.equal(workerCount(loadConfig(base), () => 6), 1, 'development (no DIFY_SSO_WORKERS): one');
+});
 
 test('workers: 0 means one per CPU with Redis and one with the memory store; >1 with memory is refused', () => {
   assert.equal(workerCount({ workers: 0, store: 'redis' }, () => 4), 4);
