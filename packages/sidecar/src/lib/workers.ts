@@ -8,8 +8,9 @@
  *   (in-flight requests finish); workers still running after {@link SHUTDOWN_GRACE_MS} are killed;
  * - the primary exits when the last worker has exited;
  * - health: every {@link HEARTBEAT_MS} the primary asks each worker whether it is ready (IdP
- *   discovered, store answering); a worker that has not answered for {@link UNRESPONSIVE_MS} (a
- *   blocked event loop, a stopped process) is killed and replaced (`ERR_WORKER_UNRESPONSIVE`).
+ *   discovered, store answering); a worker that has answered before but not for
+ *   {@link UNRESPONSIVE_MS} (a blocked event loop, a stopped process) is killed and replaced
+ *   (`ERR_WORKER_UNRESPONSIVE`); one still starting counts as not ready and is left to start.
  *   The primary sends the tally to every worker, and `/sso/health/ready` — answered by whichever
  *   worker gets the connection — is 200 only when every expected worker is running and ready
  *   (`checks.workers`), so a worker that is down or restarting shows on every worker.
@@ -81,12 +82,13 @@ export function superviseWorkers(count: number, log: SupervisorLog, now: () => n
     const deaths: number[] = [];
     const workers = new Set<Worker>();
 
-    const seen = new Map<Worker, { at: number; ready: boolean }>();
+    // `at` = last answer; a worker still starting (no answer yet) is not ready and is never judged silent.
+    const seen = new Map<Worker, { at: number | undefined; ready: boolean }>();
     let seq = 0;
     const fork = () => {
       const w = cluster.fork();
       workers.add(w);
-      seen.set(w, { at: now(), ready: false });
+      seen.set(w, { at: undefined, ready: false });
       w.on('message', (m: unknown) => {
         if (isHealthMessage(m) && m.difySso === 'health') seen.set(w, { at: now(), ready: m.ready });
       });
@@ -119,7 +121,7 @@ export function superviseWorkers(count: number, log: SupervisorLog, now: () => n
       for (const w of workers) {
         const state = seen.get(w);
         if (!state) continue;
-        if (t - state.at > UNRESPONSIVE_MS) {
+        if (state.at !== undefined && t - state.at > UNRESPONSIVE_MS) {
           log.error({ code: 'ERR_WORKER_UNRESPONSIVE', worker: w.id, silentMs: t - state.at }, 'worker stopped answering; replacing it');
           seen.delete(w);
           w.process.kill('SIGKILL');
@@ -169,13 +171,15 @@ let clusterHealth: ClusterHealth | undefined;
  */
 export function answerHealthQuestions(ready: () => Promise<boolean>): void {
   if (!cluster.isWorker) return;
+  let pending: Promise<boolean> | undefined; // one check at a time, however slow the store answers
   process.on('message', (m: unknown) => {
     if (!isHealthMessage(m)) return;
     if (m.difySso === 'cluster') clusterHealth = { expected: m.expected, ready: m.ready };
     else if (m.difySso === 'health?') {
-      void ready()
+      pending ??= ready()
         .catch(() => false)
-        .then((ok) => process.send?.({ difySso: 'health', seq: m.seq, ready: ok } satisfies HealthMessage, undefined, {}, () => {}));
+        .finally(() => (pending = undefined));
+      void pending.then((ok) => process.send?.({ difySso: 'health', seq: m.seq, ready: ok } satisfies HealthMessage, undefined, {}, () => {}));
     }
   });
 }

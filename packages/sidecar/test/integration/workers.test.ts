@@ -298,7 +298,7 @@ async function startWorkers(t: { after(fn: () => void | Promise<void>): void }, 
     const r = await getJson(port, '/sso/health/ready');
     return r?.status === 200 && JSON.stringify((r.body.checks as Record<string, unknown>)?.workers) === JSON.stringify({ ready: 2, expected: 2 });
   };
-  await until('both workers ready', async () => child.exitCode === null && (await ready()), 30_000, () => output.slice(-2000));
+  await until('both workers ready', async () => child.exitCode === null && (await ready()), 60_000, () => output.slice(-2000));
   return { child, pid, port, output: () => output };
 }
 
@@ -319,13 +319,13 @@ test('health covers every worker: a stopped worker is reported by the others and
   );
   await until('the stopped worker is replaced', async () => !alive(first) && childPids(s.pid).length === 2, UNRESPONSIVE_MS + 20_000, () => s.output().slice(-2000));
   assert.match(s.output(), /"code":"ERR_WORKER_UNRESPONSIVE"/);
-  await until('all workers ready again', async () => (await getJson(s.port, '/sso/health/ready'))?.status === 200, 30_000);
+  await until('all workers ready again', async () => (await getJson(s.port, '/sso/health/ready'))?.status === 200, 60_000);
 
   // A worker that dies.
   process.kill(second, 'SIGKILL');
-  await until('the killed worker is replaced', async () => childPids(s.pid).length === 2 && !childPids(s.pid).includes(second), 30_000);
+  await until('the killed worker is replaced', async () => childPids(s.pid).length === 2 && !childPids(s.pid).includes(second), 60_000);
   assert.match(s.output(), /"code":"ERR_WORKER_EXITED"/);
-  await until('all workers ready again', async () => (await getJson(s.port, '/sso/health/ready'))?.status === 200, 30_000);
+  await until('all workers ready again', async () => (await getJson(s.port, '/sso/health/ready'))?.status === 200, 60_000);
   assert.equal(s.child.exitCode, null, 'the primary keeps running');
 });
 
