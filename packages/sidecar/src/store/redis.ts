@@ -8,7 +8,11 @@
  * One round trip per gate decision: the record is written with `lastSeenAt` as its first member
  * (`{"lastSeenAt":<ms>,…}`), so {@link SESSION_GET_SCRIPT} reads it and, when the last-seen
  * throttle is due, rewrites only that leading number in place (`SET … KEEPTTL`), atomically, in
- * the one `EVALSHA` of `get(id, touch)`. The anchored match cannot hit anything else: it is the
+ * one `EVALSHA`. A script costs Redis about fifteen times a `GET` (measured with `INFO
+ * commandstats`: 14.6 µs against 0.9 µs for a 3.5 KB record), so `get(id, touch)` sends it only
+ * when the touch may be due by what this process last saw of the session (a bounded map of id →
+ * `lastSeenAt`, {@link TOUCH_HINTS}); otherwise a plain `GET`. If the record read turns out due
+ * all the same (another writer set an older `lastSeenAt`), the script follows: two commands, rare. The anchored match cannot hit anything else: it is the
  * first member of the top-level object (a JSON string never holds an unescaped `"`). A record
  * written in another member order is returned untouched and the session plugin rewrites it
  * through `update` (which writes the new order).
@@ -25,7 +29,7 @@ import { Redis } from 'ioredis';
 import { SessionStoreError } from '../errors.js';
 import { sha256 } from '../lib/crypto.js';
 import { createRedisClient, withDeadline, type RedisClient, type RedisClientTuning, type RedisConnectionSettings } from '../lib/redis-client.js';
-import { STORE_GRACE_SECONDS, type KvStore, type SessionPatch, type SessionRecord, type SessionStore } from './types.js';
+import { STORE_GRACE_SECONDS, type KvStore, type SessionPatch, type SessionRecord, type SessionStore, type SessionTouch } from './types.js';
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions {
@@ -83,6 +87,9 @@ return v
 const GET_COMMAND = 'difySsoSessionGet';
 type ScriptedClient = RedisClient & { [GET_COMMAND](key: string, ...args: string[]): Promise<string | null> };
 
+/** Sessions whose last-seen time this process remembers (oldest forgotten first); about 150 bytes each. */
+export const TOUCH_HINTS = 20_000;
+
 /** The record as stored: `lastSeenAt` first (see {@link SESSION_GET_SCRIPT}). */
 function serialise(record: SessionRecord): string {
   const { lastSeenAt, ...rest } = record;
@@ -132,6 +139,18 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   const kvKey = (k: string) => `${p}kv:${k}`;
 
   const parse = (json: string | null): SessionRecord | null => (json ? (JSON.parse(json) as SessionRecord) : null);
+  const hints = new Map<string, number>();
+  const hint = (r: SessionRecord | null, id: string): SessionRecord | null => {
+    hints.delete(id);
+    if (r) {
+      hints.set(id, r.lastSeenAt);
+      if (hints.size > TOUCH_HINTS) hints.delete(hints.keys().next().value as string);
+    }
+    return r;
+  };
+  const due = (seen: number, t: SessionTouch) => t.now - seen >= t.afterMs && t.now - seen < t.idleMs;
+  const scriptedGet = async (id: string, t: SessionTouch) =>
+    parse(await scripted[GET_COMMAND](sessionKey(id), String(Math.floor(t.now)), String(t.afterMs), String(t.idleMs)));
 
   const remove = async (id: string): Promise<SessionRecord | null> => {
     const json = await redis.getdel(sessionKey(id));
@@ -178,13 +197,13 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     kind: 'redis',
     kv,
     get: (id, touch) =>
-      wrap(async () =>
-        parse(
-          touch
-            ? await scripted[GET_COMMAND](sessionKey(id), String(Math.floor(touch.now)), String(touch.afterMs), String(touch.idleMs))
-            : await redis.get(sessionKey(id)),
-        ),
-      ),
+      wrap(async () => {
+        if (!touch) return parse(await redis.get(sessionKey(id)));
+        const known = hints.get(id);
+        if (known === undefined || due(known, touch)) return hint(await scriptedGet(id, touch), id);
+        const r = parse(await redis.get(sessionKey(id)));
+        return hint(r && due(r.lastSeenAt, touch) ? await scriptedGet(id, touch) : r, id);
+      }),
     create: (record) =>
       wrap(async () => {
         const ttlMs = Math.max(1000, record.absoluteExpiresAt - now() + STORE_GRACE_SECONDS * 1000);
@@ -206,9 +225,13 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         if (!current) return null;
         const next = { ...current, ...patch };
         const ok = await redis.set(sessionKey(id), serialise(next), 'KEEPTTL', 'XX');
-        return ok === 'OK' ? next : null;
+        return hint(ok === 'OK' ? next : null, id);
       }),
-    delete: (id) => wrap(() => remove(id)),
+    delete: (id) =>
+      wrap(() => {
+        hints.delete(id);
+        return remove(id);
+      }),
     deleteBySid: (iss, sid) => wrap(() => removeIndex(sidKey(iss, sid))),
     deleteBySub: (iss, sub) => wrap(() => removeIndex(subKey(iss, sub))),
     listBySub: (iss, sub) =>
