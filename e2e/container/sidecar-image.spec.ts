@@ -56,7 +56,7 @@ test.describe('the containerised sidecar', () => {
     for (const cap of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) expect(field(cap), cap).toBe('0000000000000000');
     expect(field('NoNewPrivs')).toBe('1');
     // The compiled JavaScript, started by plain node: no loader, no TypeScript.
-    expect(cmdline).toEqual(['node', '/app/dist/server.js']);
+    expect(cmdline).toEqual(['node', '--max-semi-space-size=2', '/app/dist/server.js']);
     expect(environ).not.toContain('NODE_OPTIONS');
   });
 

@@ -9,7 +9,8 @@ import { buildApp } from './app.js';
 import { loadConfig, maskedConfig } from './config/load.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './services/audit.js';
-import { isWorker, superviseWorkers, workerCount } from './lib/workers.js';
+import { answerHealthQuestions, isWorker, superviseWorkers, workerCount } from './lib/workers.js';
+import { readiness } from './routes/health.js';
 import { createMetrics, serveMetrics, shareWithPrimary } from './services/metrics.js';
 import { otelEnvDefaults, startTracing } from './lib/tracing.js';
 
@@ -46,9 +47,17 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   app.addHook('onClose', async () => void metricsServer?.close());
   await app.listen(hostPort(config.listen));
   if (metricsAt && !isWorker()) metricsServer = await serveMetrics(metricsAt, metrics.registry);
+  answerHealthQuestions(async () => {
+    const r = await readiness(app);
+    return r.oidc && r.store;
+  });
+  // Graceful: stop accepting, let in-flight requests finish, then exit (once, whichever signal comes first).
+  let closing: Promise<void> | undefined;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void app.close().then(() => process.exit(0));
+    process.on(signal, () => {
+      if (closing) return;
+      app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      closing = app.close().then(() => process.exit(0));
     });
   }
   return app;

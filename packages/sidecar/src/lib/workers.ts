@@ -6,7 +6,14 @@
  *   configuration or environment problem, not something to hide);
  * - SIGINT/SIGTERM to the primary are passed to every worker, which closes its server
  *   (in-flight requests finish); workers still running after {@link SHUTDOWN_GRACE_MS} are killed;
- * - the primary exits when the last worker has exited.
+ * - the primary exits when the last worker has exited;
+ * - health: every {@link HEARTBEAT_MS} the primary asks each worker whether it is ready (IdP
+ *   discovered, store answering); a worker that has answered before but not for
+ *   {@link UNRESPONSIVE_MS} (a blocked event loop, a stopped process) is killed and replaced
+ *   (`ERR_WORKER_UNRESPONSIVE`); one still starting counts as not ready and is left to start.
+ *   The primary sends the tally to every worker, and `/sso/health/ready` — answered by whichever
+ *   worker gets the connection — is 200 only when every expected worker is running and ready
+ *   (`checks.workers`), so a worker that is down or restarting shows on every worker.
  * Workers share nothing in memory: sessions live in Redis (`store=redis` is required for more
  * than one worker), so a revocation seen by one worker is seen by all on their next request.
  *
@@ -21,6 +28,26 @@ export const CRASH_LIMIT = 5;
 export const CRASH_WINDOW_MS = 60_000;
 /** Time workers get to finish in-flight requests on shutdown. */
 export const SHUTDOWN_GRACE_MS = 10_000;
+/** Interval of the primary's readiness questions to its workers. */
+export const HEARTBEAT_MS = 1000;
+/** A worker silent this long is killed and replaced. */
+export const UNRESPONSIVE_MS = 10_000;
+
+/** IPC messages between the primary and its workers (tagged, so other IPC traffic is ignored). */
+type HealthMessage =
+  | { difySso: 'health?'; seq: number }
+  | { difySso: 'health'; seq: number; ready: boolean }
+  | { difySso: 'cluster'; expected: number; ready: number };
+
+const isHealthMessage = (m: unknown): m is HealthMessage => typeof m === 'object' && m !== null && typeof (m as { difySso?: unknown }).difySso === 'string';
+
+/** Readiness of the whole worker set as the primary last saw it. */
+export interface ClusterHealth {
+  /** Workers the sidecar runs. */
+  readonly expected: number;
+  /** Workers running that answered the last question with ready. */
+  readonly ready: number;
+}
 
 /**
  * Number of worker processes for a configuration: `workers`, or for `0` one per available
@@ -55,11 +82,19 @@ export function superviseWorkers(count: number, log: SupervisorLog, now: () => n
     const deaths: number[] = [];
     const workers = new Set<Worker>();
 
+    // `at` = last answer; a worker still starting (no answer yet) is not ready and is never judged silent.
+    const seen = new Map<Worker, { at: number | undefined; ready: boolean }>();
+    let seq = 0;
     const fork = () => {
       const w = cluster.fork();
       workers.add(w);
+      seen.set(w, { at: undefined, ready: false });
+      w.on('message', (m: unknown) => {
+        if (isHealthMessage(m) && m.difySso === 'health') seen.set(w, { at: now(), ready: m.ready });
+      });
       w.once('exit', (code, signal) => {
         workers.delete(w);
+        seen.delete(w);
         if (stopping) {
           if (workers.size === 0) resolve(exitCode);
           return;
@@ -79,9 +114,31 @@ export function superviseWorkers(count: number, log: SupervisorLog, now: () => n
       });
     };
 
+    const heartbeat = setInterval(() => {
+      if (stopping) return;
+      const t = now();
+      let ready = 0;
+      for (const w of workers) {
+        const state = seen.get(w);
+        if (!state) continue;
+        if (state.at !== undefined && t - state.at > UNRESPONSIVE_MS) {
+          log.error({ code: 'ERR_WORKER_UNRESPONSIVE', worker: w.id, silentMs: t - state.at }, 'worker stopped answering; replacing it');
+          seen.delete(w);
+          w.process.kill('SIGKILL');
+          continue;
+        }
+        if (state.ready) ready++;
+        if (w.isConnected()) w.send({ difySso: 'health?', seq: ++seq } satisfies HealthMessage, undefined, () => {});
+      }
+      const tally: HealthMessage = { difySso: 'cluster', expected: count, ready };
+      for (const w of workers) if (w.isConnected()) w.send(tally, undefined, () => {});
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
+
     const stop = () => {
       if (stopping) return;
       stopping = true;
+      clearInterval(heartbeat);
       for (const w of workers) w.process.kill('SIGTERM');
       setTimeout(() => {
         for (const w of workers) w.process.kill('SIGKILL');
@@ -101,4 +158,39 @@ export function superviseWorkers(count: number, log: SupervisorLog, now: () => n
 /** True in a process forked by {@link superviseWorkers}. */
 export function isWorker(): boolean {
   return cluster.isWorker;
+}
+
+let clusterHealth: ClusterHealth | undefined;
+
+/**
+ * In a worker: answers the primary's readiness questions with `ready()` and keeps the tally the
+ * primary sends (read by {@link workerSetHealth}). No-op outside worker mode.
+ *
+ * @example
+ * answerHealthQuestions(async () => app.sso.oidc.ready)
+ */
+export function answerHealthQuestions(ready: () => Promise<boolean>): void {
+  if (!cluster.isWorker) return;
+  let pending: Promise<boolean> | undefined; // one check at a time, however slow the store answers
+  process.on('message', (m: unknown) => {
+    if (!isHealthMessage(m)) return;
+    if (m.difySso === 'cluster') clusterHealth = { expected: m.expected, ready: m.ready };
+    else if (m.difySso === 'health?') {
+      pending ??= ready()
+        .catch(() => false)
+        .finally(() => (pending = undefined));
+      void pending.then((ok) => process.send?.({ difySso: 'health', seq: m.seq, ready: ok } satisfies HealthMessage, undefined, {}, () => {}));
+    }
+  });
+}
+
+/**
+ * The worker set's readiness as last reported by the primary; `undefined` outside worker mode
+ * or before the first report (then the set counts as not ready).
+ *
+ * @example
+ * const h = workerSetHealth(); const allReady = h !== undefined && h.ready === h.expected
+ */
+export function workerSetHealth(): ClusterHealth | undefined {
+  return clusterHealth;
 }

@@ -1,11 +1,30 @@
 /**
  * `GET /sso/health/live` (process is up) and `GET /sso/health/ready` (discovery + JWKS loaded
- * and store reachable). Not logged; never keyed on client-controlled data.
+ * and store reachable; with workers, also every worker running and ready, `checks.workers`).
+ * Not logged; never keyed on client-controlled data.
  *
  * @module
  */
 import type { FastifyInstance } from 'fastify';
 import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
+import { isWorker, workerSetHealth } from '../lib/workers.js';
+
+/**
+ * This process's readiness: the IdP discovered and the store answering.
+ *
+ * @example
+ * const { oidc, store } = await readiness(app)
+ */
+export async function readiness(app: FastifyInstance): Promise<{ oidc: boolean; store: boolean }> {
+  const oidc = app.sso.oidc.ready;
+  let store = true;
+  try {
+    await app.sso.store.ping();
+  } catch {
+    store = false;
+  }
+  return { oidc, store };
+}
 
 /**
  * Registers the health routes.
@@ -18,15 +37,12 @@ import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get(SSO_PATHS.healthLive, { logLevel: 'silent' }, async () => ({ status: 'ok' }));
   app.get(SSO_PATHS.healthReady, { logLevel: 'silent' }, async (_request, reply) => {
-    const oidc = app.sso.oidc.ready;
-    let store = true;
-    try {
-      await app.sso.store.ping();
-    } catch {
-      store = false;
-    }
-    const ok = oidc && store;
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { oidc, store } });
+    const { oidc, store } = await readiness(app);
+    // Worker mode: every worker must be running and ready (the primary's last tally).
+    const set = isWorker() ? (workerSetHealth() ?? { expected: 0, ready: -1 }) : undefined;
+    const workers = set === undefined || set.ready === set.expected;
+    const ok = oidc && store && workers;
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { oidc, store, ...(set ? { workers: { ready: Math.max(0, set.ready), expected: set.expected } } : {}) } });
   });
 }
 

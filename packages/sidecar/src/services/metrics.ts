@@ -139,7 +139,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sidec
       return Object.freeze({
         ...store,
         kind,
-        get: timed('get', (id: string) => store.get(id)),
+        get: timed('get', (id: string, touch?: Parameters<SessionStore['get']>[1]) => store.get(id, touch)),
         create: timed('create', (r: Parameters<SessionStore['create']>[0]) => store.create(r)),
         update: timed('update', (id: string, p: Parameters<SessionStore['update']>[1]) => store.update(id, p)),
         delete: timed('delete', (id: string) => store.delete(id)),

@@ -7,12 +7,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SidecarConfig } from '../config/schema.js';
 import { OidcError, SsoError } from '../errors.js';
-import { decryptAtRest, deriveKeys, encryptAtRest, randomToken, safeEqual, seal, sha256, unseal, type DerivedKey } from '../lib/crypto.js';
+import { deriveKeys, randomToken, safeEqual, seal, sha256, unseal, type DerivedKey } from '../lib/crypto.js';
 import { canonicalRedirect } from '../lib/redirect.js';
 import type { SessionClaims, SessionRecord, SessionStore } from '../store/types.js';
 import type { AuditFn } from './audit.js';
 import type { IdpTokens, OidcClient } from './oidc-client.js';
 import { randomPKCECodeVerifier } from 'openid-client';
+import { CompactEncrypt, compactDecrypt } from 'jose';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type {} from '@fastify/cookie';
 import { COOKIE_NAMES } from '@dify-sso-kit/vocabulary';
 
@@ -61,6 +63,32 @@ export interface SessionManagerDeps {
 }
 
 const SESSION_ID_RE = /^[A-Za-z0-9_-]{43}$/;
+/** JWE content type of compact sealed tokens ({@link SessionManager.sealTokens}). */
+const TOKENS_CTY = 'dify-sso-tokens+deflate';
+
+/** The JSON text a base64url segment encodes, when re-encoding it gives back exactly the segment. */
+function segmentText(segment: string): string | undefined {
+  const text = Buffer.from(segment, 'base64url').toString('utf8');
+  return Buffer.from(text, 'utf8').toString('base64url') === segment ? text : undefined;
+}
+
+/** A JWT as `[header JSON, payload JSON, signature]` (so deflate sees the JSON), else the string itself. */
+function packJwt(token: string): string | [string, string, string] {
+  const parts = token.split('.');
+  if (parts.length !== 3) return token;
+  const header = segmentText(parts[0] as string);
+  const payload = segmentText(parts[1] as string);
+  return header !== undefined && payload !== undefined ? [header, payload, parts[2] as string] : token;
+}
+
+function unpackJwt(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'string')) {
+    const [h, p, sig] = v as [string, string, string];
+    return `${Buffer.from(h, 'utf8').toString('base64url')}.${Buffer.from(p, 'utf8').toString('base64url')}.${sig}`;
+  }
+  throw new TypeError('sealed tokens malformed');
+}
 const TOUCH_INTERVAL_MS = 60_000;
 
 /**
@@ -157,16 +185,41 @@ export class SessionManager {
     return tx;
   }
 
-  /** Encrypts IdP tokens for storage. */
+  /**
+   * Encrypts IdP tokens for storage, compactly: JWT header and payload segments are stored as
+   * the JSON text they encode (base64url adds a third), the whole is deflated, then sealed as a
+   * JWE (`dir`, `A256GCM`, `cty` {@link TOKENS_CTY}). {@link openTokens} rebuilds the exact
+   * token strings and also opens the earlier layout (JWE of the plain JSON).
+   */
   async sealTokens(tokens: IdpTokens): Promise<string> {
-    return encryptAtRest(JSON.stringify(tokens), this.#atRestKeys);
+    const key = this.#atRestKeys[0] as DerivedKey;
+    const packed = { ...tokens, idToken: packJwt(tokens.idToken), accessToken: packJwt(tokens.accessToken), ...(tokens.refreshToken !== undefined ? { refreshToken: packJwt(tokens.refreshToken) } : {}) };
+    return new CompactEncrypt(deflateRawSync(JSON.stringify(packed)))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: key.kid, cty: TOKENS_CTY })
+      .encrypt(key.key);
   }
 
   /** Decrypts IdP tokens of a record (undefined when absent or undecryptable). */
   async openTokens(record: SessionRecord): Promise<IdpTokens | undefined> {
     if (!record.tokens) return undefined;
     try {
-      return JSON.parse(await decryptAtRest(record.tokens, this.#atRestKeys)) as IdpTokens;
+      const { plaintext, protectedHeader } = await compactDecrypt(
+        record.tokens,
+        (h) => {
+          const k = this.#atRestKeys.find((x) => x.kid === h.kid);
+          if (!k) throw new Error('unknown key id');
+          return k.key;
+        },
+        { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] },
+      );
+      if (protectedHeader.cty !== TOKENS_CTY) return JSON.parse(new TextDecoder().decode(plaintext)) as IdpTokens;
+      const packed = JSON.parse(inflateRawSync(plaintext, { maxOutputLength: 1 << 20 }).toString('utf8')) as Record<string, unknown>;
+      return {
+        ...(packed as unknown as IdpTokens),
+        idToken: unpackJwt(packed.idToken),
+        accessToken: unpackJwt(packed.accessToken),
+        ...(packed.refreshToken !== undefined ? { refreshToken: unpackJwt(packed.refreshToken) } : {}),
+      };
     } catch {
       return undefined;
     }
@@ -229,10 +282,11 @@ export class SessionManager {
     if (!raw) return { ok: false, reason: 'missing' };
     if (!SESSION_ID_RE.test(raw)) return { ok: false, reason: 'invalid' };
     const store = this.#d.store;
-    const record = await store.get(sha256(raw));
-    if (!record) return { ok: false, reason: 'revoked' };
     const now = this.#d.now();
     const s = this.#d.config.session;
+    // The last-seen touch rides on the read (one Redis command per check).
+    const record = await store.get(sha256(raw), { now, afterMs: TOUCH_INTERVAL_MS, idleMs: s.idleTimeoutSeconds * 1000 });
+    if (!record) return { ok: false, reason: 'revoked' };
     if (now >= record.absoluteExpiresAt || now - record.lastSeenAt >= s.idleTimeoutSeconds * 1000) {
       const gone = await store.delete(record.id);
       if (gone) {
@@ -247,6 +301,7 @@ export class SessionManager {
       if (outcome !== 'ok' && outcome !== 'skipped') return { ok: false, reason: outcome };
       if (outcome === 'ok') current = (await store.get(record.id)) ?? current;
     }
+    // Only when the store did not touch on read (a store without touch support, a record in an older layout).
     if (now - current.lastSeenAt >= TOUCH_INTERVAL_MS) {
       const updated = await store.update(current.id, { lastSeenAt: now });
       if (!updated) return { ok: false, reason: 'revoked' };

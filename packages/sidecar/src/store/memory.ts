@@ -7,10 +7,15 @@
  *   or last update, which the session plugin does at most once a minute per session) is evicted.
  * - Expired sessions and KV entries are swept as new ones are written (a few per write), so an
  *   idle store does not grow with abandoned sessions.
+ * - Compact: a record is copied field by field (no `structuredClone`), strings many sessions
+ *   share (issuer, group and role names) are kept once, empty `ext` and claim lists share one
+ *   frozen instance, and the `(iss, sid)` / `(iss, sub)` indexes hold a bare id until a second
+ *   session shares the key (a `Set` only then), keyed per issuer by the record's own strings.
+ *   See the sidecar README (Memory) for the measured cost per session.
  *
  * @module
  */
-import { STORE_GRACE_SECONDS, type KvStore, type SessionPatch, type SessionRecord, type SessionStore } from './types.js';
+import { STORE_GRACE_SECONDS, type KvStore, type SessionClaims, type SessionPatch, type SessionRecord, type SessionStore } from './types.js';
 
 interface Entry<T> {
   value: T;
@@ -27,6 +32,14 @@ export interface MemoryStoreOptions {
 
 /** Entries looked at per write by the incremental expiry sweep. */
 const SWEEP_PER_WRITE = 4;
+
+/** Distinct shared strings kept (issuers, group and role names); past it strings are stored as given. */
+const INTERN_LIMIT = 10_000;
+const EMPTY_LIST: readonly string[] = Object.freeze([]);
+const EMPTY_EXT: Record<string, unknown> = Object.freeze({});
+
+/** An index from a key (sid or sub) of one issuer to the ids of its sessions: a bare id while there is one. */
+type Index = Map<string, Map<string, string | Set<string>>>;
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -62,10 +75,34 @@ export function createMemoryStore(now: () => number = Date.now, options: MemoryS
   // written entry first, which makes both LRU eviction and the expiry sweep O(1) per step.
   const sessions = new Map<string, Entry<SessionRecord>>();
   const kvMap = new Map<string, Entry<string>>();
-  const bySid = new Map<string, Set<string>>();
-  const bySub = new Map<string, Set<string>>();
-  const sidKey = (iss: string, sid: string) => `${iss}\u0000${sid}`;
-  const subKey = (iss: string, sub: string) => `${iss}\u0000${sub}`;
+  const bySid: Index = new Map();
+  const bySub: Index = new Map();
+  const pool = new Map<string, string>();
+  const intern = (v: string): string => {
+    const known = pool.get(v);
+    if (known !== undefined) return known;
+    if (pool.size < INTERN_LIMIT) pool.set(v, v);
+    return v;
+  };
+  const list = (xs: readonly string[]): string[] => (xs.length === 0 ? (EMPTY_LIST as string[]) : Object.freeze(xs.map(intern)) as string[]);
+  const compactClaims = (c: SessionClaims): SessionClaims => {
+    const { groups, roles, ...rest } = c;
+    return Object.freeze({ groups: list(groups), roles: list(roles), ...copy(rest) });
+  };
+  /** A frozen copy of `r` that shares nothing mutable with the caller. */
+  const compact = (r: SessionRecord): SessionRecord => {
+    const { iss, claims, ext, ...rest } = r;
+    return deepFreeze({
+      ...rest,
+      iss: intern(iss),
+      claims: compactClaims(claims),
+      ext: Object.keys(ext).length === 0 ? EMPTY_EXT : structuredClone(ext),
+    }) as SessionRecord;
+  };
+  // Scalars are copied as they are (strings are immutable); anything nested is cloned.
+  function copy<T extends object>(o: T): T {
+    return Object.values(o).some((v) => v !== null && typeof v === 'object') ? structuredClone(o) : { ...o };
+  }
 
   const live = <T>(map: Map<string, Entry<T>>, key: string): T | null => {
     const e = map.get(key);
@@ -77,20 +114,33 @@ export function createMemoryStore(now: () => number = Date.now, options: MemoryS
     }
     return e.value;
   };
-  const addIndex = (index: Map<string, Set<string>>, key: string, id: string) => {
-    let set = index.get(key);
-    if (!set) index.set(key, (set = new Set()));
-    set.add(id);
+  const addIndex = (index: Index, iss: string, key: string, id: string) => {
+    let keys = index.get(iss);
+    if (!keys) index.set(iss, (keys = new Map()));
+    const cur = keys.get(key);
+    if (cur === undefined || cur === id) keys.set(key, id);
+    else if (typeof cur === 'string') keys.set(key, new Set([cur, id]));
+    else cur.add(id);
   };
-  const dropIndex = (index: Map<string, Set<string>>, key: string, id: string) => {
-    const set = index.get(key);
-    if (!set) return;
-    set.delete(id);
-    if (set.size === 0) index.delete(key);
+  const dropIndex = (index: Index, iss: string, key: string, id: string) => {
+    const keys = index.get(iss);
+    const cur = keys?.get(key);
+    if (!keys || cur === undefined) return;
+    if (typeof cur === 'string') {
+      if (cur === id) keys.delete(key);
+    } else {
+      cur.delete(id);
+      if (cur.size === 1) keys.set(key, cur.values().next().value as string);
+    }
+    if (keys.size === 0) index.delete(iss);
+  };
+  const idsOf = (index: Index, iss: string, key: string): string[] => {
+    const cur = index.get(iss)?.get(key);
+    return cur === undefined ? [] : typeof cur === 'string' ? [cur] : [...cur];
   };
   const unindex = (r: SessionRecord) => {
-    if (r.sid) dropIndex(bySid, sidKey(r.iss, r.sid), r.id);
-    dropIndex(bySub, subKey(r.iss, r.sub), r.id);
+    if (r.sid) dropIndex(bySid, r.iss, r.sid, r.id);
+    dropIndex(bySub, r.iss, r.sub, r.id);
   };
   /** Removes a session; returns it when it was still live. */
   function remove(id: string): SessionRecord | null {
@@ -100,9 +150,9 @@ export function createMemoryStore(now: () => number = Date.now, options: MemoryS
     unindex(e.value);
     return e.expiresAt > now() ? e.value : null;
   }
-  const removeSet = (set: Set<string> | undefined): SessionRecord[] => {
+  const removeAll = (ids: readonly string[]): SessionRecord[] => {
     const out: SessionRecord[] = [];
-    for (const id of [...(set ?? [])]) {
+    for (const id of ids) {
       const r = remove(id);
       if (r) out.push(r);
     }
@@ -154,21 +204,35 @@ export function createMemoryStore(now: () => number = Date.now, options: MemoryS
   return {
     kind: 'memory',
     kv,
-    async get(id) {
-      return live(sessions, id);
+    async get(id, touch) {
+      const r = live(sessions, id);
+      if (!r || !touch) return r;
+      const age = touch.now - r.lastSeenAt;
+      if (age < touch.afterMs || age >= touch.idleMs) return r;
+      const e = sessions.get(id) as Entry<SessionRecord>;
+      const next = Object.freeze({ ...r, lastSeenAt: touch.now });
+      sessions.delete(id);
+      sessions.set(id, { value: next, expiresAt: e.expiresAt });
+      return next;
     },
     async create(record) {
-      const r = deepFreeze(structuredClone(record));
+      const r = compact(record);
       remove(r.id);
       sessions.set(r.id, { value: r, expiresAt: r.absoluteExpiresAt + STORE_GRACE_SECONDS * 1000 });
-      if (r.sid) addIndex(bySid, sidKey(r.iss, r.sid), r.id);
-      addIndex(bySub, subKey(r.iss, r.sub), r.id);
+      if (r.sid) addIndex(bySid, r.iss, r.sid, r.id);
+      addIndex(bySub, r.iss, r.sub, r.id);
       sweepSessions();
     },
     async update(id, patch: SessionPatch) {
       const e = sessions.get(id);
       if (!e || live(sessions, id) === null) return null;
-      const next = deepFreeze({ ...e.value, ...structuredClone(patch) });
+      const { claims, ext, ...rest } = structuredClone(patch);
+      const next = deepFreeze({
+        ...e.value,
+        ...rest,
+        ...(claims ? { claims: compactClaims(claims) } : {}),
+        ...(ext ? { ext: Object.keys(ext).length === 0 ? EMPTY_EXT : ext } : {}),
+      });
       // Re-insert: the most recently written session moves to the end (LRU order).
       sessions.delete(id);
       sessions.set(id, { value: next, expiresAt: e.expiresAt });
@@ -178,14 +242,14 @@ export function createMemoryStore(now: () => number = Date.now, options: MemoryS
       return remove(id);
     },
     async deleteBySid(iss, sid) {
-      return removeSet(bySid.get(sidKey(iss, sid)));
+      return removeAll(idsOf(bySid, iss, sid));
     },
     async deleteBySub(iss, sub) {
-      return removeSet(bySub.get(subKey(iss, sub)));
+      return removeAll(idsOf(bySub, iss, sub));
     },
     async listBySub(iss, sub) {
       const out: SessionRecord[] = [];
-      for (const id of [...(bySub.get(subKey(iss, sub)) ?? [])]) {
+      for (const id of idsOf(bySub, iss, sub)) {
         const r = live(sessions, id);
         if (r) out.push(r);
       }
@@ -200,6 +264,7 @@ export function createMemoryStore(now: () => number = Date.now, options: MemoryS
       kvMap.clear();
       bySid.clear();
       bySub.clear();
+      pool.clear();
     },
   };
 }

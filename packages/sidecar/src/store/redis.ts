@@ -5,6 +5,18 @@
  * Keys (all under `keyPrefix`): `session:<id>` (JSON record, TTL = absolute expiry + grace),
  * `sid:<hash(iss,sid)>` and `sub:<hash(iss,sub)>` (sets of session ids), `kv:<key>`.
  *
+ * One round trip per gate decision: the record is written with `lastSeenAt` as its first member
+ * (`{"lastSeenAt":<ms>,…}`), so {@link SESSION_GET_SCRIPT} reads it and, when the last-seen
+ * throttle is due, rewrites only that leading number in place (`SET … KEEPTTL`), atomically, in
+ * one `EVALSHA`. A script costs Redis about fifteen times a `GET` (measured with `INFO
+ * commandstats`: 14.6 µs against 0.9 µs for a 3.5 KB record), so `get(id, touch)` sends it only
+ * when the touch may be due by what this process last saw of the session (a bounded map of id →
+ * `lastSeenAt`, {@link TOUCH_HINTS}); otherwise a plain `GET`. If the record read turns out due
+ * all the same (another writer set an older `lastSeenAt`), the script follows: two commands, rare. The anchored match cannot hit anything else: it is the
+ * first member of the top-level object (a JSON string never holds an unescaped `"`). A record
+ * written in another member order is returned untouched and the session plugin rewrites it
+ * through `update` (which writes the new order).
+ *
  * On Cluster the prefix is a hash tag (`{dify-sso:}session:<id>`): every key of the store lives
  * in one slot, so the MULTI of `create` (session + both indexes), the MGET of `listBySub` and the
  * index walks of `deleteBySid`/`deleteBySub` work unchanged. A per-user tag is not possible:
@@ -17,7 +29,7 @@ import { Redis } from 'ioredis';
 import { SessionStoreError } from '../errors.js';
 import { sha256 } from '../lib/crypto.js';
 import { createRedisClient, withDeadline, type RedisClient, type RedisClientTuning, type RedisConnectionSettings } from '../lib/redis-client.js';
-import { STORE_GRACE_SECONDS, type KvStore, type SessionPatch, type SessionRecord, type SessionStore } from './types.js';
+import { STORE_GRACE_SECONDS, type KvStore, type SessionPatch, type SessionRecord, type SessionStore, type SessionTouch } from './types.js';
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions {
@@ -50,6 +62,38 @@ export const STORE_REDIS_TUNING = { maxRetriesPerRequest: 1, commandTimeoutMs: 3
 export function storeKeyPrefix(keyPrefix: string, cluster: boolean): string {
   if (!cluster || /\{[^{}]+\}/.test(keyPrefix)) return keyPrefix;
   return `{${keyPrefix}}`;
+}
+
+/**
+ * Lua of `get(id, touch)`: `GET`, and when `ARGV[1] - lastSeenAt` is in `[ARGV[2], ARGV[3])`
+ * (touch due, not idle-expired) the leading `lastSeenAt` becomes `ARGV[1]` (`SET … KEEPTTL`).
+ * Returns the (possibly touched) JSON or nil. One key: works on Cluster.
+ */
+export const SESSION_GET_SCRIPT = `
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local head, seen = string.match(v, '^({"lastSeenAt":(%d+))[,}]')
+if not head then return v end
+local now = tonumber(ARGV[1])
+local age = now - tonumber(seen)
+if age >= tonumber(ARGV[2]) and age < tonumber(ARGV[3]) then
+  v = '{"lastSeenAt":' .. ARGV[1] .. string.sub(v, #head + 1)
+  redis.call('SET', KEYS[1], v, 'KEEPTTL')
+end
+return v
+`;
+
+/** Name of {@link SESSION_GET_SCRIPT} on the ioredis client (`defineCommand`: EVALSHA, EVAL on NOSCRIPT). */
+const GET_COMMAND = 'difySsoSessionGet';
+type ScriptedClient = RedisClient & { [GET_COMMAND](key: string, ...args: string[]): Promise<string | null> };
+
+/** Sessions whose last-seen time this process remembers (oldest forgotten first); about 150 bytes each. */
+export const TOUCH_HINTS = 20_000;
+
+/** The record as stored: `lastSeenAt` first (see {@link SESSION_GET_SCRIPT}). */
+function serialise(record: SessionRecord): string {
+  const { lastSeenAt, ...rest } = record;
+  return JSON.stringify({ lastSeenAt: Math.floor(lastSeenAt), ...rest });
 }
 
 async function wrapWithin<T>(deadlineMs: number, op: () => Promise<T>): Promise<T> {
@@ -86,6 +130,8 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
           lazyConnect: false,
         }));
   if (owned) redis.on('error', () => {}); // surfaced through command failures / readiness
+  if (!(GET_COMMAND in redis)) redis.defineCommand(GET_COMMAND, { numberOfKeys: 1, lua: SESSION_GET_SCRIPT });
+  const scripted = redis as ScriptedClient;
   const p = storeKeyPrefix(options.keyPrefix, redis.isCluster);
   const sessionKey = (id: string) => `${p}session:${id}`;
   const sidKey = (iss: string, sid: string) => `${p}sid:${sha256(`${iss}\u0000${sid}`)}`;
@@ -93,6 +139,18 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   const kvKey = (k: string) => `${p}kv:${k}`;
 
   const parse = (json: string | null): SessionRecord | null => (json ? (JSON.parse(json) as SessionRecord) : null);
+  const hints = new Map<string, number>();
+  const hint = (r: SessionRecord | null, id: string): SessionRecord | null => {
+    hints.delete(id);
+    if (r) {
+      hints.set(id, r.lastSeenAt);
+      if (hints.size > TOUCH_HINTS) hints.delete(hints.keys().next().value as string);
+    }
+    return r;
+  };
+  const due = (seen: number, t: SessionTouch) => t.now - seen >= t.afterMs && t.now - seen < t.idleMs;
+  const scriptedGet = async (id: string, t: SessionTouch) =>
+    parse(await scripted[GET_COMMAND](sessionKey(id), String(Math.floor(t.now)), String(t.afterMs), String(t.idleMs)));
 
   const remove = async (id: string): Promise<SessionRecord | null> => {
     const json = await redis.getdel(sessionKey(id));
@@ -138,12 +196,19 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   return {
     kind: 'redis',
     kv,
-    get: (id) => wrap(async () => parse(await redis.get(sessionKey(id)))),
+    get: (id, touch) =>
+      wrap(async () => {
+        if (!touch) return parse(await redis.get(sessionKey(id)));
+        const known = hints.get(id);
+        if (known === undefined || due(known, touch)) return hint(await scriptedGet(id, touch), id);
+        const r = parse(await redis.get(sessionKey(id)));
+        return hint(r && due(r.lastSeenAt, touch) ? await scriptedGet(id, touch) : r, id);
+      }),
     create: (record) =>
       wrap(async () => {
         const ttlMs = Math.max(1000, record.absoluteExpiresAt - now() + STORE_GRACE_SECONDS * 1000);
         const m = redis.multi();
-        m.set(sessionKey(record.id), JSON.stringify(record), 'PX', ttlMs);
+        m.set(sessionKey(record.id), serialise(record), 'PX', ttlMs);
         if (record.sid) {
           m.sadd(sidKey(record.iss, record.sid), record.id);
           m.pexpire(sidKey(record.iss, record.sid), ttlMs);
@@ -159,10 +224,14 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         const current = parse(await redis.get(sessionKey(id)));
         if (!current) return null;
         const next = { ...current, ...patch };
-        const ok = await redis.set(sessionKey(id), JSON.stringify(next), 'KEEPTTL', 'XX');
-        return ok === 'OK' ? next : null;
+        const ok = await redis.set(sessionKey(id), serialise(next), 'KEEPTTL', 'XX');
+        return hint(ok === 'OK' ? next : null, id);
       }),
-    delete: (id) => wrap(() => remove(id)),
+    delete: (id) =>
+      wrap(() => {
+        hints.delete(id);
+        return remove(id);
+      }),
     deleteBySid: (iss, sid) => wrap(() => removeIndex(sidKey(iss, sid))),
     deleteBySub: (iss, sub) => wrap(() => removeIndex(subKey(iss, sub))),
     listBySub: (iss, sub) =>

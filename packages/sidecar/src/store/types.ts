@@ -53,6 +53,21 @@ export interface SessionRecord {
 /** Fields that may be changed by {@link SessionStore.update}. */
 export type SessionPatch = Partial<Omit<SessionRecord, 'id' | 'iss' | 'sub' | 'sid' | 'createdAt'>>;
 
+/**
+ * Last-seen update folded into {@link SessionStore.get}: when the record was last seen at least
+ * `afterMs` and less than `idleMs` ago, the store sets `lastSeenAt` to `now` in the same
+ * operation (on Redis: one command) and returns the touched record. A record already idle for
+ * `idleMs` is returned untouched (never revived).
+ */
+export interface SessionTouch {
+  /** Current time (epoch ms). */
+  readonly now: number;
+  /** Minimum age of `lastSeenAt` before it is moved (throttle). */
+  readonly afterMs: number;
+  /** Idle timeout: a record last seen this long ago is left as it is. */
+  readonly idleMs: number;
+}
+
 /** Small key-value helper (key-prefixed, TTL-bound), used for jti replay, account links, break-glass tokens. */
 export interface KvStore {
   /** Value of `key`, or `null`. */
@@ -74,8 +89,12 @@ export interface KvStore {
 export interface SessionStore {
   /** Which implementation this is. */
   readonly kind: 'memory' | 'redis';
-  /** Record by id, or `null` (expired by TTL or deleted). */
-  get(id: string): Promise<SessionRecord | null>;
+  /**
+   * Record by id, or `null` (expired by TTL or deleted). With `touch`, also moves `lastSeenAt`
+   * as {@link SessionTouch} says, in the same round trip; a store that cannot returns the record
+   * untouched and the caller falls back to {@link SessionStore.update}.
+   */
+  get(id: string, touch?: SessionTouch): Promise<SessionRecord | null>;
   /** Stores a new record; it expires from the store one hour after `absoluteExpiresAt`. */
   create(record: SessionRecord): Promise<void>;
   /** Merges `patch` into an existing record (never recreates a deleted one); returns the new record or `null`. */

@@ -83,6 +83,22 @@ export function contract(name: string, make: () => SessionStore | Promise<Sessio
       assert.equal(await store.kv.get(k), null);
     });
 
+    test('get with touch: moves lastSeenAt when due, never when too recent or idle-expired, and keeps the rest', async () => {
+      const t0 = Date.now();
+      const r = rec({ sub: `touch-${uniq}`, lastSeenAt: t0 - 120_000, difyAccountId: 'acc-t', claims: { groups: ['g'], roles: [], name: '"lastSeenAt":1' }, ext: { lastSeenAt: 7 } });
+      await store.create(r);
+      const touched = await store.get(r.id, { now: t0, afterMs: 60_000, idleMs: 3600_000 });
+      assert.deepEqual(touched, { ...r, lastSeenAt: t0 });
+      assert.deepEqual(await store.get(r.id), { ...r, lastSeenAt: t0 }, 'the touch is stored');
+      const early = await store.get(r.id, { now: t0 + 30_000, afterMs: 60_000, idleMs: 3600_000 });
+      assert.equal(early?.lastSeenAt, t0, 'not due: unchanged');
+      const idle = await store.get(r.id, { now: t0 + 3600_000, afterMs: 60_000, idleMs: 3600_000 });
+      assert.equal(idle?.lastSeenAt, t0, 'idle-expired: returned as it is, never revived');
+      assert.equal((await store.get(r.id))?.lastSeenAt, t0);
+      assert.equal(await store.get(`missing-${uniq}`, { now: t0, afterMs: 0, idleMs: 1 }), null);
+      await store.delete(r.id);
+    });
+
     test('ping', async () => {
       await store.ping();
     });

@@ -43,6 +43,31 @@ test('memory store: records are frozen; a caller cannot change a stored session 
   assert.equal(got.difyAccountId, undefined, 'an earlier read is not changed by a later update');
 });
 
+test('memory store: compact records — shared strings, a caller object left unfrozen, indexes from one id to many and back', async () => {
+  const store = createMemoryStore();
+  const iss = 'https://idp.example.com/realms/compact';
+  const mk = (sid: string) => rec({ iss: `${iss}`, sub: 'carol', sid, claims: { groups: ['dify-editors'], roles: [], name: 'Carol' }, ext: { k: { n: 1 } } });
+  const [a, b, c] = [mk('s1'), mk('s1'), mk('s2')];
+  for (const r of [a, b, c]) await store.create(r);
+  assert.equal(Object.isFrozen(a), false, 'the caller\'s record is not frozen');
+  assert.equal(Object.isFrozen(a.ext), false);
+  const got = (await store.get(a.id))!;
+  assert.deepEqual(got, a);
+  assert.throws(() => ((got.ext as { k: { n: number } }).k.n = 2), TypeError, 'nested ext is frozen in the store');
+  assert.deepEqual((await store.listBySub(iss, 'carol')).map((r) => r.id).sort(), [a.id, b.id, c.id].sort());
+  assert.deepEqual((await store.deleteBySid(iss, 's1')).map((r) => r.id).sort(), [a.id, b.id].sort());
+  assert.deepEqual((await store.listBySub(iss, 'carol')).map((r) => r.id), [c.id]);
+  assert.deepEqual(await store.deleteBySid(iss, 's1'), []);
+  await store.delete(c.id);
+  assert.deepEqual(await store.listBySub(iss, 'carol'), []);
+  assert.deepEqual(await store.deleteBySub(iss, 'carol'), []);
+  const d = mk('s3');
+  await store.create(d);
+  await store.create(d); // written twice: still one entry
+  assert.deepEqual((await store.deleteBySub(iss, 'carol')).map((r) => r.id), [d.id]);
+  assert.equal(store.stats().sessions, 0);
+});
+
 test('memory store: bounded — the least recently written session is evicted first, indexes follow', async () => {
   const store = createMemoryStore(Date.now, { maxSessions: 3 });
   const a = rec({ sub: 'a', sid: 'sa' });

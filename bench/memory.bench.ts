@@ -1,0 +1,174 @@
+/**
+ * Memory of the sidecar process (issue 14 item 3): RSS of the compiled sidecar (`npm run build`
+ * first; no tsx or esbuild in the measured processes) with the memory store and the Dify bridge
+ * configured, as one worker runs it.
+ *
+ *     node --import tsx bench/memory.bench.ts [runs=3] [sessions=10000] [label=current] [node flags…]
+ *
+ * Scenarios, each in a fresh process, `runs` times (median reported):
+ * - `entry idle`: `node packages/sidecar/dist/server.js` itself, RSS (`VmRSS`) 3 s after
+ *   `/sso/health/live` first answers;
+ * - `idle`, `sessions`, `sessions with tokens`: `bench/lib/memory-child.mjs` (the same start-up as
+ *   `dist/server.js`), then `sessions` records written to the memory store as a sign-in writes
+ *   them, without and with sealed IdP tokens (Keycloak-shaped JWTs with fresh ids per session: ID
+ *   ~1.2 KB, access ~1.5 KB, refresh ~0.8 KB). RSS and V8 heap after a full GC; per-session
+ *   cost = heap delta ÷ sessions.
+ *
+ * Node flags after the label are given to every measured process (e.g. `--max-semi-space-size=2`).
+ * `BENCH_SIDECAR_DIST=<dir>` measures another build of the sidecar (e.g. the previous commit's
+ * `dist/`, compiled elsewhere) for a before/after on the same machine.
+ * Output: `bench/results/memory-<label>.md` and `.json`, with the machine's load average.
+ */
+import { fork, spawn } from 'node:child_process'
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { createServer } from 'node:net'
+import { loadavg, cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+
+const runs = Number(process.argv[2] ?? 3)
+const count = Number(process.argv[3] ?? 10_000)
+const label = process.argv[4] ?? 'current'
+const nodeFlags = process.argv.slice(5)
+const root = new URL('../', import.meta.url)
+const DIST = process.env.BENCH_SIDECAR_DIST ?? fileURLToPath(new URL('packages/sidecar/dist/', root))
+const SERVER = `${DIST.replace(/\/$/, '')}/server.js`
+const CHILD = fileURLToPath(new URL('bench/lib/memory-child.mjs', root))
+const MB = 1024 * 1024
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+    s.on('error', reject)
+  })
+}
+
+/** The sidecar's environment: memory store, the Dify bridge configured (its API and IdP unreachable: nothing here depends on them). */
+function sidecarEnv(port: number): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    ...(process.env.BENCH_SIDECAR_DIST ? { BENCH_SIDECAR_DIST: process.env.BENCH_SIDECAR_DIST } : {}),
+    DIFY_SSO_LISTEN: `127.0.0.1:${port}`,
+    DIFY_SSO_OIDC_ISSUER: 'https://127.0.0.1:9/realms/bench',
+    DIFY_SSO_OIDC_CLIENT_ID: 'bench',
+    DIFY_SSO_OIDC_CLIENT_SECRET: 'bench-client-secret',
+    DIFY_SSO_PUBLIC_URL: 'https://dify.example.com',
+    DIFY_SSO_SESSION_SECRET: 'bench-session-secret-0123456789-abcdefghijklmnop',
+    DIFY_SSO_LOG_LEVEL: 'silent',
+    DIFY_SSO_TRUST_PROXY: '127.0.0.1',
+    DIFY_SSO_DIFY_API_URL: 'http://127.0.0.1:9',
+    DIFY_SSO_DIFY_ADMIN_API_KEY: 'bench-admin-key-5f1e9a7c3b',
+    DIFY_SSO_DIFY_WORKSPACE_ID: '0b6e3b8e-5c1d-4f7a-9e2b-6d4c8a1f3e57',
+    DIFY_SSO_DIFY_REDIS_URL: process.env.DIFY_SSO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    DIFY_SSO_DIFY_REDIS_KEY_PREFIX: 'bench-memory',
+    DIFY_SSO_ROLE_MAP: 'dify-admins=admin',
+    DIFY_SSO_MEMORY_MAX_SESSIONS: String(Math.max(100, count * 2)),
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function live(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/sso/health/live', agent: false }, (res) => {
+      res.resume()
+      resolve(res.statusCode === 200)
+    })
+    req.on('error', () => resolve(false))
+    req.end()
+  })
+}
+
+function vmRss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(m?.[1]) * 1024
+}
+
+/** RSS of the real entry point, idle. */
+async function entryIdle(): Promise<number> {
+  const port = await freePort()
+  const child = spawn(process.execPath, [...nodeFlags, SERVER], { env: sidecarEnv(port), stdio: 'ignore' })
+  try {
+    const deadline = Date.now() + 30_000
+    while (!(await live(port))) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error('sidecar did not start')
+      await sleep(100)
+    }
+    await sleep(3000)
+    return vmRss(child.pid as number)
+  } finally {
+    child.kill('SIGKILL')
+  }
+}
+
+interface Memory {
+  rss: number
+  heapUsed: number
+  heapTotal: number
+  external: number
+  arrayBuffers: number
+}
+
+/** Idle, then `count` sessions (with or without tokens), in one fresh child. */
+async function withSessions(tokens: boolean): Promise<{ idle: Memory; loaded: Memory }> {
+  const port = await freePort()
+  const child = fork(CHILD, [], { env: sidecarEnv(port), execArgv: ['--expose-gc', ...nodeFlags], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const next = () => new Promise<Record<string, unknown>>((resolve) => child.once('message', (m) => resolve(m as Record<string, unknown>)))
+  try {
+    await next() // ready
+    await sleep(2000)
+    child.send({ cmd: 'memory', gc: true })
+    const idle = (await next()).memory as Memory
+    child.send({ cmd: 'sessions', count, tokens })
+    await next()
+    child.send({ cmd: 'memory', gc: true })
+    const loaded = (await next()).memory as Memory
+    return { idle, loaded }
+  } finally {
+    child.kill('SIGKILL')
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+const mb = (n: number) => (n / MB).toFixed(1)
+
+const load0 = loadavg()
+const results = { entryIdle: [] as number[], idle: [] as Memory[], light: [] as Memory[], tokens: [] as Memory[] }
+for (let i = 0; i < runs; i++) {
+  results.entryIdle.push(await entryIdle())
+  const light = await withSessions(false)
+  results.idle.push(light.idle)
+  results.light.push(light.loaded)
+  results.tokens.push((await withSessions(true)).loaded)
+  process.stderr.write(`run ${i + 1}/${runs} done\n`)
+}
+const load1 = loadavg()
+
+const pick = (xs: Memory[], k: keyof Memory) => median(xs.map((x) => x[k]))
+const idleHeap = pick(results.idle, 'heapUsed')
+const rows = [
+  ['entry idle (`dist/server.js`)', median(results.entryIdle), NaN, NaN],
+  ['idle', pick(results.idle, 'rss'), idleHeap, NaN],
+  [`${count} sessions`, pick(results.light, 'rss'), pick(results.light, 'heapUsed'), (pick(results.light, 'heapUsed') - idleHeap) / count],
+  [`${count} sessions with IdP tokens`, pick(results.tokens, 'rss'), pick(results.tokens, 'heapUsed'), (pick(results.tokens, 'heapUsed') - idleHeap) / count],
+] as const
+const md = [
+  `# Sidecar memory — ${label}`,
+  '',
+  `${process.env.BENCH_SIDECAR_DIST ? 'Another build of the sidecar. ' : ''}Node ${process.version}${nodeFlags.length ? `, flags \`${nodeFlags.join(' ')}\`` : ''}, ${cpus().length} CPUs, load average ${(load0[0] ?? 0).toFixed(1)} → ${(load1[0] ?? 0).toFixed(1)}, ${runs} runs (median), memory store, Dify bridge configured.`,
+  '',
+  '| scenario | RSS MB | V8 heap used MB | per session, bytes of heap |',
+  '|---|---|---|---|',
+  ...rows.map(([name, rss, heap, per]) => `| ${name} | ${mb(rss)} | ${Number.isNaN(heap) ? '–' : mb(heap)} | ${Number.isNaN(per) ? '–' : Math.round(per)} |`),
+  '',
+  `Per run, RSS MB: entry idle ${results.entryIdle.map(mb).join(', ')}; idle ${results.idle.map((x) => mb(x.rss)).join(', ')}; sessions ${results.light.map((x) => mb(x.rss)).join(', ')}; with tokens ${results.tokens.map((x) => mb(x.rss)).join(', ')}.`,
+  '',
+]
+mkdirSync(new URL('bench/results/', root), { recursive: true })
+writeFileSync(new URL(`bench/results/memory-${label}.md`, root), md.join('\n'))
+writeFileSync(new URL(`bench/results/memory-${label}.json`, root), `${JSON.stringify({ label, node: process.version, nodeFlags, count, runs, load: [load0, load1], results }, null, 2)}\n`)
+process.stdout.write(md.join('\n'))
