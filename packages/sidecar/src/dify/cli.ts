@@ -21,6 +21,7 @@ import { createStore } from '../store/index.js'
 import { renderDeployment, writeDeployment } from '../gate/deploy.js'
 import { issueBreakGlassToken, parseTtl } from './break-glass.js'
 import { SIDECAR_IMAGE } from '../image.js'
+import { kubernetesDeployMain } from '../deploy/kubernetes.js'
 
 /** The image this repository builds (`images/sidecar/Containerfile`), same name and tag. */
 export const DEFAULT_IMAGE = SIDECAR_IMAGE
@@ -53,6 +54,8 @@ Options:
   --break-glass        keep dify-api's password login on so that break-glass can reopen it
   --force              replace a docker-compose.override.yaml this command did not write
   --dry                print the files, write nothing
+  --kubernetes         write a Helm values file and the ingress-nginx wiring instead
+                       (see dify-sso deploy --kubernetes --help)
   -h, --help           show this help
 `
 
@@ -103,6 +106,8 @@ function reportThrown(io: CliIo, cmd: string, err: unknown): 1 {
  * process.exitCode = await deployMain(['--dify-docker', '/opt/dify/docker', '--dry'], io)
  */
 export async function deployMain(argv: string[], io: CliIo, _env: Env = {}): Promise<number> {
+  // Kubernetes: Helm values + ingress-nginx wiring (deploy/kubernetes.ts).
+  if (argv.includes('--kubernetes')) return kubernetesDeployMain(argv.filter((a) => a !== '--kubernetes'), io)
   let values
   try {
     ;({ values } = parseArgs({
