@@ -154,6 +154,7 @@ export function renderKubernetes(o: KubernetesDeployOptions): KubernetesDeployRe
     'oidc:',
     '  issuer: ""     # fill in',
     '  clientId: ""   # fill in',
+    'roleMap: ""      # fill in: claim value=Dify role, e.g. dify-admins=admin,dify-editors=editor',
     'dify:',
     `  apiUrl: ${y(`http://${api}:5001`)}`,
     `  webUrl: ${y(`http://${web}:3000`)}`,
