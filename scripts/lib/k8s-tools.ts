@@ -45,8 +45,8 @@ function goWorks(go: string): boolean {
   return run(go, ['version']).ok
 }
 
-/** Go from the module proxy's toolchain module (needs `unzip`, which provision installs). */
-function downloadGo(log: (m: string) => void, env: NodeJS.ProcessEnv): string {
+/** Go from the module proxy's toolchain module (needs `curl` and `unzip`, which provision installs). */
+export function downloadGo(log: (m: string) => void, env: NodeJS.ProcessEnv): string {
   const home = join(cacheDir(env), `go-${GO_TOOLCHAIN}`)
   const go = join(home, 'golang.org', `toolchain@v0.0.1-${GO_TOOLCHAIN}.linux-amd64`, 'bin', 'go')
   if (goWorks(go)) return go
@@ -60,6 +60,9 @@ function downloadGo(log: (m: string) => void, env: NodeJS.ProcessEnv): string {
   const dl = run('curl', ['-fsSL', '--retry', '2', '-o', zip, url])
   const unzip = dl.ok ? run('unzip', ['-q', zip, '-d', home]) : dl
   rmSync(zip, { force: true })
+  // Module zips record no permission bits (cmd/go sets them itself when it switches toolchains).
+  const root = join(home, 'golang.org', `toolchain@v0.0.1-${GO_TOOLCHAIN}.linux-amd64`)
+  if (unzip.ok) run('chmod', ['-R', 'u+w,a+x', join(root, 'bin'), join(root, 'pkg', 'tool')])
   if (!unzip.ok || !goWorks(go)) {
     throw new EnvError('ERR_ENV_NO_GO', `no Go toolchain on this machine and the download from the Go module proxy failed:\n${unzip.output.trim().split('\n').slice(-4).join('\n')}`, 'install Go 1.24 or newer (https://go.dev/dl/), or set DIFY_SSO_GO, or allow access to the Go module proxy (GOPROXY)')
   }
