@@ -17,7 +17,7 @@
  *   without a kit session was seen; for a published web-app page also `X-Sso-Login` =
  *   `/sso/login?redirect=<percent-encoded raw path>`, which nginx's `@sso_login` redirects to
  *   (through `auth_request_set`: nginx never builds the target from its decoded `$uri`);
- * - **403** `{"code":"sso_required"|"insufficient_scope"|"machine_route_denied"|"invalid_path"|"untrusted_proxy"|"identity_header"}`
+ * - **403** `{"code":"sso_required"|"insufficient_scope"|"machine_route_denied"|"invalid_path"|"untrusted_proxy"|"identity_header"|"original_url_invalid"|"original_host_mismatch"|"original_request_ambiguous"}`
  *   with the code also in `X-Sso-Code` (nginx renders it as the JSON body). `auth_request`
  *   passes only 401 and 403 on, so a decision of status 400 (`invalid_path`, `identity_header`)
  *   is sent as 403 with `X-Sso-Status: 400`, and nginx's `@sso_403` answers 400.
