@@ -219,3 +219,9 @@ test('dify-sso deploy --kubernetes: the ingress-nginx wiring validates and gates
   const withSnippet = renderKubernetes({ publicUrl: 'https://dify.example.com', authSnippet: true }).files['dify-sso-ingress.yaml'] as string
   assert.match(withSnippet, /auth-snippet: \|\n\s+proxy_set_header X-Sso-Gate-Secret /)
 })
+
+test('helm lint --strict passes on the chart', () => {
+  const r = spawnSync(tools.helm, ['lint', CHART, '--strict', '--kube-version', tools.kubeVersion, '-f', operatorValues(), ...REQUIRED.flatMap((s) => ['--set', s])], { encoding: 'utf8' })
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`)
+  assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/)
+})
