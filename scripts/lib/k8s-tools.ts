@@ -71,7 +71,12 @@ export function downloadGo(log: (m: string) => void, env: NodeJS.ProcessEnv): st
 
 /** The `go` binary to build with (see the module documentation). */
 export function findGo(log: (m: string) => void = () => undefined, env: NodeJS.ProcessEnv = process.env): string {
-  for (const candidate of [env.DIFY_SSO_GO, 'go', '/usr/local/go/bin/go']) {
+  // An explicit choice that does not work is an error, never a silent fallback.
+  if (env.DIFY_SSO_GO) {
+    if (goWorks(env.DIFY_SSO_GO)) return env.DIFY_SSO_GO
+    throw new EnvError('ERR_ENV_NO_GO', `DIFY_SSO_GO=${env.DIFY_SSO_GO} does not run \`go version\``, 'point DIFY_SSO_GO at a Go 1.24+ `go` binary, or unset it to use the one on PATH')
+  }
+  for (const candidate of ['go', '/usr/local/go/bin/go']) {
     if (candidate && goWorks(candidate)) return candidate
   }
   return downloadGo(log, env)
