@@ -23,7 +23,9 @@ export type EnvErrorCode =
   | 'ERR_ENV_NOT_ROOT'
   | 'ERR_ENV_NO_PYTHON'
   | 'ERR_ENV_NO_PYTHON_VENV'
-  | 'ERR_ENV_PYPI_UNREACHABLE';
+  | 'ERR_ENV_PYPI_UNREACHABLE'
+  | 'ERR_ENV_NO_GO'
+  | 'ERR_ENV_GO_INSTALL';
 
 /** An environment problem: what is wrong and how to fix it. */
 export class EnvError extends Error {

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { SIDECAR_IMAGE } from '../image.js'
 import { reportThrown, usageError, type CliIo, type Env } from '../lib/cli-io.js'
 import { renderDeployment, writeDeployment } from './compose.js'
+import { kubernetesDeployMain } from './kubernetes.js'
 
 /** The image this repository builds (`images/sidecar/Containerfile`), same name and tag. */
 export const DEFAULT_IMAGE = SIDECAR_IMAGE
@@ -33,6 +34,8 @@ Options:
   --break-glass        keep dify-api's password login on so that break-glass can reopen it
   --force              replace a docker-compose.override.yaml this command did not write
   --dry                print the files, write nothing
+  --kubernetes         write a Helm values file and the ingress-nginx wiring instead
+                       (see dify-sso deploy --kubernetes --help)
   -h, --help           show this help
 `
 
@@ -43,6 +46,8 @@ Options:
  * process.exitCode = await deployMain(['--dify-docker', '/opt/dify/docker', '--dry'], io)
  */
 export async function deployMain(argv: string[], io: CliIo, _env: Env = {}): Promise<number> {
+  // Kubernetes: Helm values + ingress-nginx wiring (deploy/kubernetes.ts).
+  if (argv.includes('--kubernetes')) return kubernetesDeployMain(argv.filter((a) => a !== '--kubernetes'), io)
   let values
   try {
     ;({ values } = parseArgs({

@@ -22,6 +22,7 @@ import { DifyError } from '../errors.js'
 import { difyVersionTraits, parseDifyVersion } from '../dify/contract/versions.js'
 import { SIDECAR_UPSTREAM, insertSsoLocations, sidecarUpstreamBlock } from './nginx.js'
 import { SIDECAR_IMAGE_UID } from '../image.js'
+import { composeRedisEnv } from './compose-redis.js'
 
 /** The non-root user of the hardening layer of `dify-sso image web` (images/web-hardening). */
 export const WEB_IMAGE_UID = 65532
@@ -188,8 +189,8 @@ export function renderDeployment(o: DeployOptions): DeployResult {
     DIFY_SSO_DIFY_API_URL: 'http://api:5001',
     DIFY_SSO_DIFY_WEB_URL: 'http://web:3000',
     DIFY_SSO_DIFY_ADMIN_API_KEY: '${DIFY_SSO_ADMIN_API_KEY:?set DIFY_SSO_ADMIN_API_KEY in .env (a random value; it also becomes ADMIN_API_KEY of api)}',
-    DIFY_SSO_DIFY_REDIS_URL: 'redis://:${REDIS_PASSWORD:-difyai123456}@${REDIS_HOST:-redis}:${REDIS_PORT:-6379}/${REDIS_DB:-0}',
-    DIFY_SSO_DIFY_REDIS_KEY_PREFIX: '${REDIS_KEY_PREFIX:-}',
+    // Dify's Redis topology from its .env (Sentinel, Cluster, TLS, prefix): deploy/compose-redis.ts.
+    ...composeRedisEnv(existsSync(join(o.difyDockerDir, '.env')) ? readFileSync(join(o.difyDockerDir, '.env'), 'utf8') : undefined).env,
     DIFY_SSO_DIFY_CONSOLE_API_URL: '${CONSOLE_API_URL:-}',
     DIFY_SSO_DIFY_CONSOLE_WEB_URL: '${CONSOLE_WEB_URL:-}',
     DIFY_SSO_DIFY_COOKIE_DOMAIN: '${COOKIE_DOMAIN:-}',

@@ -83,6 +83,8 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
     `${i2}proxy_set_header Host $host;`,
     `${i2}proxy_set_header X-Original-URI $request_uri;`,
     `${i2}proxy_set_header X-Original-Method $request_method;`,
+    // ingress-nginx's name for the target: a client's copy would disagree and be refused (gate/original-request.ts).
+    `${i2}proxy_set_header X-Original-URL "";`,
     `${i2}proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`,
     `${i2}proxy_set_header X-Forwarded-Proto $scheme;`,
     ...(secret ? [`${i2}proxy_set_header X-Sso-Gate-Secret "${secret}";`] : []),

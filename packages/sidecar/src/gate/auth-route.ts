@@ -2,7 +2,9 @@
  * `/sso/auth`: the decision endpoint for nginx `auth_request`.
  *
  * nginx sends the original request's headers plus `X-Original-URI: $request_uri`,
- * `X-Original-Method: $request_method` and `X-Forwarded-For`; they are read only from peers in
+ * `X-Original-Method: $request_method` and `X-Forwarded-For` (ingress-nginx's `auth-url` sends
+ * `X-Original-URL` instead: `original-request.ts`, which also lists the refusals
+ * `original_url_invalid`, `original_host_mismatch` and `original_request_ambiguous`, all 400); they are read only from peers in
  * `trustProxy` (oauth2-proxy GHSA-7x63-xv5r-3p2x). Machine credentials are only returned to a
  * subrequest carrying `X-Sso-Gate-Secret` = `gate.authRequestSecret` (or when every trusted proxy
  * is loopback). Answers:
@@ -15,7 +17,7 @@
  *   without a kit session was seen; for a published web-app page also `X-Sso-Login` =
  *   `/sso/login?redirect=<percent-encoded raw path>`, which nginx's `@sso_login` redirects to
  *   (through `auth_request_set`: nginx never builds the target from its decoded `$uri`);
- * - **403** `{"code":"sso_required"|"insufficient_scope"|"machine_route_denied"|"invalid_path"|"untrusted_proxy"|"identity_header"}`
+ * - **403** `{"code":"sso_required"|"insufficient_scope"|"machine_route_denied"|"invalid_path"|"untrusted_proxy"|"identity_header"|"original_url_invalid"|"original_host_mismatch"|"original_request_ambiguous"}`
  *   with the code also in `X-Sso-Code` (nginx renders it as the JSON body). `auth_request`
  *   passes only 401 and 403 on, so a decision of status 400 (`invalid_path`, `identity_header`)
  *   is sent as 403 with `X-Sso-Status: 400`, and nginx's `@sso_403` answers 400.
@@ -35,6 +37,7 @@ import { clientAddress, headerValue, unmapV4 } from './cidr.js'
 import { gateContextFor, type GateServices } from './context.js'
 import { SERVICE_TOKEN_HEADER, decide, type GateDecision } from './decide.js'
 import { CLIENT_RESERVED_HEADERS, refusedIdentityHeader } from './identity-headers.js'
+import { AUTH_REQUEST_REDIRECT_HEADER, readOriginalRequest } from './original-request.js'
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
@@ -72,24 +75,31 @@ export function authRoute(app: FastifyInstance, svc: GateServices): void {
         return send(reply, { allow: false, status: 403, code: 'untrusted_proxy', detail: 'auth_request from an untrusted peer' }, svc, app)
       }
       const h = request.headers
-      const rawUri = headerValue(h['x-original-uri'])
-      if (!rawUri) return send(reply, { allow: false, status: 403, code: 'invalid_path', detail: 'X-Original-URI missing' }, svc, app)
+      // Our nginx's X-Original-URI or ingress-nginx's X-Original-URL (gate/original-request.ts).
+      const original = readOriginalRequest(h, app.sso.config.publicUrl, request.raw.rawHeaders)
+      if (!original.ok) {
+        // No target at all stays the 403 it always was; a malformed or ambiguous one is a 400.
+        return send(reply, { allow: false, status: original.code === 'invalid_path' ? 403 : 400, code: original.code, detail: original.detail }, svc, app)
+      }
       const gateReq = {
-        method: headerValue(h['x-original-method']) ?? request.method,
-        rawUri,
+        method: original.method ?? request.method,
+        rawUri: original.rawUri,
         cookie: cookieLines(request.raw),
         authorization: headerValue(h.authorization),
         clientIp: clientAddress(peer, h, svc.trustedProxies),
         serviceToken: headerValue(h[SERVICE_TOKEN_HEADER]),
       }
       // nginx itself sets the gate secret on this subrequest (replacing any client value); without a configured secret, none may arrive.
-      const allowed = app.sso.config.gate.authRequestSecret ? [...CLIENT_RESERVED_HEADERS, GATE_SECRET_HEADER] : CLIENT_RESERVED_HEADERS
+      const reserved = original.via === 'ingress-nginx' ? [...CLIENT_RESERVED_HEADERS, AUTH_REQUEST_REDIRECT_HEADER] : CLIENT_RESERVED_HEADERS
+      const allowed = app.sso.config.gate.authRequestSecret ? [...reserved, GATE_SECRET_HEADER] : reserved
       const refused = refusedIdentityHeader(Object.keys(h), allowed)
       let decision: GateDecision = refused
         ? { allow: false, status: 400, code: 'identity_header', detail: `reserved identity header from the client (${refused})` }
         : await decide(gateReq, gateContextFor(app, svc, request, gateReq))
       // In reverse-proxy mode the sidecar applies machine credentials itself: /sso/auth never hands them out.
-      if (decision.allow && decision.upstream && (app.sso.config.gate.mode === 'proxy' || !mayReceiveCredentials(app.sso.config.gate.authRequestSecret, h[GATE_SECRET_HEADER], app.sso.config.trustProxy))) {
+      // ingress-nginx can copy an auth response header only under its own name (auth-response-headers),
+      // never onto Authorization: machine credentials are not handed to it either.
+      if (decision.allow && decision.upstream && (app.sso.config.gate.mode === 'proxy' || original.via === 'ingress-nginx' || !mayReceiveCredentials(app.sso.config.gate.authRequestSecret, h[GATE_SECRET_HEADER], app.sso.config.trustProxy))) {
         decision = { allow: false, status: 403, code: 'machine_route_denied', detail: 'upstream credentials are handed only to nginx (gate.authRequestSecret)' }
       }
       if (!decision.allow) {
