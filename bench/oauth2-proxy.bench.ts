@@ -23,7 +23,7 @@
  * `unpinned` — nothing pinned, the sidecar with its configured workers. For each pairing × mode ×
  * connections, `rounds` strictly alternating rounds (ABBA order) of `seconds` each after a warm-up.
  * Per round: requests/s, p50/p99 (wrk), CPU µs per request of the server (process tree, from
- * /proc/<pid>/stat) and of redis-server, and the load average. RSS of each server idle (after
+ * /proc/<pid>/stat) and of redis-server (less its idle rate), and the load average. RSS of each server idle (after
  * sign-in) and after the load. Output: bench/results/oauth2-proxy.json and .md.
  */
 import { execFile, execFileSync } from 'node:child_process'
@@ -33,7 +33,7 @@ import { join } from 'node:path'
 import { parseArgs, promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { Browser, oauth2ProxySignIn, sidecarSignIn } from './lib/browser.js'
-import { answers, describeLoad, freePort, machineLoad, median, processTree, round, treeCpuUs, treeRss, type MachineLoad } from './lib/procs.js'
+import { answers, describeLoad, freePort, machineLoad, median, processTree, round, sleep, treeCpuUs, treeRss, type MachineLoad } from './lib/procs.js'
 import {
   OAUTH2_PROXY_VERSION,
   gitCommit,
@@ -164,7 +164,15 @@ interface RoundResult {
   loadavg1: number
 }
 
-async function measure(t: Target, conns: number, roundNo: number, redisPid: number, wrkCpu: string | undefined): Promise<RoundResult> {
+/** redis-server's own CPU use without requests (serverCron, clients' pings), µs per second. */
+async function idleCpuRate(pid: number): Promise<number> {
+  const c0 = treeCpuUs(pid)
+  const s = performance.now()
+  await sleep(2000)
+  return (treeCpuUs(pid) - c0) / ((performance.now() - s) / 1000)
+}
+
+async function measure(t: Target, conns: number, roundNo: number, redisPid: number, redisIdleUsPerSecond: number, wrkCpu: string | undefined): Promise<RoundResult> {
   const cpu0 = treeCpuUs(t.pid)
   const r0 = treeCpuUs(redisPid)
   const w = await wrk(t, conns, seconds, wrkCpu)
@@ -181,7 +189,7 @@ async function measure(t: Target, conns: number, roundNo: number, redisPid: numb
     requests: w.requests,
     errors,
     serverCpuUsPerRequest: round((cpu1 - cpu0) / Math.max(1, w.requests), 1),
-    redisCpuUsPerRequest: round((r1 - r0) / Math.max(1, w.requests), 1),
+    redisCpuUsPerRequest: round(Math.max(0, r1 - r0 - redisIdleUsPerSecond * (w.durationUs / 1e6)) / Math.max(1, w.requests), 1),
     loadavg1: round(loadavg()[0] as number, 2),
   }
   log(`  round ${roundNo} ${t.server.padEnd(12)} c=${String(conns).padStart(2)} ${String(res.rps).padStart(6)} req/s  p50 ${res.p50Ms} ms  p99 ${res.p99Ms} ms  CPU ${res.serverCpuUsPerRequest} µs/req  redis ${res.redisCpuUsPerRequest} µs/req  errors ${errors}  load ${res.loadavg1}`)
@@ -193,6 +201,8 @@ interface Cell {
   mode: 'pinned' | 'unpinned'
   conns: number
   sidecarWorkers: number
+  /** redis-server's CPU without load (µs/s), subtracted from its per-request figures. */
+  redisIdleCpuUsPerSecond: number
   rounds: RoundResult[]
   median: Record<Target['server'], { rps: number; p50Ms: number; p99Ms: number; serverCpuUsPerRequest: number; redisCpuUsPerRequest: number; errors: number }>
   /** Median of the per-round ratios sidecar ÷ oauth2-proxy (rounds are paired). */
@@ -265,13 +275,14 @@ try {
         ]
         for (const t of targets) await checkTarget(t)
         const idle = { sidecar: treeRss(sc.pid), proxy: treeRss(px.pid) }
+        const redisIdle = await idleCpuRate(redis.pid)
         log(`${pairing} / ${mode}: sidecar ${workers} worker process(es); RSS idle sidecar ${idle.sidecar.totalMb} MB, oauth2-proxy ${idle.proxy.totalMb} MB`)
         for (const conns of connsList) {
           for (const t of targets) await wrk(t, conns, Math.min(3, seconds), sideCpu) // warm-up
           const rs: RoundResult[] = []
           for (let r = 0; r < rounds; r++) {
             const order = r % 2 === 0 ? targets : [...targets].reverse()
-            for (const t of order) rs.push(await measure(t, conns, r, redis.pid, sideCpu))
+            for (const t of order) rs.push(await measure(t, conns, r, redis.pid, redisIdle, sideCpu))
           }
           const med = (server: Target['server']) => {
             const x = rs.filter((q) => q.server === server)
@@ -289,7 +300,7 @@ try {
             const o = rs.find((q) => q.round === r && q.server === 'oauth2-proxy') as RoundResult
             return round(s.rps / o.rps, 3)
           })
-          const cell: Cell = { pairing, mode, conns, sidecarWorkers: workers, rounds: rs, median: { sidecar: med('sidecar'), 'oauth2-proxy': med('oauth2-proxy') }, ratio: round(median(ratioPerRound), 2), ratioPerRound }
+          const cell: Cell = { pairing, mode, conns, sidecarWorkers: workers, redisIdleCpuUsPerSecond: Math.round(redisIdle), rounds: rs, median: { sidecar: med('sidecar'), 'oauth2-proxy': med('oauth2-proxy') }, ratio: round(median(ratioPerRound), 2), ratioPerRound }
           cells.push(cell)
           log(`=> ${pairing} / ${mode} / ${conns} conns: sidecar ÷ oauth2-proxy = ${cell.ratio} (rounds: ${ratioPerRound.join(', ')})`)
         }
@@ -360,7 +371,7 @@ const md = [
   '|---|---|---|---|',
   ...memory.map((m) => `| ${pairName(m.pairing)} | ${m.mode} | ${m.sidecar.idleMb} → ${m.sidecar.afterLoadMb} (${m.sidecar.processes}) | ${m.oauth2Proxy.idleMb} → ${m.oauth2Proxy.afterLoadMb} |`),
   '',
-  'Ratio = sidecar req/s ÷ oauth2-proxy req/s of the same round (median over rounds). CPU per request is the process tree\'s user + system time over the round divided by the requests wrk completed; Redis CPU likewise for redis-server. RSS is the sum over the server\'s processes (primary and workers).',
+  'Ratio = sidecar req/s ÷ oauth2-proxy req/s of the same round (median over rounds). CPU per request is the process tree\'s user + system time over the round divided by the requests wrk completed; Redis CPU likewise for redis-server, less its idle CPU (measured for 2 s before each pairing and mode; it dominates at 1 connection otherwise). RSS is the sum over the server\'s processes (primary and workers).',
   '',
 ].join('\n')
 writeFileSync(join(here, 'results', `${argv.out}.md`), md)
