@@ -14,7 +14,7 @@ export * from './store/index.js';
 export { canonicalRedirect } from './lib/redirect.js';
 export { createRedisClient, closeRedisClient, describeRedis, type RedisClient, type RedisConnectionSettings, type RedisMode } from './lib/redis-client.js';
 /** Maps the Redis part of a Dify `.env` onto `DIFY_SSO_DIFY_REDIS_*` (for `dify-sso deploy`). */
-export { mapDifyRedisEnv, parseDotEnv, type DifyRedisEnvMapping } from './dify/redis-env.js';
+export { mapDifyRedisEnv, parseDotEnv, type DifyRedisEnvMapping } from './dify/contract/redis-env.js';
 
 /**
  * The Dify bridge as a fastify plugin: identity → Dify account (link, JIT, role map), Dify

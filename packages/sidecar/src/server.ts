@@ -10,7 +10,7 @@ import { loadConfig, maskedConfig } from './config/load.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './services/audit.js';
 import { answerHealthQuestions, isWorker, superviseWorkers, workerCount } from './lib/workers.js';
-import { readiness } from './routes/health.js';
+import { readiness } from './services/readiness.js';
 import { createMetrics, serveMetrics, shareWithPrimary } from './services/metrics.js';
 import { otelEnvDefaults, startTracing } from './lib/tracing.js';
 

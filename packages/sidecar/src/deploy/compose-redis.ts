@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { mapDifyRedisEnv } from '../dify/redis-env.js'
+import { mapDifyRedisEnv } from '../dify/contract/redis-env.js'
 
 /** Where each secret of the mapping comes from in Dify's `.env`. */
 function passwordRef(name: string, mode: string | undefined): string | undefined {

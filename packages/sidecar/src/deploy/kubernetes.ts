@@ -27,7 +27,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { mapDifyRedisEnv } from '../dify/redis-env.js'
+import { mapDifyRedisEnv } from '../dify/contract/redis-env.js'
 
 /** Options of {@link renderKubernetes}. */
 export interface KubernetesDeployOptions {

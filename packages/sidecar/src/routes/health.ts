@@ -8,23 +8,8 @@
 import type { FastifyInstance } from 'fastify';
 import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
 import { isWorker, workerSetHealth } from '../lib/workers.js';
+import { readiness } from '../services/readiness.js';
 
-/**
- * This process's readiness: the IdP discovered and the store answering.
- *
- * @example
- * const { oidc, store } = await readiness(app)
- */
-export async function readiness(app: FastifyInstance): Promise<{ oidc: boolean; store: boolean }> {
-  const oidc = app.sso.oidc.ready;
-  let store = true;
-  try {
-    await app.sso.store.ping();
-  } catch {
-    store = false;
-  }
-  return { oidc, store };
-}
 
 /**
  * Registers the health routes.

@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { loadConfig, configWarnings } from '../../src/config/load.js'
 import { difyRedisPath, redisSettingsAt } from '../../src/config/redis-schema.js'
-import { mapDifyRedisEnv, parseDotEnv } from '../../src/dify/redis-env.js'
+import { mapDifyRedisEnv, parseDotEnv } from '../../src/dify/contract/redis-env.js'
 import { ConfigError } from '../../src/errors.js'
 
 const BRIDGE_ENV = {
