@@ -19,6 +19,7 @@ import createError from '@fastify/error';
  */
 export const ERROR_CODES = {
   ERR_CONFIG_INVALID: 'The configuration is invalid; the message lists every problem.',
+  ERR_CONFIG_WEBAPP_POLICY: 'The web-app policy file (`gate.webAppPolicy`) cannot be read or is invalid; the message lists every problem. At start-up the sidecar exits; on reload the previous policy stays in force.',
   ERR_OIDC_DISCOVERY_FAILED: 'OpenID Provider discovery or JWKS loading failed (IdP unreachable or metadata invalid).',
   ERR_OIDC_IDP_UNAVAILABLE: 'The OpenID Provider is not (yet) available; sign-in is refused until discovery succeeds.',
   ERR_OIDC_TRANSACTION_INVALID: 'The login transaction cookie is missing, expired, tampered with or already used.',
@@ -75,6 +76,12 @@ export type ReasonCode =
   | 'email_not_verified'
   | 'session_error'
   | 'internal_error'
+  // web-app SSO (gate JSON `code`, `webapp.access` audit reasons)
+  | 'webapp_access_denied'
+  | 'passport_not_owned'
+  | 'passport_unknown'
+  | 'invalid_passport'
+  | 'webapp_identity_unavailable'
   | (string & {});
 
 /** Options accepted by {@link SsoError}. */

@@ -19,6 +19,7 @@ import { DifyError, SsoError } from '../errors.js'
 import { authRoute } from '../gate/auth-route.js'
 import { clientAddress, headerValue } from '../gate/cidr.js'
 import { proxyRoutes } from '../gate/proxy.js'
+import { webAppRoutes } from '../webapps/plugin.js'
 import { CROSS_SITE_CODE, isSameOriginRequest } from '../lib/same-origin.js'
 import type { SessionRecord } from '../store/types.js'
 import { denyLogin } from './accounts.js'
@@ -155,6 +156,7 @@ async function difyBridgePlugin(app: FastifyInstance, opts: DifyBridgeOptions): 
 
   // ---- the gate ----------------------------------------------------------------------------
   authRoute(app, svc)
+  if (config.gate.webApps && config.gate.webAppPolicy !== undefined) await app.register(webAppRoutes, { apiUrl: svc.apiUrl, timeoutMs: config.dify.timeoutSeconds * 1000, ...(opts.fetch ? { fetch: opts.fetch } : {}) })
   if (config.gate.mode === 'proxy') await app.register(proxyRoutes, { svc })
 }
 

@@ -81,6 +81,7 @@ export function authRoute(app: FastifyInstance, svc: DifyBridgeServices): void {
         authorization: headerValue(h.authorization),
         clientIp: clientAddress(peer, h, svc.trustedProxies),
         serviceToken: headerValue(h[SERVICE_TOKEN_HEADER]),
+        headers: h,
       }
       // nginx itself sets the gate secret on this subrequest (replacing any client value); without a configured secret, none may arrive.
       const allowed = app.sso.config.gate.authRequestSecret ? [...CLIENT_RESERVED_HEADERS, GATE_SECRET_HEADER] : CLIENT_RESERVED_HEADERS

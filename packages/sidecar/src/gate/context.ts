@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { DifyBridgeServices } from '../dify/bridge.js'
 import { readCookie } from '../dify/cookies.js'
 import type { GateContext, GateRequest, SessionCheck } from './decide.js'
+import { webAppGateFor } from '../webapps/gate.js'
 
 /** Builds the gate context for one request (auth_request subrequest or proxied request). */
 export function gateContextFor(app: FastifyInstance, svc: DifyBridgeServices, request: FastifyRequest, gateReq: GateRequest): GateContext {
@@ -20,6 +21,7 @@ export function gateContextFor(app: FastifyInstance, svc: DifyBridgeServices, re
     machineRoutes: svc.machineRoutes,
     machineUpstream: config.dify.adminApiKey && config.dify.workspaceId ? { authorization: `Bearer ${config.dify.adminApiKey}`, workspaceId: config.dify.workspaceId } : undefined,
     webApps: config.gate.webApps,
+    webAppGate: webAppGateFor(app, request, () => (session ??= app.sso.checkSession(request))),
     serviceApiBearer: config.gate.serviceApiBearer,
   }
 }
