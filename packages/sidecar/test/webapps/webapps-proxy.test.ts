@@ -7,7 +7,9 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { STANDIN_WEB_APPS } from '@dify-sso-kit/dify-standin'
-import { USERS } from '../dify/helpers.js'
+import { USERS, bridgeEnv } from '../dify/helpers.js'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config/load.js'
 import { freePort, tempDir } from '../gate/nginx-helpers.js'
 import { aliceCookies, startLiveStack, type LiveStack } from '../gate/live-helpers.js'
 
@@ -137,4 +139,20 @@ test('a framed navigation without a session gets the "open in a new tab" page; a
   assert.ok(text.includes(`href="/chatbot/${alpha.code}" target="_blank"`))
   const top = await fetch(`${base}/chatbot/${alpha.code}`, { redirect: 'manual' })
   assert.equal(top.headers.get('location'), `/sso/login?redirect=${encodeURIComponent(`/chatbot/${alpha.code}`)}`)
+})
+
+test('start-up refuses an invalid policy file (every problem listed) and a policy without gate.webApps', async () => {
+  const bad = join(tempDir(), 'bad.yaml')
+  writeFileSync(bad, 'default: everyone\napps:\n  "x/y": public\n')
+  const app = buildApp(loadConfig(bridgeEnv(s.op, s.standin, { DIFY_SSO_GATE_WEB_APPS: 'true', DIFY_SSO_GATE_WEB_APP_POLICY: bad })), { logStream: { write: () => undefined } })
+  try {
+    await assert.rejects(app.ready(), (e: unknown) => {
+      const err = e as { code?: string; problems?: string[] }
+      return err.code === 'ERR_CONFIG_WEBAPP_POLICY' && err.problems?.length === 2
+    })
+  } finally {
+    await app.close().catch(() => undefined)
+  }
+  assert.throws(() => loadConfig(bridgeEnv(s.op, s.standin, { DIFY_SSO_GATE_WEB_APP_POLICY: bad })), (e: unknown) =>
+    (e as { problems?: { code: string; path: string }[] }).problems?.some((p) => p.code === 'ERR_CONFIG_CONFLICT' && p.path === 'gate.webAppPolicy') === true)
 })
