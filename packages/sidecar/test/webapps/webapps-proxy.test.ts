@@ -146,7 +146,7 @@ test('start-up refuses an invalid policy file (every problem listed) and a polic
   writeFileSync(bad, 'default: everyone\napps:\n  "x/y": public\n')
   const app = buildApp(loadConfig(bridgeEnv(s.op, s.standin, { DIFY_SSO_GATE_WEB_APPS: 'true', DIFY_SSO_GATE_WEB_APP_POLICY: bad })), { logStream: { write: () => undefined } })
   try {
-    await assert.rejects(app.ready(), (e: unknown) => {
+    await assert.rejects(async () => void (await app.ready()), (e: unknown) => {
       const err = e as { code?: string; problems?: string[] }
       return err.code === 'ERR_CONFIG_WEBAPP_POLICY' && err.problems?.length === 2
     })
