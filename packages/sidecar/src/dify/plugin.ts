@@ -19,6 +19,7 @@ import { DifyError, SsoError } from '../errors.js'
 import { authRoute } from '../gate/auth-route.js'
 import { clientAddress, headerValue } from '../gate/cidr.js'
 import { proxyRoutes } from '../gate/proxy.js'
+import { WEBAPP_PAGE_PREFIXES } from '../gate/policy.js'
 import { webAppRoutes } from '../webapps/plugin.js'
 import { CROSS_SITE_CODE, isSameOriginRequest } from '../lib/same-origin.js'
 import type { SessionRecord } from '../store/types.js'
@@ -172,6 +173,12 @@ async function seedLogin(app: FastifyInstance, svc: DifyBridgeServices, ctx: Aft
   } catch (err) {
     const cause = (err as { cause?: unknown }).cause
     if (cause instanceof DifyError) app.log.error({ code: cause.code, detail: cause.message }, 'Dify account resolution failed')
+    // Web-app SSO: a person without a console role may still sign in for a published web app (the
+    // session has no Dify account, so the console stays closed to it; the web-app policy decides).
+    if (isWebAppOnlyLogin(app, ctx.redirectTo, err)) {
+      sso.audit('webapp.session', { request: ctx.request, iss: session.iss, sub: session.sub, reason: 'no_console_role' })
+      return { setCookie: [] }
+    }
     throw err
   }
   let seeded
@@ -189,6 +196,13 @@ async function seedLogin(app: FastifyInstance, svc: DifyBridgeServices, ctx: Aft
   }
   sso.audit('dify.session.seeded', { request: ctx.request, iss: session.iss, sub: session.sub, difyAccountId: resolved.accountId, role: resolved.role, linked: resolved.linked })
   return { setCookie: seeded.setCookie }
+}
+
+function isWebAppOnlyLogin(app: FastifyInstance, redirectTo: string, err: unknown): boolean {
+  const gate = app.sso.config.gate
+  if (!gate.webApps || gate.webAppPolicy === undefined || !(err instanceof SsoError) || err.reason !== 'no_role') return false
+  const path = redirectTo.split(/[?#]/, 1)[0] ?? ''
+  return WEBAPP_PAGE_PREFIXES.some((p) => path.startsWith(p + '/'))
 }
 
 async function revokeDify(app: FastifyInstance, svc: DifyBridgeServices, session: SessionRecord, cause: string): Promise<void> {

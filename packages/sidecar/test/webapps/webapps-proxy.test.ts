@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { STANDIN_WEB_APPS } from '@dify-sso-kit/dify-standin'
 import { USERS, bridgeEnv } from '../dify/helpers.js'
 import { buildApp } from '../../src/app.js'
+import { login } from '../helpers/harness.js'
 import { loadConfig } from '../../src/config/load.js'
 import { freePort, tempDir } from '../gate/nginx-helpers.js'
 import { aliceCookies, startLiveStack, type LiveStack } from '../gate/live-helpers.js'
@@ -155,4 +156,21 @@ test('start-up refuses an invalid policy file (every problem listed) and a polic
   }
   assert.throws(() => loadConfig(bridgeEnv(s.op, s.standin, { DIFY_SSO_GATE_WEB_APP_POLICY: bad })), (e: unknown) =>
     (e as { problems?: { code: string; path: string }[] }).problems?.some((p) => p.code === 'ERR_CONFIG_CONFLICT' && p.path === 'gate.webAppPolicy') === true)
+})
+
+test('carol (no console role, no group) signs in for a web app: the console stays closed, the restricted app shows the denial page, an authenticated app works', async () => {
+  const viaConsole = await login(s.bridge.app, s.op, { user: USERS.carol })
+  assert.match(String(viaConsole.callbackRes.headers.location), /message=no_role/, 'a console login without a role is still refused')
+  const r = await login(s.bridge.app, s.op, { user: USERS.carol, redirect: `/chat/${finance.code}` })
+  assert.equal(r.callbackRes.headers.location, `/chat/${finance.code}`)
+  const kit = [...r.jar].filter(([k]) => /dify_sso$/.test(k)).map(([k, v]) => `${k}=${v}`).join('; ')
+  const page = await fetch(`${base}/chat/${finance.code}`, { headers: { cookie: kit }, redirect: 'manual' })
+  assert.equal(page.headers.get('location'), `/sso/webapp/denied?app=${finance.code}`)
+  const denied = await fetch(`${base}/sso/webapp/denied?app=${finance.code}`, { headers: { cookie: kit } })
+  assert.ok((await denied.text()).includes('webapp_group_required'))
+  assert.equal((await passport(kit, finance.code)).status, 403)
+  assert.equal((await fetch(`${base}/console/api/account/profile`, { headers: { cookie: kit } })).status, 401)
+  const tk = await token(kit, alpha.code)
+  assert.equal((await api('/api/parameters', tk, kit)).status, 200)
+  assert.equal(s.bridge.audits('webapp.session').filter((e) => e['sub'] === USERS.carol.sub).length, 1)
 })
