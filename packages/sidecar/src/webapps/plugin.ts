@@ -84,7 +84,21 @@ export async function webAppRoutes(app: FastifyInstance, opts: WebAppPluginOptio
     app.addHook('onClose', async () => void process.off('SIGHUP', onHup))
   }
 
-  async function fetchPassport(appCode: string, userId: string | undefined): Promise<{ status: number; token?: string; body?: unknown }> {
+  // dify-api has no unique constraint on (app_id, session_id): two concurrent first passports for
+  // the same person could create two end users. One request per (app, user_id) at a time in this
+  // process; the first one's answer is shared.
+  const inFlight = new Map<string, Promise<{ status: number; token?: string; body?: unknown }>>()
+  function fetchPassport(appCode: string, userId: string | undefined): Promise<{ status: number; token?: string; body?: unknown }> {
+    if (userId === undefined) return fetchPassportOnce(appCode, undefined)
+    const key = `${appCode}\0${userId}`
+    let p = inFlight.get(key)
+    if (!p) {
+      p = fetchPassportOnce(appCode, userId).finally(() => inFlight.delete(key))
+      inFlight.set(key, p)
+    }
+    return p
+  }
+  async function fetchPassportOnce(appCode: string, userId: string | undefined): Promise<{ status: number; token?: string; body?: unknown }> {
     const q = userId !== undefined ? `?${new URLSearchParams({ user_id: userId })}` : ''
     const res = await doFetch(`${opts.apiUrl}/api/passport${q}`, { headers: { [APP_CODE_HEADER]: appCode, accept: 'application/json' }, signal: AbortSignal.timeout(opts.timeoutMs) })
     const body = (await res.json().catch(() => undefined)) as { access_token?: unknown } | undefined

@@ -63,8 +63,10 @@ export function personKey(iss: string, sub: string): string {
  * personUserId({ iss, sub, claims }, 'pseudonym', key) // 'sso-3q2…'
  */
 export function personUserId(p: WebAppPerson, source: UserIdSource, key: string | undefined): string | undefined {
-  if (source === 'email') return p.claims.email && p.claims.emailVerified === true ? `email:${p.claims.email.toLowerCase()}` : undefined
-  if (source === 'preferred_username') return p.claims.preferredUsername ? `user:${p.claims.preferredUsername}` : undefined
+  // dify `end_users.session_id` is varchar(255).
+  const fits = (v: string) => (v.length <= 255 ? v : undefined)
+  if (source === 'email') return p.claims.email && p.claims.emailVerified === true ? fits(`email:${p.claims.email.toLowerCase()}`) : undefined
+  if (source === 'preferred_username') return p.claims.preferredUsername ? fits(`user:${p.claims.preferredUsername}`) : undefined
   const mac = key ? createHmac('sha256', key) : createHash('sha256')
   return 'sso-' + mac.update(p.iss).update('\0').update(p.sub).digest('base64url').slice(0, 32)
 }
