@@ -362,6 +362,9 @@ export interface SidecarOptions {
 }
 
 /** The sidecar configured for the stack (nginx auth_request mode, Redis store, Dify bridge on). */
+/** The web-app policy of the local stack (also mounted read-only, same path, into a containerised sidecar). */
+export const WEBAPP_POLICY_FILE = join(repoRoot, 'e2e', 'webapps-policy.json');
+
 export function sidecarEnv(o: SidecarOptions): Record<string, string> {
   return {
     NODE_ENV: 'development',
@@ -395,6 +398,9 @@ export function sidecarEnv(o: SidecarOptions): Record<string, string> {
     DIFY_SSO_GATE_MODE: 'authrequest',
     ...(o.authRequestSecret ? { DIFY_SSO_GATE_AUTH_REQUEST_SECRET: o.authRequestSecret } : {}),
     DIFY_SSO_GATE_MACHINE_ROUTES: 'GET /console/api/workspaces/current/members*,GET /console/api/apps*',
+    // Web-app SSO on the stand-in's published apps (e2e/specs/12-web-apps.spec.ts).
+    DIFY_SSO_GATE_WEB_APPS: 'true',
+    DIFY_SSO_GATE_WEB_APP_POLICY: WEBAPP_POLICY_FILE,
     ...o.env,
   };
 }
@@ -444,6 +450,8 @@ export function sidecarContainerArgs(engine: Engine, o: { name: string; envFile:
     'host',
     '--env-file',
     o.envFile,
+    '--volume',
+    `${WEBAPP_POLICY_FILE}:${WEBAPP_POLICY_FILE}:ro`,
     o.image,
   ];
 }
@@ -533,6 +541,8 @@ export function frontDoorConf(o: FrontDoorOptions & { prefix: string }): string 
     sidecar: `${HOST}:${o.sidecarPort}`,
     api: `${HOST}:${o.apiPort}`,
     web: `${HOST}:${o.webPort}`,
+    gateWebApps: true,
+    webAppSso: true,
     ...(o.authRequestSecret ? { authRequestSecret: o.authRequestSecret } : {}),
   });
 }

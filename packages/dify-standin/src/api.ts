@@ -20,6 +20,7 @@ import { introspectionRoutes } from './routes/introspection.js';
 import { memberRoutes } from './routes/members.js';
 import { streamingRoutes } from './routes/streaming.js';
 import { websocketRoutes } from './routes/websocket.js';
+import { webAppRoutes } from './routes/webapp.js';
 import defaultSeed from './seed.json' with { type: 'json' };
 
 /** Options of {@link buildStandinApi}; names mirror dify-api's env variables. */
@@ -257,6 +258,7 @@ export function buildStandinApi(options: StandinApiOptions): FastifyInstance {
   streamingRoutes(app, context);
   introspectionRoutes(app, context);
   websocketRoutes(app, context);
+  webAppRoutes(app, context);
 
   if (ownsRedis) app.addHook('onClose', async () => void (await redis.quit()));
   return app;

@@ -9,3 +9,4 @@ export { realCookieName, isSecure, cookieDomain, type CookieRuleInput } from './
 export { parseSeed, type SeedData, type SeedAccount, type WorkspaceRole, type AccountStatus } from './lib/db.js';
 export { INTROSPECTION_HEADER } from './routes/introspection.js';
 export { SEED_IDS } from './seed-ids.js';
+export { STANDIN_WEB_APPS, type StandinWebApp } from './routes/webapp.js';

@@ -15,6 +15,7 @@ import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { parseCookieHeader } from './lib/cookies.js';
 import { bundleConsolePlugin, DEFAULT_PLUGIN_ENTRY } from './web/plugin-bundle.js';
 import { appsPage, signinPage, type PageConfig, type WebVariant } from './web/pages.js';
+import { webAppPage } from './web/webapp-page.js';
 import { NEWEST_VERSION, versionFeatures } from './version.js';
 
 export type { WebVariant } from './web/pages.js';
@@ -80,6 +81,9 @@ export function buildStandinWeb(options: StandinWebOptions = {}): FastifyInstanc
   app.get('/signin', async (request, reply) => html(reply, signinPage(config(variantOf(request, reply, fallback)))));
   app.get('/apps', async (request, reply) => html(reply, appsPage(config(variantOf(request, reply, fallback)))));
   app.get('/health', async () => ({ status: 'ok' }));
+  for (const kind of ['chat', 'chatbot', 'completion', 'workflow', 'agent']) {
+    app.get(`/${kind}/:code`, async (request, reply) => html(reply, webAppPage((request.params as { code: string }).code)));
+  }
 
   app.get('/_standin/web/plugin.js', async (request, reply) => {
     bundle ??= bundleConsolePlugin(options.pluginEntry ?? DEFAULT_PLUGIN_ENTRY);

@@ -21,6 +21,7 @@ export interface LocalNginxOptions {
   /** Writable directory for nginx's pid, logs and temp files. */
   readonly tempDir: string
   readonly gateWebApps?: boolean
+  readonly webAppSso?: boolean
   readonly gateServiceApi?: boolean
   /** `gate.authRequestSecret` of the sidecar (sent as `X-Sso-Gate-Secret`). */
   readonly authRequestSecret?: string
@@ -69,7 +70,7 @@ export function renderLocalNginxConf(o: LocalNginxOptions): string {
     '}',
     '',
   ].join('\n')
-  const inserted = insertSsoLocations(server, { sidecar: `http://${SIDECAR_UPSTREAM}`, ...(o.gateWebApps ? { gateWebApps: true } : {}), ...(o.gateServiceApi ? { gateServiceApi: true } : {}), ...(o.authRequestSecret ? { authRequestSecret: o.authRequestSecret } : {}) })
+  const inserted = insertSsoLocations(server, { sidecar: `http://${SIDECAR_UPSTREAM}`, ...(o.gateWebApps ? { gateWebApps: true } : {}), ...(o.webAppSso ? { webAppSso: true } : {}), ...(o.gateServiceApi ? { gateServiceApi: true } : {}), ...(o.authRequestSecret ? { authRequestSecret: o.authRequestSecret } : {}) })
   const body = inserted.replace(/^([ \t]*)include proxy\.conf;/gm, (_m, ind: string) => ind + inlineProxyConf(ind))
   const t = o.tempDir.replace(/\/$/, '')
   return [

@@ -22,6 +22,7 @@ export { REASON_CODES, isReasonCode, type ReasonCode } from '@dify-sso-kit/vocab
  */
 export const ERROR_CODES = {
   ERR_CONFIG_INVALID: 'The configuration is invalid; the message lists every problem.',
+  ERR_CONFIG_WEBAPP_POLICY: 'The web-app policy file (`gate.webAppPolicy`) cannot be read or is invalid; the message lists every problem. At start-up the sidecar exits; on reload the previous policy stays in force.',
   ERR_OIDC_DISCOVERY_FAILED: 'OpenID Provider discovery or JWKS loading failed (IdP unreachable or metadata invalid).',
   ERR_OIDC_IDP_UNAVAILABLE: 'The OpenID Provider is not (yet) available; sign-in is refused until discovery succeeds.',
   ERR_OIDC_TRANSACTION_INVALID: 'The login transaction cookie is missing, expired, tampered with or already used.',

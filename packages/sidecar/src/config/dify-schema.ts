@@ -68,6 +68,9 @@ export const difySchema = {
   gate: Type.Object({
     mode: Type.Union([Type.Literal('authrequest'), Type.Literal('proxy')], { default: 'authrequest', description: '`authrequest`: nginx asks `/sso/auth`; `proxy`: the sidecar forwards every request to Dify itself.' }),
     webApps: Type.Boolean({ default: false, description: 'Require a kit session for the published web-app API (`/api/…`) too.' }),
+    webAppPolicy: Type.Optional(Type.String({ minLength: 1, description: 'Web-app SSO (needs `gate.webApps`): JSON or YAML file mapping app codes / app ids to `public`, `authenticated`, `{groups: [...]}` or `{roles: [...]}`, plus a `default`; the sidecar then owns `/api/passport` (one Dify end user per person) and checks passport ownership on every `/api/…` call. Reloaded on SIGHUP.' })),
+    webAppUserId: Type.Union([Type.Literal('pseudonym'), Type.Literal('email'), Type.Literal('preferred_username')], { default: 'pseudonym', description: "Web-app SSO: the Dify end user's `user_id` — a stable pseudonym of the person (HMAC of `iss`+`sub`), the verified e-mail, or `preferred_username`." }),
+    webAppUserIdKey: Type.Optional(Type.String({ minLength: 32, secret: true, description: 'Web-app SSO: HMAC key of the pseudonymous `user_id` (keep it stable: changing it gives everyone new end users). Unset: an unkeyed SHA-256.' })),
     serviceApiBearer: Type.Boolean({ default: false, description: 'Service API (`/v1/…`): require an IdP bearer JWT in `X-Sso-Token` (verified like console bearers: `bearer.audience`, `bearer.requiredScopes`) next to the Dify app key.' }),
     machineRoutes: Type.Array(Type.String(), { default: [], description: 'Console routes a verified bearer token may call, as `GET /console/api/apps*` (method, path, `*` = prefix). They run with the admin key as the workspace owner: keep to read routes.' }),
     authRequestSecret: Type.Optional(Type.String({ minLength: 32, secret: true, description: 'Shared secret nginx sends to `/sso/auth` (`X-Sso-Gate-Secret`). Needed for machine access in `authrequest` mode unless every `trustProxy` entry is loopback: only nginx may receive the upstream admin credentials.' })),
@@ -139,6 +142,7 @@ export const difyConfigChecks: readonly ConfigCheck[] = [
     const routes = getPath(c, 'gate.machineRoutes');
     if (!Array.isArray(routes)) return;
     const { problems } = parseMachineRoutes(routes as string[]);
+    if (getPath(c, 'gate.webAppPolicy') !== undefined && getPath(c, 'gate.webApps') !== true) report('ERR_CONFIG_CONFLICT', 'gate.webAppPolicy', 'needs gate.webApps=true');
     for (const p of problems) report('ERR_CONFIG_FORMAT', 'gate.machineRoutes', p);
     if (getPath(c, 'gate.serviceApiBearer') === true && (getPath(c, 'bearer.audience') as unknown[] | undefined)?.length === 0) {
       report('ERR_CONFIG_CONFLICT', 'gate.serviceApiBearer', 'needs bearer.audience (bearer verification) to be configured');

@@ -77,6 +77,7 @@ export function configTable(): string {
 /** What an operator should do for each error code. */
 export const ERROR_ADVICE: Record<SsoErrorCode, string> = {
   ERR_CONFIG_INVALID: 'Fix every listed problem (each has its own `ERR_CONFIG_*` code below) and restart.',
+  ERR_CONFIG_WEBAPP_POLICY: 'Fix every listed problem in the `gate.webAppPolicy` file; at start-up restart, at run time send SIGHUP again (the previous policy stays in force meanwhile).',
   ERR_OIDC_DISCOVERY_FAILED: 'Check `DIFY_SSO_OIDC_ISSUER` (must equal the discovery `issuer` exactly), network and TLS to the IdP; the sidecar keeps retrying.',
   ERR_OIDC_IDP_UNAVAILABLE: 'Wait for the IdP or fix connectivity; `/sso/health/ready` turns 200 once discovery succeeds. Break-glass exists for long outages.',
   ERR_OIDC_TRANSACTION_INVALID: 'User took longer than `session.transactionTtlSeconds`, blocked cookies, replayed a callback or switched browsers: start again.',

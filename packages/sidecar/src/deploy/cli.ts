@@ -1,5 +1,5 @@
 /**
- * `dify-sso deploy --dify-docker <dir> [--image <ref>] [--port 8080] [--gate-subnet 172.31.255.248/29] [--web-image <ref>] [--gate-web-apps] [--gate-service-api] [--break-glass] [--force] [--dry]`
+ * `dify-sso deploy --dify-docker <dir> [--image <ref>] [--port 8080] [--gate-subnet 172.31.255.248/29] [--web-image <ref>] [--gate-web-apps [--webapp-policy <file>]] [--gate-service-api] [--break-glass] [--force] [--dry]`
  * — writes `docker-compose.override.yaml`, `sso/nginx/conf.d/default.conf.template` and
  * `sso/sso.env.example` into a Dify `docker/` directory (`compose.ts`, `nginx.ts`).
  *
@@ -30,6 +30,9 @@ Options:
                        fixed address in it, the only address the sidecar trusts for X-Forwarded-For
                        (default 172.31.255.248/29)
   --gate-web-apps      also gate the published web-app API
+  --webapp-policy FILE web-app SSO (with --gate-web-apps): per-app access policy (JSON or YAML),
+                       validated now, copied to sso/ and mounted into the sidecar; the sidecar
+                       then issues passports per person and checks their ownership
   --gate-service-api   also gate the service API (IdP bearer in X-Sso-Token next to the app key)
   --break-glass        keep dify-api's password login on so that break-glass can reopen it
   --force              replace a docker-compose.override.yaml this command did not write
@@ -60,6 +63,7 @@ export async function deployMain(argv: string[], io: CliIo, _env: Env = {}): Pro
         'gate-subnet': { type: 'string' },
         'web-image': { type: 'string' },
         'gate-web-apps': { type: 'boolean', default: false },
+        'webapp-policy': { type: 'string' },
         'gate-service-api': { type: 'boolean', default: false },
         'break-glass': { type: 'boolean', default: false },
         'force': { type: 'boolean', default: false },
@@ -80,7 +84,9 @@ export async function deployMain(argv: string[], io: CliIo, _env: Env = {}): Pro
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
     return usageError(io, 'deploy', `--port must be a TCP port (1-65535), got ${JSON.stringify(values.port)}`, DEPLOY_USAGE)
   }
+  if (values['webapp-policy'] !== undefined && !values['gate-web-apps']) return usageError(io, 'deploy', '--webapp-policy needs --gate-web-apps', DEPLOY_USAGE)
   const opts = {
+    ...(values['webapp-policy'] !== undefined ? { webAppPolicy: values['webapp-policy'] } : {}),
     ...(values['gate-subnet'] ? { gateSubnet: values['gate-subnet'] } : {}),
     ...(values['web-image'] ? { webImage: values['web-image'] } : {}),
     difyDockerDir: dir,

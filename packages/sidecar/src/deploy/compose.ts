@@ -23,6 +23,7 @@ import { difyVersionTraits, parseDifyVersion } from '../dify/contract/versions.j
 import { SIDECAR_UPSTREAM, insertSsoLocations, sidecarUpstreamBlock } from './nginx.js'
 import { SIDECAR_IMAGE_UID } from '../image.js'
 import { composeRedisEnv } from './compose-redis.js'
+import { loadWebAppPolicy } from '../webapps/policy.js'
 
 /** The non-root user of the hardening layer of `dify-sso image web` (images/web-hardening). */
 export const WEB_IMAGE_UID = 65532
@@ -38,6 +39,11 @@ export interface DeployOptions {
   readonly sidecarPort?: number
   /** Also gate the published web-app API. */
   readonly gateWebApps?: boolean
+  /**
+   * Web-app SSO: a per-app policy file (JSON or YAML, `gate.webAppPolicy`), validated now, copied
+   * to `sso/webapp-policy.<ext>` and mounted read-only into the sidecar. Needs `gateWebApps`.
+   */
+  readonly webAppPolicy?: string
   /** Also gate the service API (IdP bearer in `X-Sso-Token` next to the app key). */
   readonly gateServiceApi?: boolean
   /**
@@ -153,6 +159,7 @@ export function renderDeployment(o: DeployOptions): DeployResult {
     sidecar: `http://${SIDECAR_UPSTREAM}`,
     authRequestSecret: '${DIFY_SSO_GATE_AUTH_REQUEST_SECRET}',
     ...(o.gateWebApps ? { gateWebApps: true } : {}),
+    ...(o.webAppPolicy !== undefined ? { webAppSso: true } : {}),
     ...(o.gateServiceApi ? { gateServiceApi: true } : {}),
   })
   const gate = gateAddresses(o.gateSubnet)
@@ -181,6 +188,9 @@ export function renderDeployment(o: DeployOptions): DeployResult {
       ? ['  web:', '    environment:', yamlEnv('      ', webEnv)]
       : []
 
+  // Validated here (every problem listed, ERR_CONFIG_WEBAPP_POLICY) so a bad file never reaches the deployment.
+  if (o.webAppPolicy !== undefined && !o.gateWebApps) throw Object.assign(new TypeError('"webAppPolicy" needs "gateWebApps" (--gate-web-apps)'), { code: 'ERR_INVALID_ARG_VALUE' })
+  const policy = o.webAppPolicy !== undefined ? (loadWebAppPolicy(o.webAppPolicy), { name: o.webAppPolicy.endsWith('.json') ? 'webapp-policy.json' : 'webapp-policy.yaml', text: readFileSync(o.webAppPolicy, 'utf8') }) : undefined
   const sidecarEnv = {
     DIFY_SSO_LISTEN: `0.0.0.0:${port}`,
     DIFY_SSO_GATE_MODE: 'authrequest',
@@ -197,6 +207,7 @@ export function renderDeployment(o: DeployOptions): DeployResult {
     DIFY_SSO_DIFY_REFRESH_TOKEN_EXPIRE_DAYS: '${REFRESH_TOKEN_EXPIRE_DAYS:-30}',
     DIFY_SSO_GATE_AUTH_REQUEST_SECRET: GATE_SECRET_REF,
     ...(o.gateWebApps ? { DIFY_SSO_GATE_WEB_APPS: 'true' } : {}),
+    ...(policy ? { DIFY_SSO_GATE_WEB_APP_POLICY: `/etc/dify-sso/${policy.name}` } : {}),
     ...(o.gateServiceApi ? { DIFY_SSO_GATE_SERVICE_API_BEARER: 'true' } : {}),
   }
   const loginFlags: Record<string, string> = { ...LOGIN_FLAGS }
@@ -219,6 +230,7 @@ export function renderDeployment(o: DeployOptions): DeployResult {
     '    read_only: true',
     '    tmpfs:',
     '      - /tmp:size=16m,mode=1777',
+    ...(policy ? ['    volumes:', `      - ./sso/${policy.name}:/etc/dify-sso/${policy.name}:ro`] : []),
     '    cap_drop:',
     '      - ALL',
     '    security_opt:',
@@ -291,6 +303,7 @@ export function renderDeployment(o: DeployOptions): DeployResult {
       // The sidecar's gate-network address: nginx connects from its own gate address only.
       'sso/nginx/conf.d/dify-sso-upstream.conf': sidecarUpstreamBlock(`${gate.sidecar}:${port}`),
       'sso/sso.env.example': envExample,
+      ...(policy ? { [`sso/${policy.name}`]: policy.text } : {}),
     },
   }
 }

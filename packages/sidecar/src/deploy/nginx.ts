@@ -42,6 +42,8 @@ export interface InsertOptions {
   readonly gateWebApps?: boolean
   /** Also gate the service API (`location /v1`: IdP bearer in `X-Sso-Token` next to the app key). */
   readonly gateServiceApi?: boolean
+  /** Web-app SSO (`gate.webAppPolicy`): `= /api/passport` goes to the sidecar's passport broker. Needs `gateWebApps`. */
+  readonly webAppSso?: boolean
   /**
    * Value nginx sends as `X-Sso-Gate-Secret` to `/sso/auth` (`gate.authRequestSecret`): the secret
    * itself, or an envsubst reference such as `${DIFY_SSO_GATE_AUTH_REQUEST_SECRET}` for Dify's
@@ -66,7 +68,7 @@ export function sidecarUpstreamBlock(server: string, keepalive = 32): string {
   return `# dify-sso-kit (generated; do not edit)\nupstream ${SIDECAR_UPSTREAM} {\n  server ${server};\n  keepalive ${keepalive};\n}\n`
 }
 
-function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, secret: string | undefined): string {
+function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, secret: string | undefined, webAppSso = false): string {
   const i2 = ind + '  '
   const px = (path: string) => `${ind}location ${path} {\n${i2}proxy_pass ${sidecar};\n${i2}${proxyInclude}\n${ind}}\n`
   return [
@@ -94,6 +96,7 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
     px('= /console/api/system-features').trimEnd(),
     px('^~ /console/api/enterprise/sso/').trimEnd(),
     px('= /console/api/logout').trimEnd(),
+    ...(webAppSso ? [px('= /api/passport').trimEnd()] : []),
     `${ind}location @sso_401 {`,
     `${i2}default_type application/json;`,
     `${i2}add_header Set-Cookie $sso_set_cookie_0 always;`,
@@ -106,7 +109,7 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
     // anything not of the expected shape falls back to the plain login page.
     `${ind}location @sso_login {`,
     `${i2}add_header Cache-Control no-store always;`,
-    `${i2}if ($sso_login !~ "^${SSO_PATHS.login}\\?redirect=[-A-Za-z0-9%._~!*'()]*$") {`,
+    `${i2}if ($sso_login !~ "^/sso/(login\\?redirect=[-A-Za-z0-9%._~!*'()]*|webapp/(denied|embed)\\?app=[A-Za-z0-9]*(&kind=[a-z]*)?)$") {`,
     `${i2}  return 302 ${SSO_PATHS.login};`,
     `${i2}}`,
     `${i2}return 302 $sso_login;`,
@@ -284,7 +287,7 @@ export function insertSsoLocations(template: string, options: InsertOptions): st
   // 2. the sidecar's own locations right after server_name.
   const sn = names[0] as RegExpMatchArray
   const snEnd = (sn.index as number) + sn[0].length
-  inserts.push({ at: snEnd, text: '\n' + sidecarLocations(sidecar, proxyInclude, sn[1] ?? '    ', options.authRequestSecret).replace(`${sn[1] ?? '    '}${END_MARK}\n`, `${pages}${sn[1] ?? '    '}${END_MARK}\n`) })
+  inserts.push({ at: snEnd, text: '\n' + sidecarLocations(sidecar, proxyInclude, sn[1] ?? '    ', options.authRequestSecret, options.gateWebApps === true && options.webAppSso === true).replace(`${sn[1] ?? '    '}${END_MARK}\n`, `${pages}${sn[1] ?? '    '}${END_MARK}\n`) })
   inserts.sort((a, b) => b.at - a.at)
   for (const ins of inserts) text = text.slice(0, ins.at) + ins.text + text.slice(ins.at)
   return text

@@ -88,6 +88,7 @@ export function authRoute(app: FastifyInstance, svc: GateServices): void {
         authorization: headerValue(h.authorization),
         clientIp: clientAddress(peer, h, svc.trustedProxies),
         serviceToken: headerValue(h[SERVICE_TOKEN_HEADER]),
+        headers: h,
       }
       // nginx itself sets the gate secret on this subrequest (replacing any client value); without a configured secret, none may arrive.
       const reserved = original.via === 'ingress-nginx' ? [...CLIENT_RESERVED_HEADERS, AUTH_REQUEST_REDIRECT_HEADER] : CLIENT_RESERVED_HEADERS

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { DifyCookieSettings } from '../dify/contract/cookies.js'
 import type { CidrList } from './cidr.js'
-import type { GateContext, GateRequest, SessionCheck } from './decide.js'
+import type { GateContext, GateRequest, SessionCheck, WebAppGate } from './decide.js'
 import type { RouteRule } from './route-table.js'
 
 /**
@@ -28,6 +28,8 @@ export interface GateServices {
   setupFinished(): Promise<boolean>
   /** Whether the request's Cookie header holds a valid break-glass cookie for this client. */
   breakGlassActive(cookieHeader: string | readonly string[] | undefined, clientIp: string | undefined): boolean
+  /** Web-app SSO's check of one request (`webapps/gate.ts`), absent when web-app SSO is off. */
+  readonly webAppGateFor?: (app: FastifyInstance, request: FastifyRequest, checkSession: () => Promise<unknown>) => WebAppGate | undefined
 }
 
 /** Builds the gate context for one request (auth_request subrequest or proxied request). */
@@ -44,6 +46,7 @@ export function gateContextFor(app: FastifyInstance, svc: GateServices, request:
     machineRoutes: svc.machineRoutes,
     machineUpstream: config.dify.adminApiKey && config.dify.workspaceId ? { authorization: `Bearer ${config.dify.adminApiKey}`, workspaceId: config.dify.workspaceId } : undefined,
     webApps: config.gate.webApps,
+    webAppGate: svc.webAppGateFor?.(app, request, () => (session ??= app.sso.checkSession(request))),
     serviceApiBearer: config.gate.serviceApiBearer,
   }
 }

@@ -25,6 +25,21 @@ export interface GateRequest {
   readonly clientIp: string | undefined
   /** IdP bearer JWT sent next to a Dify app key on the service API (`X-Sso-Token`), if any. */
   readonly serviceToken?: string | undefined
+  /** The request's headers (web-app SSO reads `X-App-Passport`, `Sec-Fetch-Dest` and the Cookie header names). */
+  readonly headers?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined
+}
+
+/** A web-app SSO verdict (issue 12; `webapps/service.ts`): the gate maps it onto its decision. */
+export type WebAppGateVerdict =
+  | { readonly allow: true; readonly via: 'public' | 'session' }
+  | { readonly allow: false; readonly status: 400 | 401 | 403; readonly code: string; readonly detail: string; readonly appCode?: string | undefined }
+
+/** Per-person web-app access (`gate.webAppPolicy`); the gate defines what it needs, `webapps/` implements it. */
+export interface WebAppGate {
+  /** A published web-app page of app `appCode` (as in the raw path). */
+  page(appCode: string | undefined): Promise<WebAppGateVerdict>
+  /** A web-app API call (canonical path). */
+  api(method: string, path: string, headers: Readonly<Record<string, string | readonly string[] | undefined>>): Promise<WebAppGateVerdict>
 }
 
 /** Header carrying the IdP bearer JWT on the service API (second factor next to the Dify app key). */
@@ -53,6 +68,8 @@ export interface GateContext {
   readonly machineUpstream?: { readonly authorization: string; readonly workspaceId: string } | undefined
   /** Require a kit session for the web-app API (`/api/**`). */
   readonly webApps: boolean
+  /** Web-app SSO (per-person passports, per-app policy); without it `webApps` only requires a kit session. */
+  readonly webAppGate?: WebAppGate | undefined
   /** Require a verified IdP bearer (`X-Sso-Token`) next to the Dify app key on `/v1/**`. */
   readonly serviceApiBearer?: boolean | undefined
 }
@@ -139,16 +156,21 @@ export async function decide(req: GateRequest, ctx: GateContext): Promise<GateDe
   }
   if (cls === 'webapp_page') {
     if (!ctx.webApps) return { allow: true, via: 'passthrough' }
-    const s = await ctx.checkSession()
+    const s = ctx.webAppGate ? { ok: false as const, reason: 'web-app policy' } : await ctx.checkSession()
     if (s.ok) return { allow: true, via: 'session' }
     // The raw path, percent-encoded as a whole into `redirect` (never the canonical form: it is
     // lower-cased and decoded, and app codes are case-sensitive); /sso/login re-checks it.
     const q = req.rawUri.indexOf('?')
     const target = req.rawUri.slice(0, q === -1 ? undefined : q)
+    if (ctx.webAppGate) return webAppPage(req, target, ctx.webAppGate)
     return deny(401, 'unauthorized', `web-app page without session (${s.reason})`, { loginRedirect: `/sso/login?redirect=${encodeURIComponent(target)}` })
   }
   if (cls === 'webapp') {
     if (!ctx.webApps) return { allow: true, via: 'passthrough' }
+    if (ctx.webAppGate) {
+      const v = await ctx.webAppGate.api(method, path, req.headers ?? {})
+      return v.allow ? { allow: true, via: v.via === 'public' ? 'public' : 'session' } : deny(v.status, v.code, v.detail)
+    }
     const s = await ctx.checkSession()
     return s.ok ? { allow: true, via: 'session' } : deny(401, 'unauthorized', `web-app API without session (${s.reason})`)
   }
@@ -189,6 +211,28 @@ export async function decide(req: GateRequest, ctx: GateContext): Promise<GateDe
   // refreshes (docs/dify-contract.md §6.6). Nothing reaches Dify with someone else's credentials:
   // Authorization is never forwarded for cookie requests.
   return { allow: true, via: 'session' }
+}
+
+/**
+ * A published web-app page under web-app SSO: public apps pass; a person who may use the app
+ * passes; a navigation without a session goes to the SSO login — or, inside a frame
+ * (`Sec-Fetch-Dest: iframe`/`frame`), to the "open in a new tab" page; a refused person goes
+ * to the denial page (both HTML pages of the sidecar, reached through `loginRedirect` in either
+ * gate mode).
+ */
+async function webAppPage(req: GateRequest, rawPath: string, gate: WebAppGate): Promise<GateDecision> {
+  const [, kind, code] = rawPath.split('/')
+  const v = await gate.page(code)
+  if (v.allow) return { allow: true, via: v.via === 'public' ? 'public' : 'session' }
+  const app = encodeURIComponent(code ?? '')
+  if (v.status === 401) {
+    const dest = req.headers?.['sec-fetch-dest']
+    if (dest === 'iframe' || dest === 'frame') return deny(401, v.code, `${v.detail} (framed)`, { loginRedirect: `/sso/webapp/embed?app=${app}&kind=${encodeURIComponent(kind ?? '')}` })
+    return deny(401, v.code, v.detail, { loginRedirect: `/sso/login?redirect=${encodeURIComponent(rawPath)}` })
+  }
+  // auth_request passes only 401/403 on, and only a 401 carries the redirect target: the denial
+  // page is reached through the same redirect; the page itself answers 403.
+  return deny(401, v.code, v.detail, { loginRedirect: `/sso/webapp/denied?app=${app}` })
 }
 
 async function machine(token: string, method: string, path: string, altered: boolean, ctx: GateContext): Promise<GateDecision> {

@@ -145,6 +145,7 @@ export async function proxyRoutes(app: FastifyInstance, opts: { svc: GateService
       authorization: headerValue(request.headers.authorization),
       clientIp: clientAddress(peer, request.headers, svc.trustedProxies),
       serviceToken: headerValue(request.headers[SERVICE_TOKEN_HEADER]),
+      headers: request.headers,
     }
     // The header rule, as in nginx mode (auth-route.ts): reserved-prefix headers are refused, not only stripped.
     const refused = refusedIdentityHeader(Object.keys(request.headers), CLIENT_RESERVED_HEADERS)

@@ -17,13 +17,17 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { RedisClient } from '../lib/redis-client.js'
 import type { AfterLoginContext } from '../services/after-login.js'
-import { DifyError } from '../errors.js'
+import { DifyError, SsoError } from '../errors.js'
+import { WEBAPP_PAGE_PREFIXES } from '../gate/route-table.js'
 import { breakGlassRoutes } from '../break-glass/route.js'
 import { authRoute } from '../gate/auth-route.js'
 import { clientAddress } from '../gate/cidr.js'
+import type { GateServices } from '../gate/context.js'
 import { consoleLogoutRoute } from '../routes/console-logout.js'
 import { enterpriseSsoRoutes } from '../routes/enterprise-sso.js'
 import { systemFeaturesRoute } from '../routes/system-features.js'
+import { webAppRoutes } from '../webapps/plugin.js'
+import { webAppGateFor } from '../webapps/gate.js'
 import type { SessionRecord } from '../store/types.js'
 import { denyLogin } from '../dify/accounts.js'
 import { createDifyBridge, type DifyBridgeServices } from '../dify/bridge.js'
@@ -87,9 +91,12 @@ async function difyBridgePlugin(app: FastifyInstance, options: DifyBridgeOptions
   breakGlassRoutes(app, { cidrs: svc.breakGlassCidrs, cookie: svc.breakGlassCookie, clientIp })
 
   // ---- the gate ----------------------------------------------------------------------------
-  authRoute(app, svc)
+  // The gate sees the bridge and web-app SSO through the interface it defines (gate/context.ts).
+  const gate: GateServices = Object.assign(Object.create(svc) as DifyBridgeServices, { webAppGateFor })
+  authRoute(app, gate)
+  if (config.gate.webApps && config.gate.webAppPolicy !== undefined) await app.register(webAppRoutes, { apiUrl: svc.apiUrl, timeoutMs: config.dify.timeoutSeconds * 1000, ...(opts.fetch ? { fetch: opts.fetch } : {}) })
   // Loaded only in reverse-proxy mode: @fastify/reply-from and undici are a fifth of the process's memory.
-  if (config.gate.mode === 'proxy') await app.register((await import('../gate/proxy.js')).proxyRoutes, { svc })
+  if (config.gate.mode === 'proxy') await app.register((await import('../gate/proxy.js')).proxyRoutes, { svc: gate })
 }
 
 async function seedLogin(app: FastifyInstance, svc: DifyBridgeServices, ctx: AfterLoginContext): Promise<{ setCookie: string[] }> {
@@ -104,6 +111,12 @@ async function seedLogin(app: FastifyInstance, svc: DifyBridgeServices, ctx: Aft
   } catch (err) {
     const cause = (err as { cause?: unknown }).cause
     if (cause instanceof DifyError) app.log.error({ code: cause.code, detail: cause.message }, 'Dify account resolution failed')
+    // Web-app SSO: a person without a console role may still sign in for a published web app (the
+    // session has no Dify account, so the console stays closed to it; the web-app policy decides).
+    if (isWebAppOnlyLogin(app, ctx.redirectTo, err)) {
+      sso.audit('webapp.session', { request: ctx.request, iss: session.iss, sub: session.sub, reason: 'no_console_role' })
+      return { setCookie: [] }
+    }
     throw err
   }
   let seeded
@@ -121,6 +134,13 @@ async function seedLogin(app: FastifyInstance, svc: DifyBridgeServices, ctx: Aft
   }
   sso.audit('dify.session.seeded', { request: ctx.request, iss: session.iss, sub: session.sub, difyAccountId: resolved.accountId, role: resolved.role, linked: resolved.linked })
   return { setCookie: seeded.setCookie }
+}
+
+function isWebAppOnlyLogin(app: FastifyInstance, redirectTo: string, err: unknown): boolean {
+  const gate = app.sso.config.gate
+  if (!gate.webApps || gate.webAppPolicy === undefined || !(err instanceof SsoError) || err.reason !== 'no_role') return false
+  const path = redirectTo.split(/[?#]/, 1)[0] ?? ''
+  return WEBAPP_PAGE_PREFIXES.some((p) => path.startsWith(p + '/'))
 }
 
 async function revokeDify(app: FastifyInstance, svc: DifyBridgeServices, session: SessionRecord, cause: string): Promise<void> {

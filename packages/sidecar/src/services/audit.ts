@@ -18,6 +18,7 @@ export type AuditEvent =
   | 'auth.session.expired'
   | 'auth.session.revoked'
   | 'auth.session.refreshed'
+  | 'webapp.access'
   | (string & {});
 
 /** Fields of an audit event. `request` is replaced by `requestId` and `ip`. */

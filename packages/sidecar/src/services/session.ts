@@ -13,8 +13,9 @@ import type { SessionClaims, SessionRecord, SessionStore } from '../store/types.
 import type { AuditFn } from './audit.js';
 import type { IdpTokens, OidcClient } from './oidc-client.js';
 import { randomPKCECodeVerifier } from 'openid-client';
-import { CompactEncrypt, compactDecrypt } from 'jose';
+import { CompactEncrypt, compactDecrypt, decodeJwt } from 'jose';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { extractClaims } from '../lib/access-policy.js';
 import type {} from '@fastify/cookie';
 import { COOKIE_NAMES } from '@dify-sso-kit/vocabulary';
 
@@ -335,7 +336,11 @@ export class SessionManager {
         ...(fresh.refreshToken ?? tokens.refreshToken ? { refreshToken: fresh.refreshToken ?? tokens.refreshToken } : {}),
         ...(fresh.expiresAt !== undefined ? { expiresAt: fresh.expiresAt } : {}),
       };
-      const updated = await store.update(record.id, { tokens: await this.sealTokens(merged), lastRefreshAt: this.#d.now() });
+      // Group and role changes at the IdP take effect here (the refreshed ID token was verified by oidc.refresh).
+      const cfg = this.#d.config;
+      const next = fresh.idToken ? extractClaims(cfg.oidc.preset, decodeJwt(fresh.idToken) as Parameters<typeof extractClaims>[1], cfg.policy) : undefined;
+      const claims = next ? { ...record.claims, groups: next.groups, roles: next.roles } : undefined;
+      const updated = await store.update(record.id, { tokens: await this.sealTokens(merged), lastRefreshAt: this.#d.now(), ...(claims ? { claims } : {}) });
       if (!updated) return 'revoked';
       this.#d.audit('auth.session.refreshed', { request, iss: record.iss, sub: record.sub });
       return 'ok';
