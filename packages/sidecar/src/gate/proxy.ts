@@ -169,6 +169,9 @@ export async function proxyRoutes(app: FastifyInstance, opts: { svc: GateService
           rawUri: req.url ?? '/',
           decision: decisions.get(request),
         }),
+      // Hop-by-hop headers of upstream's answer are not relayed (RFC 9110 §7.6.1): a relayed
+      // `Connection: keep-alive` would keep a client connection open that asked for `close`.
+      rewriteHeaders: (headers) => withoutHopByHop(headers as Record<string, string | string[] | undefined>),
       // Dify does not answer (down, refused, timed out): a clear 502, the kit session untouched.
       onError: (r) => {
         const html = request.method === 'GET' && /\btext\/html\b/.test(headerValue(request.headers.accept) ?? '')
@@ -211,6 +214,19 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string, code: str
 
 /** Dify serves websockets only under `/socket.io/` (python-engineio routes on that raw prefix). */
 const WEBSOCKET_PREFIX = '/socket.io/'
+/** A response's headers without the hop-by-hop ones, nor those its `Connection` header names. */
+export function withoutHopByHop(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+  const named = new Set(
+    [headers['connection']].flat().filter((v): v is string => typeof v === 'string').flatMap((v) => v.split(',')).map((t) => t.trim().toLowerCase()),
+  )
+  const out: Record<string, string | string[] | undefined> = {}
+  for (const [k, v] of Object.entries(headers)) {
+    const name = k.toLowerCase()
+    if (!HOP_BY_HOP.has(name) && !named.has(name)) out[k] = v
+  }
+  return out
+}
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer'])
 
 /** Whether an upgrade request is one the sidecar forwards: GET, `Upgrade: websocket`, raw path under `/socket.io/`. */

@@ -161,3 +161,11 @@ test('proxy: every decision is counted in dify_sso_gate_decisions_total{mode="pr
   assert.ok((await count('allow', 'ok')) >= before.ok + 1)
   assert.equal(await count('deny', 'invalid_path'), before.path + 1)
 })
+
+test('upstream hop-by-hop headers are not relayed (a client asking for Connection: close gets it)', async () => {
+  const { withoutHopByHop } = await import('../../src/gate/proxy.js')
+  assert.deepEqual(
+    withoutHopByHop({ connection: 'keep-alive, X-Private', 'keep-alive': 'timeout=5', 'x-private': '1', 'transfer-encoding': 'chunked', 'content-type': 'text/plain', 'set-cookie': ['a=1'] }),
+    { 'content-type': 'text/plain', 'set-cookie': ['a=1'] },
+  )
+})
