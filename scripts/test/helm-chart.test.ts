@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
+import { SSO_PATHS } from '@dify-sso-kit/vocabulary'
 import { repoRoot } from '../lib/paths.js'
 import { ensureK8sTools, type K8sTools } from '../lib/k8s-tools.js'
 import { configLeaves, loadConfig } from '../../packages/sidecar/src/config/load.js'
@@ -158,7 +159,8 @@ test('the pod is hardened: non-root, read-only root fs, no capabilities, seccomp
 test('the probes use health paths the sidecar serves (routes/health.ts)', () => {
   const c = deployment(docs(helmTemplate([]).out)).spec['template'].spec.containers[0]
   const health = readFileSync(join(repoRoot, 'packages', 'sidecar', 'src', 'routes', 'health.ts'), 'utf8')
-  const served = [...health.matchAll(/app\.get\('([^']+)'/g)].map((m) => m[1])
+  // health.ts registers its routes by the vocabulary's names (`app.get(SSO_PATHS.healthLive, …)`).
+  const served = [...health.matchAll(/app\.get\(SSO_PATHS\.(\w+)/g)].map((m) => (SSO_PATHS as Record<string, string>)[m[1] as string])
   for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
     assert.ok(served.includes(c[probe].httpGet.path), `${probe} ${c[probe].httpGet.path} is served`)
   }

@@ -55,12 +55,12 @@ export function withPendingLogouts(store: SessionStore): SessionStore {
   const guarded: SessionStore = Object.freeze({
     ...store,
     kind: store.kind,
-    get: async (id: string) => {
+    get: async (id: string, touch?: Parameters<SessionStore['get']>[1]) => {
       if (pending.size > 0) {
         await pending.flush();
         if (pending.size > 0) throw new SessionStoreError('ERR_SESSION_STORE_UNAVAILABLE', 'deferred back-channel logouts not applied yet', { reason: 'session_error' });
       }
-      return store.get(id);
+      return store.get(id, touch);
     },
   });
   registry.set(guarded, pending);

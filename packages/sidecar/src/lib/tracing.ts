@@ -285,7 +285,7 @@ export function traceStore(store: SessionStore): SessionStore {
   return Object.freeze({
     ...store,
     kind,
-    get: span('get', (id: string) => store.get(id)),
+    get: span('get', (id: string, touch?: Parameters<SessionStore['get']>[1]) => store.get(id, touch)),
     create: span('create', (r: Parameters<SessionStore['create']>[0]) => store.create(r)),
     update: span('update', (id: string, p: Parameters<SessionStore['update']>[1]) => store.update(id, p)),
     delete: span('delete', (id: string) => store.delete(id)),
