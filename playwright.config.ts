@@ -35,7 +35,9 @@ export default defineConfig({
     { name: 'stack-teardown', testMatch: /setup\/stack\.teardown\.ts/ },
     { name: 'smoke', testMatch: /smoke\/.*\.spec\.ts/, dependencies: ['setup'] },
     { name: 'chromium', testMatch: /specs\/.*\.spec\.ts/, dependencies: ['stack', 'smoke'] },
-    ...(containerSidecar ? [{ name: 'sidecar-image', testMatch: /container\/.*\.spec\.ts/, dependencies: ['stack'] }] : []),
+    ...(containerSidecar
+      ? [{ name: 'sidecar-image', testMatch: /container\/.*\.spec\.ts/, dependencies: ['stack'] }]
+      : []),
     ...(webImage ? [{ name: 'web-image', testMatch: /image\/.*\.spec\.ts/, dependencies: ['stack'] }] : []),
   ],
 });

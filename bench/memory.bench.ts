@@ -19,31 +19,31 @@
  * `dist/`, compiled elsewhere) for a before/after on the same machine.
  * Output: `bench/results/memory-<label>.md` and `.json`, with the machine's load average.
  */
-import { fork, spawn } from 'node:child_process'
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
-import { createServer } from 'node:net'
-import { loadavg, cpus } from 'node:os'
-import { fileURLToPath } from 'node:url'
+import { fork, spawn } from 'node:child_process';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { loadavg, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
-const runs = Number(process.argv[2] ?? 3)
-const count = Number(process.argv[3] ?? 10_000)
-const label = process.argv[4] ?? 'current'
-const nodeFlags = process.argv.slice(5)
-const root = new URL('../', import.meta.url)
-const DIST = process.env.BENCH_SIDECAR_DIST ?? fileURLToPath(new URL('packages/sidecar/dist/', root))
-const SERVER = `${DIST.replace(/\/$/, '')}/server.js`
-const CHILD = fileURLToPath(new URL('bench/lib/memory-child.mjs', root))
-const MB = 1024 * 1024
+const runs = Number(process.argv[2] ?? 3);
+const count = Number(process.argv[3] ?? 10_000);
+const label = process.argv[4] ?? 'current';
+const nodeFlags = process.argv.slice(5);
+const root = new URL('../', import.meta.url);
+const DIST = process.env.BENCH_SIDECAR_DIST ?? fileURLToPath(new URL('packages/sidecar/dist/', root));
+const SERVER = `${DIST.replace(/\/$/, '')}/server.js`;
+const CHILD = fileURLToPath(new URL('bench/lib/memory-child.mjs', root));
+const MB = 1024 * 1024;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
 }
 
 /** The sidecar's environment: memory store, the Dify bridge configured (its API and IdP unreachable: nothing here depends on them). */
@@ -67,95 +67,112 @@ function sidecarEnv(port: number): Record<string, string> {
     DIFY_SSO_DIFY_REDIS_KEY_PREFIX: 'bench-memory',
     DIFY_SSO_ROLE_MAP: 'dify-admins=admin',
     DIFY_SSO_MEMORY_MAX_SESSIONS: String(Math.max(100, count * 2)),
-  }
+  };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function live(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path: '/sso/health/live', agent: false }, (res) => {
-      res.resume()
-      resolve(res.statusCode === 200)
-    })
-    req.on('error', () => resolve(false))
-    req.end()
-  })
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 }
 
 function vmRss(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return Number(m?.[1]) * 1024
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1]) * 1024;
 }
 
 /** RSS of the real entry point, idle. */
 async function entryIdle(): Promise<number> {
-  const port = await freePort()
-  const child = spawn(process.execPath, [...nodeFlags, SERVER], { env: sidecarEnv(port), stdio: 'ignore' })
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeFlags, SERVER], { env: sidecarEnv(port), stdio: 'ignore' });
   try {
-    const deadline = Date.now() + 30_000
+    const deadline = Date.now() + 30_000;
     while (!(await live(port))) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error('sidecar did not start')
-      await sleep(100)
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error('sidecar did not start');
+      await sleep(100);
     }
-    await sleep(3000)
-    return vmRss(child.pid as number)
+    await sleep(3000);
+    return vmRss(child.pid as number);
   } finally {
-    child.kill('SIGKILL')
+    child.kill('SIGKILL');
   }
 }
 
 interface Memory {
-  rss: number
-  heapUsed: number
-  heapTotal: number
-  external: number
-  arrayBuffers: number
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
 }
 
 /** Idle, then `count` sessions (with or without tokens), in one fresh child. */
 async function withSessions(tokens: boolean): Promise<{ idle: Memory; loaded: Memory }> {
-  const port = await freePort()
-  const child = fork(CHILD, [], { env: sidecarEnv(port), execArgv: ['--expose-gc', ...nodeFlags], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
-  const next = () => new Promise<Record<string, unknown>>((resolve) => child.once('message', (m) => resolve(m as Record<string, unknown>)))
+  const port = await freePort();
+  const child = fork(CHILD, [], {
+    env: sidecarEnv(port),
+    execArgv: ['--expose-gc', ...nodeFlags],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve) =>
+      child.once('message', (m) => resolve(m as Record<string, unknown>)),
+    );
   try {
-    await next() // ready
-    await sleep(2000)
-    child.send({ cmd: 'memory', gc: true })
-    const idle = (await next()).memory as Memory
-    child.send({ cmd: 'sessions', count, tokens })
-    await next()
-    child.send({ cmd: 'memory', gc: true })
-    const loaded = (await next()).memory as Memory
-    return { idle, loaded }
+    await next(); // ready
+    await sleep(2000);
+    child.send({ cmd: 'memory', gc: true });
+    const idle = (await next()).memory as Memory;
+    child.send({ cmd: 'sessions', count, tokens });
+    await next();
+    child.send({ cmd: 'memory', gc: true });
+    const loaded = (await next()).memory as Memory;
+    return { idle, loaded };
   } finally {
-    child.kill('SIGKILL')
+    child.kill('SIGKILL');
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
-const mb = (n: number) => (n / MB).toFixed(1)
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const mb = (n: number) => (n / MB).toFixed(1);
 
-const load0 = loadavg()
-const results = { entryIdle: [] as number[], idle: [] as Memory[], light: [] as Memory[], tokens: [] as Memory[] }
+const load0 = loadavg();
+const results = { entryIdle: [] as number[], idle: [] as Memory[], light: [] as Memory[], tokens: [] as Memory[] };
 for (let i = 0; i < runs; i++) {
-  results.entryIdle.push(await entryIdle())
-  const light = await withSessions(false)
-  results.idle.push(light.idle)
-  results.light.push(light.loaded)
-  results.tokens.push((await withSessions(true)).loaded)
-  process.stderr.write(`run ${i + 1}/${runs} done\n`)
+  results.entryIdle.push(await entryIdle());
+  const light = await withSessions(false);
+  results.idle.push(light.idle);
+  results.light.push(light.loaded);
+  results.tokens.push((await withSessions(true)).loaded);
+  process.stderr.write(`run ${i + 1}/${runs} done\n`);
 }
-const load1 = loadavg()
+const load1 = loadavg();
 
-const pick = (xs: Memory[], k: keyof Memory) => median(xs.map((x) => x[k]))
-const idleHeap = pick(results.idle, 'heapUsed')
+const pick = (xs: Memory[], k: keyof Memory) => median(xs.map((x) => x[k]));
+const idleHeap = pick(results.idle, 'heapUsed');
 const rows = [
   ['entry idle (`dist/server.js`)', median(results.entryIdle), NaN, NaN],
   ['idle', pick(results.idle, 'rss'), idleHeap, NaN],
-  [`${count} sessions`, pick(results.light, 'rss'), pick(results.light, 'heapUsed'), (pick(results.light, 'heapUsed') - idleHeap) / count],
-  [`${count} sessions with IdP tokens`, pick(results.tokens, 'rss'), pick(results.tokens, 'heapUsed'), (pick(results.tokens, 'heapUsed') - idleHeap) / count],
-] as const
+  [
+    `${count} sessions`,
+    pick(results.light, 'rss'),
+    pick(results.light, 'heapUsed'),
+    (pick(results.light, 'heapUsed') - idleHeap) / count,
+  ],
+  [
+    `${count} sessions with IdP tokens`,
+    pick(results.tokens, 'rss'),
+    pick(results.tokens, 'heapUsed'),
+    (pick(results.tokens, 'heapUsed') - idleHeap) / count,
+  ],
+] as const;
 const md = [
   `# Sidecar memory — ${label}`,
   '',
@@ -163,12 +180,18 @@ const md = [
   '',
   '| scenario | RSS MB | V8 heap used MB | per session, bytes of heap |',
   '|---|---|---|---|',
-  ...rows.map(([name, rss, heap, per]) => `| ${name} | ${mb(rss)} | ${Number.isNaN(heap) ? '–' : mb(heap)} | ${Number.isNaN(per) ? '–' : Math.round(per)} |`),
+  ...rows.map(
+    ([name, rss, heap, per]) =>
+      `| ${name} | ${mb(rss)} | ${Number.isNaN(heap) ? '–' : mb(heap)} | ${Number.isNaN(per) ? '–' : Math.round(per)} |`,
+  ),
   '',
   `Per run, RSS MB: entry idle ${results.entryIdle.map(mb).join(', ')}; idle ${results.idle.map((x) => mb(x.rss)).join(', ')}; sessions ${results.light.map((x) => mb(x.rss)).join(', ')}; with tokens ${results.tokens.map((x) => mb(x.rss)).join(', ')}.`,
   '',
-]
-mkdirSync(new URL('bench/results/', root), { recursive: true })
-writeFileSync(new URL(`bench/results/memory-${label}.md`, root), md.join('\n'))
-writeFileSync(new URL(`bench/results/memory-${label}.json`, root), `${JSON.stringify({ label, node: process.version, nodeFlags, count, runs, load: [load0, load1], results }, null, 2)}\n`)
-process.stdout.write(md.join('\n'))
+];
+mkdirSync(new URL('bench/results/', root), { recursive: true });
+writeFileSync(new URL(`bench/results/memory-${label}.md`, root), md.join('\n'));
+writeFileSync(
+  new URL(`bench/results/memory-${label}.json`, root),
+  `${JSON.stringify({ label, node: process.version, nodeFlags, count, runs, load: [load0, load1], results }, null, 2)}\n`,
+);
+process.stdout.write(md.join('\n'));

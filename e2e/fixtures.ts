@@ -51,7 +51,8 @@ async function fence(context: BrowserContext, allowedHosts: string[], blocked: s
     () => true,
     async (route) => {
       const url = new URL(route.request().url());
-      if (url.protocol === 'data:' || url.protocol === 'blob:' || allowedHosts.includes(url.hostname)) return route.fallback();
+      if (url.protocol === 'data:' || url.protocol === 'blob:' || allowedHosts.includes(url.hostname))
+        return route.fallback();
       blocked.push(`${url.protocol}//${url.host}`);
       return route.abort('blockedbyclient');
     },
@@ -83,7 +84,10 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
 
   idp: async ({ target }, use) => {
     if (!target.idpAdmin) {
-      notApplicable(true, 'needs IdP admin access (E2E_IDP_ADMIN_URL + E2E_IDP_ADMIN_USER/PASSWORD or E2E_IDP_ADMIN_TOKEN)');
+      notApplicable(
+        true,
+        'needs IdP admin access (E2E_IDP_ADMIN_URL + E2E_IDP_ADMIN_USER/PASSWORD or E2E_IDP_ADMIN_TOKEN)',
+      );
       return;
     }
     await use(new IdpAdmin(target.idpAdmin));
@@ -115,7 +119,12 @@ export function requireLocal(target: Target): NonNullable<Target['stack']> {
 export const defaultVariant = (target: Target): SignInVariant => target.variants[0] ?? 'stock';
 
 /** Opens the console sign-in page in the given variant. */
-export async function openSignin(page: Page, target: Target, variant: SignInVariant = defaultVariant(target), query = ''): Promise<void> {
+export async function openSignin(
+  page: Page,
+  target: Target,
+  variant: SignInVariant = defaultVariant(target),
+  query = '',
+): Promise<void> {
   const url = new URL(target.signinUrl);
   if (target.kind === 'local') url.searchParams.set('variant', variant);
   for (const [k, v] of new URLSearchParams(query)) url.searchParams.set(k, v);
@@ -124,7 +133,9 @@ export async function openSignin(page: Page, target: Target, variant: SignInVari
 
 /** The SSO button of the sign-in page variant. */
 export function ssoButton(page: Page, variant: SignInVariant) {
-  return variant === 'stock' ? page.getByRole('button', { name: 'Continue with SSO' }) : page.getByRole('button', { name: /^Sign in with / });
+  return variant === 'stock'
+    ? page.getByRole('button', { name: 'Continue with SSO' })
+    : page.getByRole('button', { name: /^Sign in with / });
 }
 
 /** Fills the IdP's login form (Keycloak and the embedded demo OP label it the same way). */
@@ -135,14 +146,24 @@ export async function idpLogin(page: Page, user: { username: string; password: s
 }
 
 /** Sign-in page → SSO button → IdP form; does not assert where the browser ends up. */
-export async function startSignIn(page: Page, target: Target, user: { username: string; password: string }, variant: SignInVariant = defaultVariant(target)): Promise<void> {
+export async function startSignIn(
+  page: Page,
+  target: Target,
+  user: { username: string; password: string },
+  variant: SignInVariant = defaultVariant(target),
+): Promise<void> {
   await openSignin(page, target, variant);
   await ssoButton(page, variant).click();
   await idpLogin(page, user);
 }
 
 /** Full sign-in that must land in the console. */
-export async function signIn(page: Page, target: Target, user: { username: string; password: string }, variant: SignInVariant = defaultVariant(target)): Promise<void> {
+export async function signIn(
+  page: Page,
+  target: Target,
+  user: { username: string; password: string },
+  variant: SignInVariant = defaultVariant(target),
+): Promise<void> {
   await startSignIn(page, target, user, variant);
   await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.baseUrl)}/apps(?:[?#]|$)`));
 }
@@ -162,7 +183,10 @@ export async function clickLogout(page: Page): Promise<void> {
   const accountMenu = page.getByRole('button', { name: 'Account', exact: true });
   await expect(button.or(accountMenu).first()).toBeVisible();
   if (!(await button.isVisible())) await accountMenu.click();
-  await button.or(page.getByRole('menuitem', { name: 'Log out' })).first().click();
+  await button
+    .or(page.getByRole('menuitem', { name: 'Log out' }))
+    .first()
+    .click();
 }
 
 export const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -198,7 +222,9 @@ export async function expectNoAuthArtifacts(page: Page): Promise<void> {
 export async function expectDifyCookiesHttpOnly(page: Page): Promise<void> {
   const cookies = await page.context().cookies();
   const tokens = cookies.filter((c) => /(^|_)(access_token|refresh_token)$/.test(c.name));
-  expect(tokens.map((c) => c.name).sort(), 'Dify access/refresh token cookies').toEqual(expect.arrayContaining([expect.stringMatching(/access_token$/), expect.stringMatching(/refresh_token$/)]));
+  expect(tokens.map((c) => c.name).sort(), 'Dify access/refresh token cookies').toEqual(
+    expect.arrayContaining([expect.stringMatching(/access_token$/), expect.stringMatching(/refresh_token$/)]),
+  );
   for (const c of tokens) expect(c.httpOnly, `${c.name} is httpOnly`).toBe(true);
 }
 
@@ -209,7 +235,10 @@ export async function csrfHeader(context: BrowserContext, target: Target): Promi
 }
 
 /** Whom Dify's console API thinks the browser is (works against real Dify too). */
-export async function whoAmI(page: Page, target: Target): Promise<{ status: number; email?: string; name?: string; role?: string }> {
+export async function whoAmI(
+  page: Page,
+  target: Target,
+): Promise<{ status: number; email?: string; name?: string; role?: string }> {
   const api = `${target.baseUrl}/console/api`;
   const headers = await csrfHeader(page.context(), target);
   const profile = await page.request.get(`${api}/account/profile`, { headers, maxRedirects: 0 });
@@ -218,19 +247,35 @@ export async function whoAmI(page: Page, target: Target): Promise<{ status: numb
   // The role as every Dify version allows (the stand-in's ROLE_SOURCE): the caller's entry of the
   // members list. POST /workspaces/current also answered it up to 1.16.1; upstream main removed it.
   const list = await page.request.get(`${api}/workspaces/current/members`, { headers, maxRedirects: 0 });
-  const members = list.ok() ? ((await list.json()) as { accounts?: Array<{ id: string; role?: string }> }).accounts ?? [] : [];
+  const members = list.ok()
+    ? (((await list.json()) as { accounts?: Array<{ id: string; role?: string }> }).accounts ?? [])
+    : [];
   const role = members.find((m) => m.id === p.id)?.role;
   return { status: profile.status(), email: p.email, name: p.name, ...(role ? { role } : {}) };
 }
 
 /** Status of a console API call made with the browser's cookies and CSRF token. */
 export async function consoleStatus(page: Page, target: Target, path = '/account/profile'): Promise<number> {
-  const res = await page.request.get(`${target.baseUrl}/console/api${path}`, { headers: await csrfHeader(page.context(), target), maxRedirects: 0 });
+  const res = await page.request.get(`${target.baseUrl}/console/api${path}`, {
+    headers: await csrfHeader(page.context(), target),
+    maxRedirects: 0,
+  });
   return res.status();
 }
 
 /** Stand-in introspection (local stack only): the Dify accounts with a given e-mail. */
-export async function standinAccounts(target: Target, email: string): Promise<Array<{ id: string; email: string; status: string; last_login_at: string | null; memberships: Array<{ role: string }> }>> {
+export async function standinAccounts(
+  target: Target,
+  email: string,
+): Promise<
+  Array<{
+    id: string;
+    email: string;
+    status: string;
+    last_login_at: string | null;
+    memberships: Array<{ role: string }>;
+  }>
+> {
   const stack = requireLocal(target);
   const res = await fetch(`${stack.standinApiUrl}/__standin/accounts?email=${encodeURIComponent(email)}`, {
     headers: { 'x-standin-secret': stack.introspectionSecret },
@@ -253,7 +298,12 @@ export function auditEvents(logFile: string | undefined, event: string): Array<R
  * by one: the stand-in sends chunk n+1 only after the test releases `gate`, so a buffering hop
  * (nginx, the sidecar's proxy) would show nothing before the end.
  */
-export async function expectChunksOneByOne(page: Page, baseUrl: string, stack: NonNullable<Target['stack']>, gate: string): Promise<void> {
+export async function expectChunksOneByOne(
+  page: Page,
+  baseUrl: string,
+  stack: NonNullable<Target['stack']>,
+  gate: string,
+): Promise<void> {
   await page.goto(`${baseUrl}/apps?chunks=3&gate=${encodeURIComponent(gate)}`);
   await page.getByRole('button', { name: 'Start chat stream' }).click();
   const chunks = page.getByRole('list', { name: 'Chat chunks' }).getByRole('listitem');

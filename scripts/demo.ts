@@ -18,7 +18,14 @@ import { join } from 'node:path';
 import { runDir } from './lib/paths.js';
 import { formatError, say } from './lib/proc.js';
 import { realmUsers } from './lib/demo-op.js';
-import { daemonAlive, startStack, stopStackDaemons, type IdpChoice, type StackInfo, type WebVariant } from './lib/stack.js';
+import {
+  daemonAlive,
+  startStack,
+  stopStackDaemons,
+  type IdpChoice,
+  type StackInfo,
+  type WebVariant,
+} from './lib/stack.js';
 
 const stackFile = (): string => join(runDir(), 'stack.json');
 
@@ -35,7 +42,11 @@ function printUsers(): void {
   const width = Math.max(...users.map((u) => u.username.length));
   say('  users (password, groups):');
   for (const u of users) {
-    const notes = [u.groups.length ? u.groups.join(', ') : 'no group: denied', u.enabled ? '' : 'disabled', u.emailVerified ? '' : 'e-mail not verified']
+    const notes = [
+      u.groups.length ? u.groups.join(', ') : 'no group: denied',
+      u.enabled ? '' : 'disabled',
+      u.emailVerified ? '' : 'e-mail not verified',
+    ]
       .filter(Boolean)
       .join('; ');
     say(`    ${u.username.padEnd(width)}  ${u.password}  (${notes})`);
@@ -72,7 +83,8 @@ async function stackCommand(command: string, argv: string[]): Promise<void> {
     rmSync(file, { force: true });
     return say(`stack: stopped ${recorded.started.join(', ') || 'nothing (all reused)'}`);
   }
-  if (recorded && recorded.started.some(daemonAlive)) throw new TypeError('the stack is already running (npm run stack -- stop first)');
+  if (recorded?.started.some(daemonAlive))
+    throw new TypeError('the stack is already running (npm run stack -- stop first)');
   const stack = await startStack({
     idp: idpArg(argv),
     daemon: true,
@@ -107,7 +119,13 @@ async function main(): Promise<void> {
   say(`  identity provider: ${info.idp === 'keycloak' ? 'Keycloak' : 'embedded demo OP'} (${info.issuer})`);
   printUsers();
   say('  dify-admins → Dify admin, dify-editors → Dify editor; password login and registration are closed.');
-  say(`  logs: ${Object.values(info.logs).filter(Boolean)[0]?.replace(/\/[^/]+$/, '') ?? ''}`);
+  say(
+    `  logs: ${
+      Object.values(info.logs)
+        .filter(Boolean)[0]
+        ?.replace(/\/[^/]+$/, '') ?? ''
+    }`,
+  );
   say('Press Ctrl-C to stop.');
   let stopping = false;
   const shutdown = (): void => {

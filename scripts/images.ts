@@ -12,16 +12,26 @@
  * when installed, else a Docker engine that answers, else podman installed from Debian).
  */
 import { detectEngine, type Engine } from './lib/podman.js';
-import { NODE_BUILD_IMAGE, NODE_RUNTIME_IMAGE, SIDECAR_IMAGE, buildSidecarImage, ensureBaseImages, inspectImage, saveImage } from './lib/images.js';
+import {
+  NODE_BUILD_IMAGE,
+  NODE_RUNTIME_IMAGE,
+  SIDECAR_IMAGE,
+  buildSidecarImage,
+  ensureBaseImages,
+  inspectImage,
+  saveImage,
+} from './lib/images.js';
 import { formatError, say } from './lib/proc.js';
 
-const USAGE = 'usage: npm run image -- sidecar|base [--engine docker|podman] [--base local|official] [--save FILE] [--no-cache] [--force]';
+const USAGE =
+  'usage: npm run image -- sidecar|base [--engine docker|podman] [--base local|official] [--save FILE] [--no-cache] [--force]';
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   if (i === -1) return undefined;
   const v = args[i + 1];
-  if (v === undefined || v.startsWith('--')) throw Object.assign(new TypeError(`${name} needs a value`), { code: 'ERR_INVALID_ARG_VALUE' });
+  if (v === undefined || v.startsWith('--'))
+    throw Object.assign(new TypeError(`${name} needs a value`), { code: 'ERR_INVALID_ARG_VALUE' });
   return v;
 }
 
@@ -51,7 +61,9 @@ async function main(argv: string[]): Promise<number> {
     log,
   });
   const facts = await inspectImage(engine, SIDECAR_IMAGE);
-  log(`${SIDECAR_IMAGE}: ${(facts.size / 1e6).toFixed(1)} MB, user ${facts.user}, built in ${Math.round((Date.now() - t0) / 1000)} s, SBOM ${sbom}`);
+  log(
+    `${SIDECAR_IMAGE}: ${(facts.size / 1e6).toFixed(1)} MB, user ${facts.user}, built in ${Math.round((Date.now() - t0) / 1000)} s, SBOM ${sbom}`,
+  );
   const save = flag(rest, '--save');
   if (save) {
     await saveImage(engine, SIDECAR_IMAGE, save);

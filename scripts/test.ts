@@ -76,12 +76,26 @@ interface PwStats {
 }
 
 /** Specs run again against the containerised sidecar: sign-in, local login closed (gate), logout, back-channel logout, redirect and tampering (gate). */
-const CONTAINER_SPECS = ['e2e/specs/01-sign-in', 'e2e/specs/03-local-login-closed', 'e2e/specs/04-logout', 'e2e/specs/05-backchannel-logout', 'e2e/specs/07-redirect-and-tampering', 'e2e/container/'];
+const CONTAINER_SPECS = [
+  'e2e/specs/01-sign-in',
+  'e2e/specs/03-local-login-closed',
+  'e2e/specs/04-logout',
+  'e2e/specs/05-backchannel-logout',
+  'e2e/specs/07-redirect-and-tampering',
+  'e2e/container/',
+];
 
-async function playwright(report: string, argv: string[], env: NodeJS.ProcessEnv): Promise<Omit<Stage, 'name' | 'seconds'>> {
+async function playwright(
+  report: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<Omit<Stage, 'name' | 'seconds'>> {
   const json = join(reportDir, report);
   rmSync(json, { force: true });
-  const code = await run('npx', ['playwright', 'test', '--reporter=list,json', ...argv], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: json });
+  const code = await run('npx', ['playwright', 'test', '--reporter=list,json', ...argv], {
+    ...env,
+    PLAYWRIGHT_JSON_OUTPUT_NAME: json,
+  });
   let stats: PwStats = { expected: 0, unexpected: 0, flaky: 0, skipped: 0 };
   if (existsSync(json)) stats = (JSON.parse(readFileSync(json, 'utf8')) as { stats: PwStats }).stats;
   const failed = stats.unexpected + (code !== 0 && stats.unexpected === 0 ? 1 : 0);
@@ -93,6 +107,8 @@ async function main(): Promise<number> {
   if (!provision.ok) return finish();
 
   await check('typecheck (tsc)', 'npx', ['tsc', '-p', '.']);
+  // One formatter and one linter over the whole repo (biome.json); `npm run format` fixes what it can.
+  await check('format and lint (biome ci)', 'npx', ['biome', 'ci', '.']);
   // The published packages compile to packages/<name>/dist (bins and exports run from there).
   await check('build (tsc -b)', 'npx', ['tsc', '-b', 'tsconfig.build.json']);
   for (const [name, script] of [
@@ -140,7 +156,16 @@ async function main(): Promise<number> {
         rmSync(tap, { force: true });
         const code = await run(
           'node',
-          ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+          [
+            '--import',
+            'tsx',
+            '--test',
+            '--test-reporter=spec',
+            '--test-reporter-destination=stdout',
+            '--test-reporter=tap',
+            `--test-reporter-destination=${tap}`,
+            ...files,
+          ],
           testEnv,
         );
         const counts = tapCounts(tap);
@@ -153,10 +178,21 @@ async function main(): Promise<number> {
     if (!onlyUnit && !noImages) {
       // The sidecar image, built from the same Containerfile users build, on local bases.
       const engine = detectEngine();
-      const image = await check(`sidecar image (${engine} build, local Debian + Node 22 bases)`, 'node', ['--import', 'tsx', 'scripts/images.ts', 'sidecar', '--engine', engine]);
+      const image = await check(`sidecar image (${engine} build, local Debian + Node 22 bases)`, 'node', [
+        '--import',
+        'tsx',
+        'scripts/images.ts',
+        'sidecar',
+        '--engine',
+        engine,
+      ]);
       if (image.ok) {
         await stage(`e2e against the sidecar image (${engine})`, () =>
-          playwright('playwright-container.json', [...CONTAINER_SPECS, '--project=chromium', '--project=sidecar-image'], { ...testEnv, DIFY_SSO_E2E_SIDECAR: 'container' }),
+          playwright(
+            'playwright-container.json',
+            [...CONTAINER_SPECS, '--project=chromium', '--project=sidecar-image'],
+            { ...testEnv, DIFY_SSO_E2E_SIDECAR: 'container' },
+          ),
         );
       }
       // The codemod path end to end: fixture web tree → dify-sso image web (codemods, its own
@@ -165,7 +201,10 @@ async function main(): Promise<number> {
       await stage('web image (codemods → image → e2e)', async () => {
         const built = (await run('node', ['--import', 'tsx', 'e2e/fixture-web/build.ts'])) === 0;
         if (!built) return { passed: 0, failed: 1, skipped: 0, ok: false };
-        const r = await playwright('playwright-web-image.json', ['--project', 'web-image'], { ...testEnv, DIFY_SSO_E2E_WEB: 'image' });
+        const r = await playwright('playwright-web-image.json', ['--project', 'web-image'], {
+          ...testEnv,
+          DIFY_SSO_E2E_WEB: 'image',
+        });
         return { ...r, passed: r.passed + 1 };
       });
     }
@@ -179,7 +218,9 @@ async function main(): Promise<number> {
 function finish(): number {
   say('\n== summary');
   for (const s of stages) {
-    say(`  ${s.ok ? 'ok    ' : 'FAILED'} ${s.name}: ${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''} (${s.seconds} s)`);
+    say(
+      `  ${s.ok ? 'ok    ' : 'FAILED'} ${s.name}: ${s.passed} passed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''} (${s.seconds} s)`,
+    );
   }
   const passed = stages.reduce((n, s) => n + s.passed, 0);
   const failed = stages.reduce((n, s) => n + s.failed, 0);

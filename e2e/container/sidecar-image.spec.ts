@@ -1,7 +1,12 @@
 import { test, expect } from '@playwright/test';
 import { detectEngine, runEngine } from '../../scripts/lib/podman.js';
 import { sidecarContainerName } from '../../scripts/lib/stack.js';
-import { SIDECAR_IMAGE, SIDECAR_IMAGE_SBOM_PATH, SIDECAR_IMAGE_UID, SIDECAR_VERSION } from '../../packages/sidecar/src/image.js';
+import {
+  SIDECAR_IMAGE,
+  SIDECAR_IMAGE_SBOM_PATH,
+  SIDECAR_IMAGE_UID,
+  SIDECAR_VERSION,
+} from '../../packages/sidecar/src/image.js';
 
 // Runs only with DIFY_SSO_E2E_SIDECAR=container (project `sidecar-image`), while the stack's
 // sidecar is the container of the image this repository builds: the scenarios in e2e/specs pass
@@ -22,7 +27,13 @@ interface ContainerInspect {
   Config: { User: string; Image?: string };
   ImageName?: string;
   EffectiveCaps?: string[] | null;
-  HostConfig: { ReadonlyRootfs: boolean; CapDrop?: string[] | null; CapAdd?: string[] | null; SecurityOpt?: string[] | null; Tmpfs?: Record<string, string> | null };
+  HostConfig: {
+    ReadonlyRootfs: boolean;
+    CapDrop?: string[] | null;
+    CapAdd?: string[] | null;
+    SecurityOpt?: string[] | null;
+    Tmpfs?: Record<string, string> | null;
+  };
   Mounts?: Array<{ Destination: string; Type: string }>;
 }
 
@@ -36,7 +47,9 @@ test.describe('the containerised sidecar', () => {
     expect(c!.State.Running).toBe(true);
     expect(c!.Config.User).toBe(`${uid}:${uid}`);
     expect(c!.HostConfig.ReadonlyRootfs).toBe(true);
-    expect((c!.HostConfig.CapDrop ?? []).map((x) => x.toUpperCase())).toEqual(expect.arrayContaining([expect.stringMatching(/^(CAP_)?ALL$|^CAP_/)]));
+    expect((c!.HostConfig.CapDrop ?? []).map((x) => x.toUpperCase())).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^(CAP_)?ALL$|^CAP_/)]),
+    );
     expect(c!.HostConfig.CapAdd ?? []).toEqual([]);
     if (c!.EffectiveCaps !== undefined) expect(c!.EffectiveCaps ?? []).toEqual([]);
     expect((c!.HostConfig.SecurityOpt ?? []).join(',')).toMatch(/no-new-privileges/);
@@ -49,11 +62,16 @@ test.describe('the containerised sidecar', () => {
       "const fs=require('fs');process.stdout.write(JSON.stringify({status:fs.readFileSync('/proc/1/status','utf8'),cmdline:fs.readFileSync('/proc/1/cmdline','utf8').split('\\0').filter(Boolean),environ:fs.readFileSync('/proc/1/environ','utf8').split('\\0').map((e)=>e.split('=')[0])}))",
     );
     expect(r.code, r.stderr).toBe(0);
-    const { status, cmdline, environ } = JSON.parse(r.stdout) as { status: string; cmdline: string[]; environ: string[] };
+    const { status, cmdline, environ } = JSON.parse(r.stdout) as {
+      status: string;
+      cmdline: string[];
+      environ: string[];
+    };
     const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
     expect(field('Uid').split(/\s+/)).toEqual([uid, uid, uid, uid]);
     expect(field('Gid').split(/\s+/)).toEqual([uid, uid, uid, uid]);
-    for (const cap of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) expect(field(cap), cap).toBe('0000000000000000');
+    for (const cap of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'])
+      expect(field(cap), cap).toBe('0000000000000000');
     expect(field('NoNewPrivs')).toBe('1');
     // The compiled JavaScript, started by plain node: no loader, no TypeScript.
     expect(cmdline).toEqual(['node', '--max-semi-space-size=2', '/app/dist/server.js']);
@@ -69,7 +87,14 @@ test.describe('the containerised sidecar', () => {
         "tsx:['tsx','esbuild','typescript','ts-morph','@esbuild'].filter((m)=>fs.existsSync('/app/node_modules/'+m))}))",
     );
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { tmp: string; app: string; home: string; dist: string[]; server: boolean; tsx: string[] };
+    const out = JSON.parse(r.stdout) as {
+      tmp: string;
+      app: string;
+      home: string;
+      dist: string[];
+      server: boolean;
+      tsx: string[];
+    };
     expect(out.tmp, 'a write to /tmp').toBe('EROFS');
     expect(out.app, 'a write next to the code').toBe('EROFS');
     expect(out.home).toBe('EROFS');
@@ -79,14 +104,24 @@ test.describe('the containerised sidecar', () => {
   });
 
   test('has no shell and no package manager to exec', async () => {
-    for (const argv of [['sh', '-c', 'true'], ['/bin/sh', '-c', 'true'], ['bash', '-c', 'true'], ['apt-get', '--version'], ['dpkg', '--version'], ['npm', '--version']]) {
+    for (const argv of [
+      ['sh', '-c', 'true'],
+      ['/bin/sh', '-c', 'true'],
+      ['bash', '-c', 'true'],
+      ['apt-get', '--version'],
+      ['dpkg', '--version'],
+      ['npm', '--version'],
+    ]) {
       const r = await runEngine(engine, ['exec', container, ...argv]);
       expect(r.code, `${argv[0]} ran in the container`).not.toBe(0);
     }
   });
 
   test('reports healthy through its own HEALTHCHECK', async () => {
-    const r = await runEngine(engine, engine === 'podman' ? ['healthcheck', 'run', container] : ['exec', container, 'node', '/app/healthcheck.mjs']);
+    const r = await runEngine(
+      engine,
+      engine === 'podman' ? ['healthcheck', 'run', container] : ['exec', container, 'node', '/app/healthcheck.mjs'],
+    );
     expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
   });
 
@@ -94,7 +129,10 @@ test.describe('the containerised sidecar', () => {
     const r = await runEngine(engine, ['image', 'inspect', SIDECAR_IMAGE]);
     expect(r.code, r.stderr).toBe(0);
     // podman reports the Docker-format healthcheck next to the OCI config, docker inside it.
-    const [img] = JSON.parse(r.stdout) as Array<{ Config: { User: string; Labels: Record<string, string>; Healthcheck?: { Test: string[] } }; Healthcheck?: { Test: string[] } }>;
+    const [img] = JSON.parse(r.stdout) as Array<{
+      Config: { User: string; Labels: Record<string, string>; Healthcheck?: { Test: string[] } };
+      Healthcheck?: { Test: string[] };
+    }>;
     const labels = img!.Config.Labels;
     expect(labels['org.opencontainers.image.version']).toBe(SIDECAR_VERSION);
     expect(labels['org.opencontainers.image.licenses']).toBe('Apache-2.0');
@@ -104,14 +142,21 @@ test.describe('the containerised sidecar', () => {
     expect(img!.Config.User).toBe(`${uid}:${uid}`);
     expect(img!.Config.Healthcheck?.Test ?? img!.Healthcheck?.Test).toEqual(['CMD', 'node', '/app/healthcheck.mjs']);
 
-    const sbom = await nodeInside(`process.stdout.write(require('fs').readFileSync(${JSON.stringify(SIDECAR_IMAGE_SBOM_PATH)},'utf8'))`);
+    const sbom = await nodeInside(
+      `process.stdout.write(require('fs').readFileSync(${JSON.stringify(SIDECAR_IMAGE_SBOM_PATH)},'utf8'))`,
+    );
     expect(sbom.code, sbom.stderr).toBe(0);
-    const doc = JSON.parse(sbom.stdout) as { bomFormat: string; metadata: { component: { name: string; version: string } }; components: Array<{ name: string; purl: string }> };
+    const doc = JSON.parse(sbom.stdout) as {
+      bomFormat: string;
+      metadata: { component: { name: string; version: string } };
+      components: Array<{ name: string; purl: string }>;
+    };
     expect(doc.bomFormat).toBe('CycloneDX');
     expect(doc.metadata.component).toMatchObject({ name: '@dify-sso-kit/sidecar', version: SIDECAR_VERSION });
     const names = doc.components.map((c) => c.name);
     for (const dep of ['fastify', 'openid-client', 'jose', 'ioredis', 'pino']) expect(names).toContain(dep);
-    for (const dev of ['tsx', 'typescript', 'ts-morph', '@playwright/test', 'oidc-provider', 'esbuild']) expect(names).not.toContain(dev);
+    for (const dev of ['tsx', 'typescript', 'ts-morph', '@playwright/test', 'oidc-provider', 'esbuild'])
+      expect(names).not.toContain(dev);
     // The SBOM lists what is installed, and the image has what the SBOM lists.
     const listed = await nodeInside(
       `const fs=require('fs');const s=JSON.parse(fs.readFileSync(${JSON.stringify(SIDECAR_IMAGE_SBOM_PATH)},'utf8'));process.stdout.write(JSON.stringify(s.components.filter((c)=>!fs.existsSync('/app/node_modules/'+c.name)).map((c)=>c.name)))`,

@@ -40,7 +40,8 @@ export function assembleFixtureCheckout(dest: string): string {
   cpSync(stockSketches, dest, { recursive: true });
   const completion = files(fixtureWeb).filter((f) => f.startsWith('web/') || f === '.dockerignore');
   for (const rel of completion) {
-    if (existsSync(join(dest, rel)) && !MAY_REPLACE.has(rel)) throw new Error(`e2e/fixture-web/${rel} would replace the codemods' sketch of the same path`);
+    if (existsSync(join(dest, rel)) && !MAY_REPLACE.has(rel))
+      throw new Error(`e2e/fixture-web/${rel} would replace the codemods' sketch of the same path`);
     mkdirSync(join(dest, rel, '..'), { recursive: true });
     cpSync(join(fixtureWeb, rel), join(dest, rel));
   }
@@ -49,6 +50,17 @@ export function assembleFixtureCheckout(dest: string): string {
   };
   git('init', '-q');
   git('add', '-A');
-  git('-c', 'user.email=e2e@example.invalid', '-c', 'user.name=dify-sso-kit e2e', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'fixture web tree (1.16 shape)');
+  git(
+    '-c',
+    'user.email=e2e@example.invalid',
+    '-c',
+    'user.name=dify-sso-kit e2e',
+    '-c',
+    'commit.gpgsign=false',
+    'commit',
+    '-q',
+    '-m',
+    'fixture web tree (1.16 shape)',
+  );
   return dest;
 }

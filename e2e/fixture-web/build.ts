@@ -21,7 +21,8 @@ import { assembleFixtureCheckout } from './assemble.js';
 export const NODE_BUILD_IMAGE = process.env.DIFY_SSO_NODE_BUILD_IMAGE ?? 'localhost/dify-sso-kit/node-build:22';
 
 function caFile(): string | undefined {
-  for (const f of [process.env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt']) if (f && existsSync(f)) return f;
+  for (const f of [process.env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt'])
+    if (f && existsSync(f)) return f;
   return undefined;
 }
 
@@ -31,7 +32,9 @@ export async function buildFixtureWebImage(tag: string, log: (line: string) => v
   try {
     engine(['image', 'exists', NODE_BUILD_IMAGE]);
   } catch {
-    log(`error: base image ${NODE_BUILD_IMAGE} is missing (${eng}); build the local Node LTS base image first, or set DIFY_SSO_NODE_BUILD_IMAGE`);
+    log(
+      `error: base image ${NODE_BUILD_IMAGE} is missing (${eng}); build the local Node LTS base image first, or set DIFY_SSO_NODE_BUILD_IMAGE`,
+    );
     return 1;
   }
   const dir = mkdtempSync(join(tmpdir(), 'dify-sso-fixture-web-'));
@@ -41,9 +44,16 @@ export async function buildFixtureWebImage(tag: string, log: (line: string) => v
     const t0 = Date.now();
     const code = await imageMain(
       [
-        'web', dir, '--tag', tag, '--engine', eng,
-        '--build-arg', `BUILD_IMAGE=${NODE_BUILD_IMAGE}`,
-        '--build-arg', `RUNTIME_IMAGE=${NODE_BUILD_IMAGE}`,
+        'web',
+        dir,
+        '--tag',
+        tag,
+        '--engine',
+        eng,
+        '--build-arg',
+        `BUILD_IMAGE=${NODE_BUILD_IMAGE}`,
+        '--build-arg',
+        `RUNTIME_IMAGE=${NODE_BUILD_IMAGE}`,
         ...(ca ? ['--ca-file', ca] : []),
       ],
       { out: log, err: log },

@@ -1,4 +1,15 @@
-import { test, expect, signIn, whoAmI, escapeRe, ssoButton, clickLogout, expectNoAuthArtifacts, expectDifyCookiesHttpOnly, requireLocal } from '../fixtures.js';
+import {
+  test,
+  expect,
+  signIn,
+  whoAmI,
+  escapeRe,
+  ssoButton,
+  clickLogout,
+  expectNoAuthArtifacts,
+  expectDifyCookiesHttpOnly,
+  requireLocal,
+} from '../fixtures.js';
 import { engine, FIXTURE_WEB_IMAGE, inspectImage } from '../../scripts/lib/web-image.js';
 
 // The codemod path end to end: the fixture web tree (codemods' 1.16 reproduction + a small
@@ -35,7 +46,12 @@ test.describe('plugin path through the patched web image', () => {
     await expect(ssoButton(page, 'plugin')).toBeVisible();
   });
 
-  test("alice signs in through the patched page's SSO button and the app list shows her", async ({ page, target, user, blockedRequests }) => {
+  test("alice signs in through the patched page's SSO button and the app list shows her", async ({
+    page,
+    target,
+    user,
+    blockedRequests,
+  }) => {
     const alice = user('alice');
     await signIn(page, target, alice, 'plugin');
     await expect(page.getByText(`Signed in as ${alice.name ?? alice.username} <${alice.email}>`)).toBeVisible();
@@ -72,7 +88,9 @@ test.describe('plugin path through the patched web image', () => {
     const { labels, user, healthcheck } = inspectImage(image);
     expect(labels['dify-sso-kit.dify-version']).toBe('1.16.1');
     expect(labels['dify-sso-kit.kit-version']).toMatch(/^\d+\.\d+\.\d+/);
-    expect(labels['dify-sso-kit.transforms']?.split(',')).toEqual(expect.arrayContaining(['add-plugin-files', 'add-sso-button', 'route-logout-through-sso']));
+    expect(labels['dify-sso-kit.transforms']?.split(',')).toEqual(
+      expect.arrayContaining(['add-plugin-files', 'add-sso-button', 'route-logout-through-sso']),
+    );
     expect(labels['dify-sso-kit.tmpfs']).toBe('/tmp,/app/web/.next/cache');
     expect(user).toBe('65532:65532');
     expect(healthcheck?.[0]).toBe('CMD');
@@ -86,12 +104,20 @@ test.describe('plugin path through the patched web image', () => {
     expect(info?.HostConfig?.ReadonlyRootfs).toBe(true);
     expect(info?.Config?.User).toBe('65532:65532');
     expect(info?.HostConfig?.CapAdd ?? []).toEqual([]);
-    expect(info?.HostConfig?.SecurityOpt ?? []).toEqual(expect.arrayContaining([expect.stringMatching(/no-new-privileges/)]));
+    expect(info?.HostConfig?.SecurityOpt ?? []).toEqual(
+      expect.arrayContaining([expect.stringMatching(/no-new-privileges/)]),
+    );
     // The image's own HEALTHCHECK command, run inside the container (throws on a non-zero exit).
     engine(['healthcheck', 'run', 'web-image']);
     // Writing outside the tmpfs mounts fails; the Next.js cache folder is writable.
     const write = (path: string): string =>
-      engine(['exec', 'web-image', 'node', '-e', `try { require('fs').writeFileSync(${JSON.stringify(path)}, 'x'); console.log('written') } catch (e) { console.log(e.code) }`]).trim();
+      engine([
+        'exec',
+        'web-image',
+        'node',
+        '-e',
+        `try { require('fs').writeFileSync(${JSON.stringify(path)}, 'x'); console.log('written') } catch (e) { console.log(e.code) }`,
+      ]).trim();
     expect(write('/app/web/server.js')).toBe('EROFS');
     expect(write('/app/web/probe')).toBe('EROFS');
     expect(write('/app/web/.next/cache/probe')).toBe('written');

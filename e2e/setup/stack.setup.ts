@@ -27,7 +27,10 @@ setup('kit stack is up (stand-in, sidecar, nginx)', async () => {
   mkdirSync(dirname(stackFile), { recursive: true });
   const manual = join(runDir(), 'stack.json');
   let info: StackInfo & { reused?: boolean };
-  if (existsSync(manual) && (await httpOk(`${(JSON.parse(readFileSync(manual, 'utf8')) as StackInfo).publicUrl}/sso/health/live`))) {
+  if (
+    existsSync(manual) &&
+    (await httpOk(`${(JSON.parse(readFileSync(manual, 'utf8')) as StackInfo).publicUrl}/sso/health/live`))
+  ) {
     info = { ...(JSON.parse(readFileSync(manual, 'utf8')) as StackInfo), started: [], reused: true };
     console.log('stack: reusing the stack of npm run stack');
   } else {

@@ -12,9 +12,15 @@ export interface MinimalRp {
 
 export async function startMinimalRp(opts: { issuer: string; port: number }): Promise<MinimalRp> {
   const base = `http://127.0.0.1:${opts.port}`;
-  const config = await oidc.discovery(new URL(opts.issuer), 'smoke-rp', 'smoke-rp-secret', oidc.ClientSecretBasic('smoke-rp-secret'), {
-    execute: [oidc.allowInsecureRequests],
-  });
+  const config = await oidc.discovery(
+    new URL(opts.issuer),
+    'smoke-rp',
+    'smoke-rp-secret',
+    oidc.ClientSecretBasic('smoke-rp-secret'),
+    {
+      execute: [oidc.allowInsecureRequests],
+    },
+  );
   const pending = new Map<string, { verifier: string; nonce: string }>();
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -51,7 +57,9 @@ export async function startMinimalRp(opts: { issuer: string; port: number }): Pr
         const claims = tokens.claims();
         res
           .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-          .end(`<!doctype html><title>Smoke RP</title><h1>Signed in</h1><p>Signed in as ${String(claims?.email ?? '')}</p>`);
+          .end(
+            `<!doctype html><title>Smoke RP</title><h1>Signed in</h1><p>Signed in as ${String(claims?.email ?? '')}</p>`,
+          );
         return;
       }
       res.writeHead(404).end();

@@ -1,4 +1,14 @@
-import { test, expect, signinAlert, signIn, startSignIn, whoAmI, standinAccounts, escapeRe, notApplicable } from '../fixtures.js';
+import {
+  test,
+  expect,
+  signinAlert,
+  signIn,
+  startSignIn,
+  whoAmI,
+  standinAccounts,
+  escapeRe,
+  notApplicable,
+} from '../fixtures.js';
 
 // Scenario 2: JIT provisioning with the role from IdP groups; a role change at the IdP applies
 // at the next login; a user without a mapped group is denied with a readable message and gets
@@ -37,11 +47,17 @@ test.describe('provisioning and role mapping', () => {
     }
   });
 
-  test('carol (no mapped group) is denied with a readable message and gets no Dify account', async ({ page, target, user }) => {
+  test('carol (no mapped group) is denied with a readable message and gets no Dify account', async ({
+    page,
+    target,
+    user,
+  }) => {
     notApplicable(!target.variants.includes('plugin'), `the console has no plugin banner (E2E_PLUGIN_BUTTON)`);
     const carol = user('carol');
     await startSignIn(page, target, carol, 'plugin');
-    await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.signinUrl)}\\?(?:.*&)?message=(no_role|access_denied|not_provisioned)(&|$)`));
+    await expect(page).toHaveURL(
+      new RegExp(`^${escapeRe(target.signinUrl)}\\?(?:.*&)?message=(no_role|access_denied|not_provisioned)(&|$)`),
+    );
     // A sentence that tells the person why, not a code and not the generic "did not complete".
     await expect(signinAlert(page)).toContainText(/role|access|not allowed|administrator/i);
     await expect(signinAlert(page)).not.toContainText(/did not complete|no_role|access_denied/);
@@ -50,7 +66,10 @@ test.describe('provisioning and role mapping', () => {
   });
 
   test('carol is denied on the stock sign-in page too, with the reason shown', async ({ page, target, user }) => {
-    notApplicable(!target.variants.includes('stock'), 'the console is patched: no stock sign-in page (E2E_PLUGIN_BUTTON)');
+    notApplicable(
+      !target.variants.includes('stock'),
+      'the console is patched: no stock sign-in page (E2E_PLUGIN_BUTTON)',
+    );
     const carol = user('carol');
     await startSignIn(page, target, carol, 'stock');
     await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.signinUrl)}\\?(?:.*&)?message=`));
@@ -59,11 +78,17 @@ test.describe('provisioning and role mapping', () => {
     expect((await whoAmI(page, target)).status).toBe(401);
   });
 
-  test('dave (e-mail not verified) is not linked to the existing Dify account with his e-mail', async ({ page, target, user }) => {
+  test('dave (e-mail not verified) is not linked to the existing Dify account with his e-mail', async ({
+    page,
+    target,
+    user,
+  }) => {
     const dave = user('dave');
     const before = target.stack ? await standinAccounts(target, dave.email) : [];
     await startSignIn(page, target, dave);
-    await expect(page).toHaveURL(new RegExp(`^${escapeRe(target.signinUrl)}\\?(?:.*&)?message=(email_not_verified|access_denied)(&|$)`));
+    await expect(page).toHaveURL(
+      new RegExp(`^${escapeRe(target.signinUrl)}\\?(?:.*&)?message=(email_not_verified|access_denied)(&|$)`),
+    );
     await expect(signinAlert(page)).toBeVisible();
     expect((await whoAmI(page, target)).status).toBe(401);
     if (target.stack) {

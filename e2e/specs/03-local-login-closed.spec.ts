@@ -11,7 +11,9 @@ test.describe('local login is closed', () => {
       await expect(ssoButton(page, variant)).toBeVisible();
       await expect(page.getByLabel('Password', { exact: true })).toHaveCount(0);
       await expect(page.getByLabel(/email address/i)).toHaveCount(0);
-      await expect(page.getByRole('button', { name: /^(sign in|log in|send verification code|use verification code)$/i })).toHaveCount(0);
+      await expect(
+        page.getByRole('button', { name: /^(sign in|log in|send verification code|use verification code)$/i }),
+      ).toHaveCount(0);
       await expect(page.getByRole('link', { name: /sign up|register|forgot/i })).toHaveCount(0);
     });
   }
@@ -33,17 +35,67 @@ test.describe('local login is closed', () => {
   const owner = { email: 'owner@example.com', password: 'owner-local-password' };
   const encoded = (s: string): string => Buffer.from(s).toString('base64');
   const calls: Array<{ what: string; method: 'POST' | 'GET'; path: string; body?: unknown }> = [
-    { what: 'password login', method: 'POST', path: '/console/api/login', body: { email: owner.email, password: encoded(owner.password), remember_me: true } },
-    { what: 'e-mail code login', method: 'POST', path: '/console/api/email-code-login', body: { email: owner.email, language: 'en-US' } },
-    { what: 'e-mail code validity', method: 'POST', path: '/console/api/email-code-login/validity', body: { email: owner.email, code: 'MTIzNDU2', token: 'x' } },
-    { what: 'registration', method: 'POST', path: '/console/api/email-register/send-email', body: { email: 'new@example.com', language: 'en-US' } },
-    { what: 'forgot password', method: 'POST', path: '/console/api/forgot-password', body: { email: owner.email, language: 'en-US' } },
-    { what: 'reset password', method: 'POST', path: '/console/api/forgot-password/resets', body: { token: 'x', new_password: 'Aa1aaaaaaa', password_confirm: 'Aa1aaaaaaa' } },
+    {
+      what: 'password login',
+      method: 'POST',
+      path: '/console/api/login',
+      body: { email: owner.email, password: encoded(owner.password), remember_me: true },
+    },
+    {
+      what: 'e-mail code login',
+      method: 'POST',
+      path: '/console/api/email-code-login',
+      body: { email: owner.email, language: 'en-US' },
+    },
+    {
+      what: 'e-mail code validity',
+      method: 'POST',
+      path: '/console/api/email-code-login/validity',
+      body: { email: owner.email, code: 'MTIzNDU2', token: 'x' },
+    },
+    {
+      what: 'registration',
+      method: 'POST',
+      path: '/console/api/email-register/send-email',
+      body: { email: 'new@example.com', language: 'en-US' },
+    },
+    {
+      what: 'forgot password',
+      method: 'POST',
+      path: '/console/api/forgot-password',
+      body: { email: owner.email, language: 'en-US' },
+    },
+    {
+      what: 'reset password',
+      method: 'POST',
+      path: '/console/api/forgot-password/resets',
+      body: { token: 'x', new_password: 'Aa1aaaaaaa', password_confirm: 'Aa1aaaaaaa' },
+    },
     { what: 'social OAuth login', method: 'GET', path: '/console/api/oauth/login/github' },
-    { what: 'password login, doubled slash', method: 'POST', path: '/console/api//login', body: { email: owner.email, password: encoded(owner.password) } },
-    { what: 'password login, trailing slash', method: 'POST', path: '/console/api/login/', body: { email: owner.email, password: encoded(owner.password) } },
-    { what: 'password login, dot segment', method: 'POST', path: '/console/api/./login', body: { email: owner.email, password: encoded(owner.password) } },
-    { what: 'password login, percent-encoded', method: 'POST', path: '/console/api/%6cogin', body: { email: owner.email, password: encoded(owner.password) } },
+    {
+      what: 'password login, doubled slash',
+      method: 'POST',
+      path: '/console/api//login',
+      body: { email: owner.email, password: encoded(owner.password) },
+    },
+    {
+      what: 'password login, trailing slash',
+      method: 'POST',
+      path: '/console/api/login/',
+      body: { email: owner.email, password: encoded(owner.password) },
+    },
+    {
+      what: 'password login, dot segment',
+      method: 'POST',
+      path: '/console/api/./login',
+      body: { email: owner.email, password: encoded(owner.password) },
+    },
+    {
+      what: 'password login, percent-encoded',
+      method: 'POST',
+      path: '/console/api/%6cogin',
+      body: { email: owner.email, password: encoded(owner.password) },
+    },
   ];
   for (const call of calls) {
     test(`direct API call is refused with sso_required: ${call.what}`, async ({ request, target }) => {

@@ -1,4 +1,15 @@
-import { test, expect, signIn, whoAmI, escapeRe, openSignin, ssoButton, notApplicable, clickLogout, defaultVariant } from '../fixtures.js';
+import {
+  test,
+  expect,
+  signIn,
+  whoAmI,
+  escapeRe,
+  openSignin,
+  ssoButton,
+  notApplicable,
+  clickLogout,
+  defaultVariant,
+} from '../fixtures.js';
 
 // Scenario 4: logout ends the IdP session too — the next sign-in asks for credentials again.
 test.describe('logout', () => {
@@ -33,14 +44,24 @@ test.describe('logout', () => {
     const alice = user('alice');
     await signIn(page, target, alice);
     // The browser context's cookies with another site's Origin, as a cross-site form would send them.
-    const res = await page.request.post(`${target.baseUrl}/sso/logout`, { headers: { origin: 'https://evil.example' }, maxRedirects: 0 });
+    const res = await page.request.post(`${target.baseUrl}/sso/logout`, {
+      headers: { origin: 'https://evil.example' },
+      maxRedirects: 0,
+    });
     expect(res.status()).toBe(403);
     expect(((await res.json()) as { code: string }).code).toBe('cross_site_request');
     expect((await whoAmI(page, target)).status).toBe(200);
   });
 
-  test("the stock console's logout ends the console session and returns the IdP logout URL", async ({ page, target, user }) => {
-    notApplicable(!target.variants.includes('stock'), 'the console is patched: its logout is the plugin logout (E2E_PLUGIN_BUTTON)');
+  test("the stock console's logout ends the console session and returns the IdP logout URL", async ({
+    page,
+    target,
+    user,
+  }) => {
+    notApplicable(
+      !target.variants.includes('stock'),
+      'the console is patched: its logout is the plugin logout (E2E_PLUGIN_BUTTON)',
+    );
     const alice = user('alice');
     await signIn(page, target, alice, 'stock');
     // Read the logout answer on its way to the page (the page navigates right after it).
@@ -60,11 +81,21 @@ test.describe('logout', () => {
     expect((await whoAmI(page, target)).status).toBe(401);
   });
 
-  test("the stock console's logout ends the IdP session too (server-side end-session)", async ({ page, target, user }) => {
+  test("the stock console's logout ends the IdP session too (server-side end-session)", async ({
+    page,
+    target,
+    user,
+  }) => {
     // The stock page never visits the IdP on logout; the sidecar ends the IdP session itself with
     // id_token_hint. OPs that only know their session from the browser cookie cannot do that.
-    notApplicable(!target.variants.includes('stock'), 'the console is patched: its logout is the plugin logout (E2E_PLUGIN_BUTTON)');
-    notApplicable(!target.issuer.includes('/realms/'), 'server-side end-session needs an OP that ends the session named by id_token_hint (Keycloak)');
+    notApplicable(
+      !target.variants.includes('stock'),
+      'the console is patched: its logout is the plugin logout (E2E_PLUGIN_BUTTON)',
+    );
+    notApplicable(
+      !target.issuer.includes('/realms/'),
+      'server-side end-session needs an OP that ends the session named by id_token_hint (Keycloak)',
+    );
     const alice = user('alice');
     await signIn(page, target, alice, 'stock');
     await clickLogout(page);

@@ -12,7 +12,12 @@ test.describe('back-channel logout', () => {
     await idp.logoutUser(person.id);
     await expect.poll(() => consoleStatus(page, target), { timeout: 1_000, intervals: [50, 100, 100, 200] }).toBe(401);
     // It was the back-channel logout (not the liveness check) that ended it.
-    if (target.stack) expect(auditEvents(target.stack.logs['sidecar'], 'auth.backchannel').some((e) => e['sub'] === person.id && Number(e['count']) >= 1)).toBe(true);
+    if (target.stack)
+      expect(
+        auditEvents(target.stack.logs['sidecar'], 'auth.backchannel').some(
+          (e) => e['sub'] === person.id && Number(e['count']) >= 1,
+        ),
+      ).toBe(true);
 
     // The console page itself sends the user back to sign in.
     await page.goto(`${target.baseUrl}/apps`);

@@ -3,10 +3,15 @@ import { test, expect, signIn, startSignIn, whoAmI, consoleStatus, escapeRe, not
 // Scenario 6: disabling the user at the IdP — no new session can start, and the existing one
 // ends at the next liveness check (the local stack checks every 2 s; against a deployment the
 // check interval is E2E_LIVENESS_SECONDS).
-const livenessSeconds = (stackSeconds: number | undefined): number => Number(process.env.E2E_LIVENESS_SECONDS ?? stackSeconds ?? 0);
+const livenessSeconds = (stackSeconds: number | undefined): number =>
+  Number(process.env.E2E_LIVENESS_SECONDS ?? stackSeconds ?? 0);
 
 test.describe('disabled user', () => {
-  test('a disabled user cannot start a session and loses the existing one at the next liveness check', async ({ newContext, target, idp }) => {
+  test('a disabled user cannot start a session and loses the existing one at the next liveness check', async ({
+    newContext,
+    target,
+    idp,
+  }) => {
     const interval = livenessSeconds(target.stack?.livenessSeconds);
     notApplicable(interval <= 0, 'the deployment has no liveness check configured (E2E_LIVENESS_SECONDS)');
     test.setTimeout(60_000 + interval * 1000);

@@ -1,5 +1,15 @@
 import type { BrowserContext, Page } from '@playwright/test';
-import { test, expect, signIn, idpLogin, whoAmI, consoleStatus, csrfHeader, escapeRe, type Target } from '../fixtures.js';
+import {
+  test,
+  expect,
+  signIn,
+  idpLogin,
+  whoAmI,
+  consoleStatus,
+  csrfHeader,
+  escapeRe,
+  type Target,
+} from '../fixtures.js';
 
 // Scenario 7: open redirect and tampering — `redirect` payloads, a replayed callback URL, a
 // forged state (transaction) cookie, a foreign Dify access cookie and a stolen Dify access
@@ -39,7 +49,9 @@ const payloads = [
 /** The sealed transaction cookie the sidecar sets on /sso/login. */
 async function transactionCookie(context: BrowserContext, target: Target) {
   const cookies = await context.cookies(target.baseUrl);
-  const tx = cookies.find((c) => /dify_sso/.test(c.name) && /tx|txn|transaction|state/i.test(c.name)) ?? cookies.find((c) => /dify_sso/.test(c.name));
+  const tx =
+    cookies.find((c) => /dify_sso/.test(c.name) && /tx|txn|transaction|state/i.test(c.name)) ??
+    cookies.find((c) => /dify_sso/.test(c.name));
   if (!tx) throw new Error(`no transaction cookie among ${cookies.map((c) => c.name).join(', ')}`);
   return tx;
 }
@@ -98,7 +110,13 @@ test.describe('open redirect and tampering', () => {
     expect((await whoAmI(page, target)).status).toBe(401);
   });
 
-  test("another login's (validly sealed) transaction cookie is refused", async ({ page, context, target, user, newContext }) => {
+  test("another login's (validly sealed) transaction cookie is refused", async ({
+    page,
+    context,
+    target,
+    user,
+    newContext,
+  }) => {
     // The attacker starts a login of their own and plants that transaction cookie in the victim's browser.
     await using attacker = await newContext();
     const ap = await attacker.newPage();
@@ -113,7 +131,7 @@ test.describe('open redirect and tampering', () => {
     expect((await whoAmI(page, target)).status).toBe(401);
   });
 
-  test("a foreign Dify access cookie in a signed-in browser is refused", async ({ newContext, target, user }) => {
+  test('a foreign Dify access cookie in a signed-in browser is refused', async ({ newContext, target, user }) => {
     await using ctxAlice = await newContext();
     await using ctxBob = await newContext();
     const a = await ctxAlice.newPage();
@@ -125,7 +143,10 @@ test.describe('open redirect and tampering', () => {
     expect(aliceDify).toHaveLength(2);
     expect(await consoleStatus(b, target), "Bob's own console works").toBe(200);
     await ctxBob.addCookies(aliceDify);
-    const res = await b.request.get(`${target.baseUrl}/console/api/account/profile`, { headers: await csrfHeader(ctxBob, target), maxRedirects: 0 });
+    const res = await b.request.get(`${target.baseUrl}/console/api/account/profile`, {
+      headers: await csrfHeader(ctxBob, target),
+      maxRedirects: 0,
+    });
     expect([401, 403]).toContain(res.status());
     expect(await res.text()).not.toContain(user('alice').email);
     // Alice's own browser is unaffected.
@@ -136,7 +157,9 @@ test.describe('open redirect and tampering', () => {
     await using victim = await newContext();
     const v = await victim.newPage();
     await signIn(v, target, user('alice'));
-    const stolen = (await victim.cookies(target.baseUrl)).filter((c) => /(access_token|refresh_token|csrf_token)$/.test(c.name));
+    const stolen = (await victim.cookies(target.baseUrl)).filter((c) =>
+      /(access_token|refresh_token|csrf_token)$/.test(c.name),
+    );
     expect(stolen.length).toBeGreaterThanOrEqual(2);
 
     await using thief = await newContext();
@@ -145,7 +168,10 @@ test.describe('open redirect and tampering', () => {
     expect(await consoleStatus(t, target)).toBe(401);
     // Dify's own refresh with the stolen refresh cookie does not bring the session back.
     const csrf = stolen.find((c) => /csrf_token$/.test(c.name))?.value ?? '';
-    await t.request.post(`${target.baseUrl}/console/api/refresh-token`, { headers: { 'x-csrf-token': csrf }, maxRedirects: 0 });
+    await t.request.post(`${target.baseUrl}/console/api/refresh-token`, {
+      headers: { 'x-csrf-token': csrf },
+      maxRedirects: 0,
+    });
     expect(await consoleStatus(t, target)).toBe(401);
     // The victim is still signed in (the thief's attempts did not end her session).
     expect(await consoleStatus(v, target)).toBe(200);

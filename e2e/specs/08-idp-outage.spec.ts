@@ -1,5 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { test, expect, signinAlert, signIn, requireLocal, consoleStatus, openSignin, ssoButton, escapeRe, type Target } from '../fixtures.js';
+import {
+  test,
+  expect,
+  signinAlert,
+  signIn,
+  requireLocal,
+  consoleStatus,
+  openSignin,
+  ssoButton,
+  escapeRe,
+  type Target,
+} from '../fixtures.js';
 import { startThrowawayKit, type ThrowawayKit } from '../support/throwaway.js';
 import { createStore } from '../../packages/sidecar/src/store/index.js';
 import { issueBreakGlassToken } from '../../packages/sidecar/src/break-glass/store.js';
@@ -49,7 +60,9 @@ test('with the IdP down, sign-in says the identity provider is unavailable', asy
   await expect(async () => {
     await openSignin(page, outage, 'plugin');
     await ssoButton(page, 'plugin').click();
-    await expect(page).toHaveURL(new RegExp(`^${escapeRe(outage.signinUrl)}\\?(?:.*&)?message=idp_unavailable`), { timeout: 2_000 });
+    await expect(page).toHaveURL(new RegExp(`^${escapeRe(outage.signinUrl)}\\?(?:.*&)?message=idp_unavailable`), {
+      timeout: 2_000,
+    });
   }).toPass({ timeout: 15_000 });
   await expect(signinAlert(page)).toContainText(/unavailable/i);
 
@@ -60,13 +73,18 @@ test('with the IdP down, sign-in says the identity provider is unavailable', asy
   await expect(page).toHaveURL(new RegExp(`^${escapeRe(outage.signinUrl)}`));
 });
 
-test('break-glass reopens password login for the one client that redeemed the token, audited', async ({ newContext, target }) => {
+test('break-glass reopens password login for the one client that redeemed the token, audited', async ({
+  newContext,
+  target,
+}) => {
   const stack = requireLocal(target);
   await idpDown();
   const owner = { email: 'owner@example.com', password: Buffer.from('owner-local-password').toString('base64') };
   await using ctxOther = await newContext();
   const other = await ctxOther.newPage();
-  expect((await other.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 })).status()).toBe(403);
+  expect(
+    (await other.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 })).status(),
+  ).toBe(403);
 
   // The operator issues a one-time token (what `dify-sso break-glass issue` does) ...
   const store = createStore({ store: 'redis', redis: { url: stack.redisUrl, keyPrefix: kit!.keyPrefix } });
@@ -85,7 +103,9 @@ test('break-glass reopens password login for the one client that redeemed the to
   expect(await consoleStatus(o, outage)).toBe(200);
 
   // Only for that client: the other browser is still refused, and the token is single-use.
-  expect((await other.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 })).status()).toBe(403);
+  expect(
+    (await other.request.post(`${outage.baseUrl}/console/api/login`, { data: owner, maxRedirects: 0 })).status(),
+  ).toBe(403);
   await using ctxReuse = await newContext();
   const r = await ctxReuse.newPage();
   const reuse = await r.request.post(`${outage.baseUrl}/sso/break-glass`, { form: { token }, maxRedirects: 0 });

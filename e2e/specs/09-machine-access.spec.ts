@@ -3,14 +3,21 @@ import { test, expect, type Target, notApplicable } from '../fixtures.js';
 // Scenario 9: machine access — a client-credentials token with the right audience and scope
 // reaches the console API (allowlisted read routes); a token of another client (no Dify
 // audience or scope), a tampered token and a user's ID token are refused.
-async function clientToken(target: Target, which: 'good' | 'other' | { clientId: string; clientSecret: string }): Promise<string> {
+async function clientToken(
+  target: Target,
+  which: 'good' | 'other' | { clientId: string; clientSecret: string },
+): Promise<string> {
   const m = target.machine;
   const client = typeof which === 'string' ? m?.[which] : which;
   if (!m || !client) throw new Error('machine client not configured');
   const res = await fetch(m.tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    }),
   });
   expect(res.status, `token for ${client.clientId}`).toBe(200);
   return ((await res.json()) as { access_token: string }).access_token;
@@ -23,7 +30,10 @@ test.describe('machine access', () => {
     notApplicable(!target.machine, 'no machine client configured (E2E_MACHINE_CLIENT_ID/SECRET)');
   });
 
-  test('a dify-machine token with the right audience and scope reaches the console API', async ({ request, target }) => {
+  test('a dify-machine token with the right audience and scope reaches the console API', async ({
+    request,
+    target,
+  }) => {
     const token = await clientToken(target, 'good');
     const res = await request.get(`${target.baseUrl}${membersPath}`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status()).toBe(200);
@@ -70,12 +80,16 @@ test.describe('machine access', () => {
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
     claims['scope'] = `${String(claims['scope'] ?? '')} admin`;
     const forged = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`;
-    const res = await request.get(`${target.baseUrl}${membersPath}`, { headers: { authorization: `Bearer ${forged}` } });
+    const res = await request.get(`${target.baseUrl}${membersPath}`, {
+      headers: { authorization: `Bearer ${forged}` },
+    });
     expect(res.status()).toBe(401);
   });
 
   test('no token, no access', async ({ request, target }) => {
-    const res = await request.get(`${target.baseUrl}${membersPath}`, { headers: { authorization: 'Bearer not-a-jwt' } });
+    const res = await request.get(`${target.baseUrl}${membersPath}`, {
+      headers: { authorization: 'Bearer not-a-jwt' },
+    });
     expect(res.status()).toBe(401);
   });
 });

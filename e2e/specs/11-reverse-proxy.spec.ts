@@ -31,7 +31,9 @@ test('reverse-proxy mode: sign-in, lockdown and stolen-cookie refusal', async ({
   expect(login.status()).toBe(403);
   expect(((await login.json()) as { code?: string }).code).toBe('sso_required');
 
-  const stolen = (await page.context().cookies(proxied.baseUrl)).filter((c) => /(access_token|refresh_token|csrf_token)$/.test(c.name));
+  const stolen = (await page.context().cookies(proxied.baseUrl)).filter((c) =>
+    /(access_token|refresh_token|csrf_token)$/.test(c.name),
+  );
   await using thief = await newContext();
   await thief.addCookies(stolen);
   expect(await consoleStatus(await thief.newPage(), proxied)).toBe(401);

@@ -15,7 +15,12 @@ const PUBLIC = 'PublicHelp000004';
 test.use({ allowedHosts: ['127.0.0.1', '127.0.0.2'] });
 
 /** Opens a web app; signs in at the IdP when the gate sends the browser there. */
-async function openApp(page: Page, target: Target, path: string, user?: { username: string; password: string }): Promise<void> {
+async function openApp(
+  page: Page,
+  target: Target,
+  path: string,
+  user?: { username: string; password: string },
+): Promise<void> {
   await page.goto(`${target.baseUrl}${path}`);
   if (user && new URL(page.url()).origin !== new URL(target.baseUrl).origin) {
     await idpLogin(page, user);
@@ -29,7 +34,12 @@ async function send(page: Page, text: string): Promise<void> {
   await expect(page.getByRole('list', { name: 'Conversations' }).getByText(text)).toBeVisible();
 }
 
-test('alice signs in once, uses two apps, and finds her conversations in a second browser', async ({ page, target, user, newContext }) => {
+test('alice signs in once, uses two apps, and finds her conversations in a second browser', async ({
+  page,
+  target,
+  user,
+  newContext,
+}) => {
   requireLocal(target);
   await openApp(page, target, `/chat/${ALPHA}`, user('alice'));
   await expect(page.getByRole('status')).toHaveText('Ready');
@@ -41,7 +51,9 @@ test('alice signs in once, uses two apps, and finds her conversations in a secon
   await using second = await newContext();
   const p2 = await second.newPage();
   await openApp(p2, target, `/chat/${ALPHA}`, user('alice'));
-  await expect(p2.getByRole('list', { name: 'Conversations' }).getByText('alpha question from browser one')).toBeVisible();
+  await expect(
+    p2.getByRole('list', { name: 'Conversations' }).getByText('alpha question from browser one'),
+  ).toBeVisible();
   await expect(p2.getByRole('list', { name: 'Conversations' }).getByText('beta question')).toHaveCount(0);
 });
 
@@ -56,10 +68,24 @@ test("bob cannot use alice's passport (403, audited)", async ({ page, target, us
   const bob = await bobs.newPage();
   await openApp(bob, target, `/chat/${ALPHA}`, user('bob'));
   await expect(bob.getByRole('status')).toHaveText('Ready');
-  const before = auditEvents(stack.logs['sidecar'], 'webapp.access').filter((e) => e['reason'] === 'passport_not_owned').length;
-  const status = await bob.evaluate(async ([code, tk]) => (await fetch('/api/conversations', { headers: { 'X-App-Code': code as string, 'X-App-Passport': tk as string } })).status, [ALPHA, passport]);
+  const before = auditEvents(stack.logs['sidecar'], 'webapp.access').filter(
+    (e) => e['reason'] === 'passport_not_owned',
+  ).length;
+  const status = await bob.evaluate(
+    async ([code, tk]) =>
+      (await fetch('/api/conversations', { headers: { 'X-App-Code': code as string, 'X-App-Passport': tk as string } }))
+        .status,
+    [ALPHA, passport],
+  );
   expect(status).toBe(403);
-  await expect.poll(() => auditEvents(stack.logs['sidecar'], 'webapp.access').filter((e) => e['reason'] === 'passport_not_owned' && e['app_code'] === ALPHA).length).toBeGreaterThan(before);
+  await expect
+    .poll(
+      () =>
+        auditEvents(stack.logs['sidecar'], 'webapp.access').filter(
+          (e) => e['reason'] === 'passport_not_owned' && e['app_code'] === ALPHA,
+        ).length,
+    )
+    .toBeGreaterThan(before);
 });
 
 test('carol is refused the group-restricted app with the clear page', async ({ page, target, user }) => {
@@ -81,7 +107,11 @@ test('a public app works without a session', async ({ page, target }) => {
   await send(page, 'anonymous question');
 });
 
-test('an app embedded on another site offers "open in a new tab" instead of a broken sign-in', async ({ page, target, user }) => {
+test('an app embedded on another site offers "open in a new tab" instead of a broken sign-in', async ({
+  page,
+  target,
+  user,
+}) => {
   requireLocal(target);
   // Signed in at the top level: the Lax kit cookie still is not sent into a cross-site frame.
   await openApp(page, target, `/chat/${ALPHA}`, user('alice'));

@@ -55,7 +55,12 @@ export class IdpAdmin {
     const res = await fetch(`${this.#access.baseUrl}/realms/master/protocol/openid-connect/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: c.username, password: c.password }),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'admin-cli',
+        username: c.username,
+        password: c.password,
+      }),
     });
     if (!res.ok) throw new Error(`IdP admin login failed: HTTP ${res.status}`);
     const body = (await res.json()) as { access_token: string; expires_in: number };
@@ -66,7 +71,10 @@ export class IdpAdmin {
   async #call(method: string, path: string, body?: unknown): Promise<Response> {
     const res = await fetch(`${this.#access.baseUrl}/admin/realms/${encodeURIComponent(this.#access.realm)}${path}`, {
       method,
-      headers: { authorization: `Bearer ${await this.#bearer()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${await this.#bearer()}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     if (!res.ok) throw new Error(`IdP admin ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
@@ -74,14 +82,18 @@ export class IdpAdmin {
   }
 
   async userId(username: string): Promise<string> {
-    const list = (await (await this.#call('GET', `/users?exact=true&username=${encodeURIComponent(username)}`)).json()) as Array<{ id: string }>;
+    const list = (await (
+      await this.#call('GET', `/users?exact=true&username=${encodeURIComponent(username)}`)
+    ).json()) as Array<{ id: string }>;
     const user = list[0];
     if (!user) throw new Error(`IdP user ${username} not found`);
     return user.id;
   }
 
   async #groupId(name: string): Promise<string> {
-    const list = (await (await this.#call('GET', `/groups?exact=true&search=${encodeURIComponent(name)}`)).json()) as Array<{ id: string; name: string }>;
+    const list = (await (
+      await this.#call('GET', `/groups?exact=true&search=${encodeURIComponent(name)}`)
+    ).json()) as Array<{ id: string; name: string }>;
     const group = list.find((g) => g.name === name);
     if (!group) throw new Error(`IdP group ${name} not found`);
     return group.id;
@@ -138,12 +150,18 @@ export class IdpAdmin {
               name: 'audience',
               protocol: 'openid-connect',
               protocolMapper: 'oidc-audience-mapper',
-              config: { 'included.custom.audience': opts.audience, 'access.token.claim': 'true', 'id.token.claim': 'false' },
+              config: {
+                'included.custom.audience': opts.audience,
+                'access.token.claim': 'true',
+                'id.token.claim': 'false',
+              },
             },
           ]
         : [],
     });
-    const list = (await (await this.#call('GET', `/clients?clientId=${encodeURIComponent(clientId)}`)).json()) as Array<{ id: string }>;
+    const list = (await (
+      await this.#call('GET', `/clients?clientId=${encodeURIComponent(clientId)}`)
+    ).json()) as Array<{ id: string }>;
     const id = list[0]?.id;
     if (!id) throw new Error(`IdP client ${clientId} not found after creation`);
     if (opts.scopes?.length) {
@@ -165,9 +183,15 @@ export class IdpAdmin {
 
   /** Replaces the user's groups. */
   async setGroups(userId: string, groups: string[]): Promise<void> {
-    const current = (await (await this.#call('GET', `/users/${userId}/groups`)).json()) as Array<{ id: string; name: string }>;
-    for (const g of current) if (!groups.includes(g.name)) await this.#call('DELETE', `/users/${userId}/groups/${g.id}`);
-    for (const name of groups) if (!current.some((g) => g.name === name)) await this.#call('PUT', `/users/${userId}/groups/${await this.#groupId(name)}`);
+    const current = (await (await this.#call('GET', `/users/${userId}/groups`)).json()) as Array<{
+      id: string;
+      name: string;
+    }>;
+    for (const g of current)
+      if (!groups.includes(g.name)) await this.#call('DELETE', `/users/${userId}/groups/${g.id}`);
+    for (const name of groups)
+      if (!current.some((g) => g.name === name))
+        await this.#call('PUT', `/users/${userId}/groups/${await this.#groupId(name)}`);
   }
 
   async setEnabled(userId: string, enabled: boolean): Promise<void> {

@@ -73,7 +73,8 @@ function localTarget(): Target {
   if (!existsSync(stackFile)) throw new Error(`${stackFile} is missing: the setup project did not start the stack`);
   const stack = JSON.parse(readFileSync(stackFile, 'utf8')) as StackInfo;
   const users: Target['users'] = {};
-  for (const name of USER_NAMES) users[name] = { username: name, password: `${name}-password`, email: `${name}@example.com`, ...LOCAL_USERS[name] };
+  for (const name of USER_NAMES)
+    users[name] = { username: name, password: `${name}-password`, email: `${name}@example.com`, ...LOCAL_USERS[name] };
   const kc = realmOf(stack.issuer);
   return {
     kind: 'local',
@@ -81,7 +82,9 @@ function localTarget(): Target {
     signinUrl: stack.signinUrl,
     issuer: stack.issuer,
     users,
-    ...(stack.idp === 'keycloak' && kc ? { idpAdmin: { ...kc, credentials: { username: 'admin', password: 'admin' } } } : {}),
+    ...(stack.idp === 'keycloak' && kc
+      ? { idpAdmin: { ...kc, credentials: { username: 'admin', password: 'admin' } } }
+      : {}),
     machine: {
       tokenUrl: `${stack.issuer}/protocol/openid-connect/token`,
       good: { clientId: 'dify-machine', clientSecret: 'dify-machine-secret' },
@@ -95,14 +98,16 @@ function localTarget(): Target {
 function deploymentTarget(baseUrl: string): Target {
   const base = baseUrl.replace(/\/+$/, '');
   const issuer = env('E2E_IDP_ISSUER');
-  if (!issuer) throw new Error('E2E_IDP_ISSUER is required with E2E_BASE_URL (the issuer exactly as the sidecar is configured)');
+  if (!issuer)
+    throw new Error('E2E_IDP_ISSUER is required with E2E_BASE_URL (the issuer exactly as the sidecar is configured)');
   const users: Target['users'] = {};
   for (const name of USER_NAMES) {
     const key = name.toUpperCase();
     const username = env(`E2E_USER_${key}_USERNAME`);
     const password = env(`E2E_USER_${key}_PASSWORD`);
     const role = env(`E2E_USER_${key}_ROLE`) ?? LOCAL_USERS[name].role;
-    if (username && password) users[name] = { username, password, email: env(`E2E_USER_${key}_EMAIL`) ?? username, ...(role ? { role } : {}) };
+    if (username && password)
+      users[name] = { username, password, email: env(`E2E_USER_${key}_EMAIL`) ?? username, ...(role ? { role } : {}) };
   }
   let idpAdmin: IdpAdminAccess | undefined;
   const kc = realmOf(issuer);
@@ -112,7 +117,11 @@ function deploymentTarget(baseUrl: string): Target {
   const user = env('E2E_IDP_ADMIN_USER');
   const password = env('E2E_IDP_ADMIN_PASSWORD');
   if (adminUrl && realm && (token || (user && password))) {
-    idpAdmin = { baseUrl: adminUrl.replace(/\/+$/, ''), realm, credentials: token ? { token } : { username: user as string, password: password as string } };
+    idpAdmin = {
+      baseUrl: adminUrl.replace(/\/+$/, ''),
+      realm,
+      credentials: token ? { token } : { username: user as string, password: password as string },
+    };
   }
   const machineId = env('E2E_MACHINE_CLIENT_ID');
   const machineSecret = env('E2E_MACHINE_CLIENT_SECRET');

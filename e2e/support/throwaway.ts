@@ -23,7 +23,10 @@ export interface ThrowawayKit {
   stop(): Promise<void>;
 }
 
-export async function startThrowawayKit(stack: StackInfo, opts: { name: string; mode: 'authrequest' | 'proxy' }): Promise<ThrowawayKit> {
+export async function startThrowawayKit(
+  stack: StackInfo,
+  opts: { name: string; mode: 'authrequest' | 'proxy' },
+): Promise<ThrowawayKit> {
   const [opPort, sidecarPort, frontPort] = [await freePort(), await freePort(), await freePort()];
   const publicUrl = `http://${HOST}:${opts.mode === 'proxy' ? sidecarPort : frontPort}`;
   const issuer = `http://${HOST}:${opPort}`;
@@ -50,7 +53,10 @@ export async function startThrowawayKit(stack: StackInfo, opts: { name: string; 
       cwd: repoRoot,
     });
     started.push(op);
-    await waitUntil(`${opts.name} IdP`, () => httpOk(`${issuer}/.well-known/openid-configuration`), { timeoutMs: 30_000, service: op });
+    await waitUntil(`${opts.name} IdP`, () => httpOk(`${issuer}/.well-known/openid-configuration`), {
+      timeoutMs: 30_000,
+      service: op,
+    });
     const sidecar = await startSidecar({
       name: `${opts.name}-sidecar`,
       port: sidecarPort,
@@ -71,7 +77,15 @@ export async function startThrowawayKit(stack: StackInfo, opts: { name: string; 
     started.push(sidecar);
     let nginx: Service | undefined;
     if (opts.mode === 'authrequest') {
-      nginx = await startFrontDoor({ name: `${opts.name}-nginx`, port: frontPort, sidecarPort, apiPort: ports.standinApi, webPort: ports.standinWeb, daemon: false, authRequestSecret });
+      nginx = await startFrontDoor({
+        name: `${opts.name}-nginx`,
+        port: frontPort,
+        sidecarPort,
+        apiPort: ports.standinApi,
+        webPort: ports.standinWeb,
+        daemon: false,
+        authRequestSecret,
+      });
       started.push(nginx);
     }
     return {
@@ -83,7 +97,8 @@ export async function startThrowawayKit(stack: StackInfo, opts: { name: string; 
       ...(nginx ? { nginx } : {}),
       async idpDown() {
         await op.stop();
-        if (await httpOk(`${issuer}/.well-known/openid-configuration`)) throw new Error('the throwaway IdP still answers');
+        if (await httpOk(`${issuer}/.well-known/openid-configuration`))
+          throw new Error('the throwaway IdP still answers');
       },
       stop,
     };

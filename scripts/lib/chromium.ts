@@ -16,7 +16,11 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
   }
   const fix = "run: npm run provision (installs Debian's chromium), or set DIFY_SSO_CHROMIUM to a Chromium binary";
   if (!path || !existsSync(path)) {
-    throw new EnvError('ERR_ENV_NO_CHROMIUM', explicit ? `DIFY_SSO_CHROMIUM=${explicit} does not exist` : 'chromium is not installed', fix);
+    throw new EnvError(
+      'ERR_ENV_NO_CHROMIUM',
+      explicit ? `DIFY_SSO_CHROMIUM=${explicit} does not exist` : 'chromium is not installed',
+      fix,
+    );
   }
   const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
   if (r.status !== 0 || !/Chrom/.test(r.stdout)) {

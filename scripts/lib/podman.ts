@@ -32,7 +32,9 @@ function onPath(bin: string): boolean {
 /** Whether a Docker engine answers (the client alone is not enough). */
 export function dockerEngineAnswers(): boolean {
   if (!onPath('docker')) return false;
-  return spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'ignore', timeout: 15_000 }).status === 0;
+  return (
+    spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'ignore', timeout: 15_000 }).status === 0
+  );
 }
 
 /**
@@ -45,7 +47,9 @@ export function detectEngine(explicit?: string, env: NodeJS.ProcessEnv = process
   const wanted = explicit ?? env.DIFY_SSO_ENGINE;
   if (wanted !== undefined && wanted !== '') {
     if (!(ENGINES as readonly string[]).includes(wanted)) {
-      throw Object.assign(new TypeError(`"--engine" must be docker or podman, got ${JSON.stringify(wanted)}`), { code: 'ERR_INVALID_ARG_VALUE' });
+      throw Object.assign(new TypeError(`"--engine" must be docker or podman, got ${JSON.stringify(wanted)}`), {
+        code: 'ERR_INVALID_ARG_VALUE',
+      });
     }
     return wanted as Engine;
   }
@@ -82,7 +86,9 @@ export function writeContainersConf(env: NodeJS.ProcessEnv = process.env): strin
   const text = [
     '# Written by scripts/lib/podman.ts (dify-sso-kit): podman settings for hosts without a Docker engine.',
     '[containers]',
-    `default_ulimits = [${defaultUlimits().map((u) => JSON.stringify(u)).join(', ')}]`,
+    `default_ulimits = [${defaultUlimits()
+      .map((u) => JSON.stringify(u))
+      .join(', ')}]`,
     '',
     '[engine]',
     'runtime = "runc"',
@@ -96,7 +102,16 @@ export function writeContainersConf(env: NodeJS.ProcessEnv = process.env): strin
 export function engineArgs(engine: Engine, env: NodeJS.ProcessEnv = process.env): string[] {
   if (engine === 'docker') return [];
   const dir = podmanDir(env);
-  return ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', '--runtime', 'runc'];
+  return [
+    '--root',
+    join(dir, 'storage'),
+    '--runroot',
+    join(dir, 'run'),
+    '--storage-driver',
+    'vfs',
+    '--runtime',
+    'runc',
+  ];
 }
 
 /** Environment for the engine process (podman: `CONTAINERS_CONF`). */
@@ -116,7 +131,11 @@ export function ensurePodman(log: (message: string) => void = () => {}): void {
   const missing = PODMAN_PACKAGES.filter((p) => !onPath(p));
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
-    throw new EnvError('ERR_ENV_NOT_ROOT', `missing Debian packages: ${missing.join(' ')}`, `run as root, or: sudo apt-get install -y ${PODMAN_PACKAGES.join(' ')}`);
+    throw new EnvError(
+      'ERR_ENV_NOT_ROOT',
+      `missing Debian packages: ${missing.join(' ')}`,
+      `run as root, or: sudo apt-get install -y ${PODMAN_PACKAGES.join(' ')}`,
+    );
   }
   log(`installing from Debian: ${PODMAN_PACKAGES.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -127,7 +146,11 @@ export function ensurePodman(log: (message: string) => void = () => {}): void {
   ]) {
     const r = spawnSync('apt-get', argv, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
     if (r.status !== 0) {
-      throw new EnvError('ERR_ENV_START_FAILED', `apt-get ${argv[0]} failed:\n    ${(r.stderr ?? '').trim().split('\n').slice(-5).join('\n    ')}`, "check access to Debian's package mirrors");
+      throw new EnvError(
+        'ERR_ENV_START_FAILED',
+        `apt-get ${argv[0]} failed:\n    ${(r.stderr ?? '').trim().split('\n').slice(-5).join('\n    ')}`,
+        "check access to Debian's package mirrors",
+      );
     }
   }
 }
@@ -164,11 +187,19 @@ export function runEngine(
 }
 
 /** Like `runEngine` but throws `ERR_ENV_START_FAILED` with the tail of stderr on a non-zero exit. */
-export async function engineOk(engine: Engine, argv: string[], opts: Parameters<typeof runEngine>[2] = {}): Promise<string> {
+export async function engineOk(
+  engine: Engine,
+  argv: string[],
+  opts: Parameters<typeof runEngine>[2] = {},
+): Promise<string> {
   const r = await runEngine(engine, argv, opts);
   if (r.code !== 0) {
     const tail = r.stderr.trim().split('\n').slice(-8).join('\n    ');
-    throw new EnvError('ERR_ENV_START_FAILED', `${engine} ${argv.slice(0, 2).join(' ')} failed (exit ${r.code})${tail ? `:\n    ${tail}` : ''}`, `run the ${engine} command by hand to see all of its output`);
+    throw new EnvError(
+      'ERR_ENV_START_FAILED',
+      `${engine} ${argv.slice(0, 2).join(' ')} failed (exit ${r.code})${tail ? `:\n    ${tail}` : ''}`,
+      `run the ${engine} command by hand to see all of its output`,
+    );
   }
   return r.stdout;
 }
@@ -180,7 +211,13 @@ export async function imageExists(engine: Engine, ref: string): Promise<boolean>
 
 /** One label of an image, or undefined when the image or the label is absent. */
 export async function imageLabel(engine: Engine, ref: string, label: string): Promise<string | undefined> {
-  const r = await runEngine(engine, ['image', 'inspect', '--format', `{{ index .Config.Labels ${JSON.stringify(label)} }}`, ref]);
+  const r = await runEngine(engine, [
+    'image',
+    'inspect',
+    '--format',
+    `{{ index .Config.Labels ${JSON.stringify(label)} }}`,
+    ref,
+  ]);
   const v = r.stdout.trim();
   return r.code === 0 && v !== '' && v !== '<no value>' ? v : undefined;
 }

@@ -24,18 +24,26 @@ const defaults = {
  */
 export function portOverrides(spec: string | undefined): Partial<Record<keyof typeof defaults, number>> {
   const out: Partial<Record<keyof typeof defaults, number>> = {};
-  for (const item of (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of (spec ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name, value] = item.split('=');
     const port = Number(value);
     if (!name || !(name in defaults) || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new TypeError(`DIFY_SSO_STACK_PORTS: "${item}" is not <name>=<port> with a name of ${Object.keys(defaults).join(', ')}`);
+      throw new TypeError(
+        `DIFY_SSO_STACK_PORTS: "${item}" is not <name>=<port> with a name of ${Object.keys(defaults).join(', ')}`,
+      );
     }
     out[name as keyof typeof defaults] = port;
   }
   return out;
 }
 
-export const ports: Readonly<typeof defaults> = Object.freeze({ ...defaults, ...portOverrides(process.env.DIFY_SSO_STACK_PORTS) });
+export const ports: Readonly<typeof defaults> = Object.freeze({
+  ...defaults,
+  ...portOverrides(process.env.DIFY_SSO_STACK_PORTS),
+});
 
 export const urls = {
   publicUrl: `http://${HOST}:${ports.frontDoor}`,

@@ -154,7 +154,11 @@ export function startService(spec: ServiceSpec): Service {
   });
   closeSync(fd);
   if (child.pid === undefined) {
-    throw new EnvError('ERR_ENV_START_FAILED', `${spec.name} could not be started (${spec.command})`, `check that ${spec.command} is installed`);
+    throw new EnvError(
+      'ERR_ENV_START_FAILED',
+      `${spec.name} could not be started (${spec.command})`,
+      `check that ${spec.command} is installed`,
+    );
   }
   const pid = child.pid;
   const exited = new Promise<number | null>((resolve) => {
@@ -243,7 +247,12 @@ export async function waitUntil(
 
 export function tail(file: string, lines = 15): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => `    ${l}`).join('\n');
+    return readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(-lines)
+      .map((l) => `    ${l}`)
+      .join('\n');
   } catch {
     return '    (no log)';
   }

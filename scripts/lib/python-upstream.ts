@@ -33,7 +33,8 @@ export interface PythonUpstreamEnv {
 
 const requirements = (): string[] => Object.entries(PYTHON_UPSTREAM_PINS).map(([name, v]) => `${name}==${v}`);
 
-export const pythonUpstreamHome = (env: NodeJS.ProcessEnv = process.env): string => join(cacheDir(env), 'python-upstream');
+export const pythonUpstreamHome = (env: NodeJS.ProcessEnv = process.env): string =>
+  join(cacheDir(env), 'python-upstream');
 
 function pinsFile(home: string): string {
   return join(home, 'dify-sso-kit-pins.json');
@@ -55,18 +56,32 @@ function venvAvailable(py: string): boolean {
 
 function ensureVenvModule(py: string, log: (m: string) => void): void {
   if (!run(py, ['--version']).ok) {
-    throw new EnvError('ERR_ENV_NO_PYTHON', `${py} is not installed`, 'install Python 3.11 or newer (Debian: apt-get install -y python3 python3-venv), or set DIFY_SSO_PYTHON');
+    throw new EnvError(
+      'ERR_ENV_NO_PYTHON',
+      `${py} is not installed`,
+      'install Python 3.11 or newer (Debian: apt-get install -y python3 python3-venv), or set DIFY_SSO_PYTHON',
+    );
   }
   if (venvAvailable(py)) return;
   if (typeof process.getuid === 'function' && process.getuid() === 0) {
     log('python: installing python3-venv from Debian');
     const env = { DEBIAN_FRONTEND: 'noninteractive' };
     const update = run('apt-get', ['update', '-qq'], env);
-    const install = update.ok ? run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3-venv'], env) : update;
+    const install = update.ok
+      ? run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3-venv'], env)
+      : update;
     if (install.ok && venvAvailable(py)) return;
-    throw new EnvError('ERR_ENV_NO_PYTHON_VENV', `python3-venv could not be installed:\n${install.output.trim().split('\n').slice(-5).join('\n')}`, 'run: apt-get update && apt-get install -y python3-venv');
+    throw new EnvError(
+      'ERR_ENV_NO_PYTHON_VENV',
+      `python3-venv could not be installed:\n${install.output.trim().split('\n').slice(-5).join('\n')}`,
+      'run: apt-get update && apt-get install -y python3-venv',
+    );
   }
-  throw new EnvError('ERR_ENV_NO_PYTHON_VENV', `${py} has no venv/ensurepip module (Debian ships it as python3-venv)`, 'run as root: apt-get install -y python3-venv (or npm run provision as root)');
+  throw new EnvError(
+    'ERR_ENV_NO_PYTHON_VENV',
+    `${py} has no venv/ensurepip module (Debian ships it as python3-venv)`,
+    'run as root: apt-get install -y python3-venv (or npm run provision as root)',
+  );
 }
 
 /**
@@ -76,11 +91,23 @@ function ensureVenvModule(py: string, log: (m: string) => void): void {
  * @example
  * const { gunicorn } = ensurePythonUpstream(); // ~/.cache/dify-sso-kit/python-upstream/bin/gunicorn
  */
-export function ensurePythonUpstream(log: (m: string) => void = () => undefined, env: NodeJS.ProcessEnv = process.env): PythonUpstreamEnv {
+export function ensurePythonUpstream(
+  log: (m: string) => void = () => undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): PythonUpstreamEnv {
   const home = pythonUpstreamHome(env);
-  const result: PythonUpstreamEnv = { home, python: join(home, 'bin', 'python'), gunicorn: join(home, 'bin', 'gunicorn') };
+  const result: PythonUpstreamEnv = {
+    home,
+    python: join(home, 'bin', 'python'),
+    gunicorn: join(home, 'bin', 'gunicorn'),
+  };
   const wanted = JSON.stringify(requirements());
-  if (existsSync(pinsFile(home)) && readFileSync(pinsFile(home), 'utf8') === wanted && existsSync(result.gunicorn) && run(result.python, ['-c', 'import flask, gevent, socketio, engineio']).ok) {
+  if (
+    existsSync(pinsFile(home)) &&
+    readFileSync(pinsFile(home), 'utf8') === wanted &&
+    existsSync(result.gunicorn) &&
+    run(result.python, ['-c', 'import flask, gevent, socketio, engineio']).ok
+  ) {
     return result;
   }
   const py = python3(env);
@@ -89,12 +116,29 @@ export function ensurePythonUpstream(log: (m: string) => void = () => undefined,
   mkdirSync(cacheDir(env), { recursive: true });
   log(`python: creating ${home}`);
   const venv = run(py, ['-m', 'venv', home]);
-  if (!venv.ok) throw new EnvError('ERR_ENV_NO_PYTHON_VENV', `python3 -m venv failed:\n${venv.output.trim()}`, 'run as root: apt-get install -y python3-venv');
+  if (!venv.ok)
+    throw new EnvError(
+      'ERR_ENV_NO_PYTHON_VENV',
+      `python3 -m venv failed:\n${venv.output.trim()}`,
+      'run as root: apt-get install -y python3-venv',
+    );
   log(`python: pip install ${requirements().join(' ')}`);
-  const pip = run(result.python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', ...requirements()]);
+  const pip = run(result.python, [
+    '-m',
+    'pip',
+    'install',
+    '--disable-pip-version-check',
+    '--no-input',
+    '-q',
+    ...requirements(),
+  ]);
   if (!pip.ok) {
     rmSync(home, { recursive: true, force: true });
-    throw new EnvError('ERR_ENV_PYPI_UNREACHABLE', `pip install of the pinned upstream packages failed:\n${pip.output.trim().split('\n').slice(-8).join('\n')}`, 'check access to PyPI (pip config / PIP_INDEX_URL) and run again');
+    throw new EnvError(
+      'ERR_ENV_PYPI_UNREACHABLE',
+      `pip install of the pinned upstream packages failed:\n${pip.output.trim().split('\n').slice(-8).join('\n')}`,
+      'check access to PyPI (pip config / PIP_INDEX_URL) and run again',
+    );
   }
   writeFileSync(pinsFile(home), wanted);
   return result;

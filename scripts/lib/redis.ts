@@ -13,7 +13,11 @@ export function redisServerBinary(): string {
   try {
     return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim();
   } catch {
-    throw new EnvError('ERR_ENV_NO_REDIS', 'redis-server is not installed', 'run: npm run provision (installs Debian\'s redis-server)');
+    throw new EnvError(
+      'ERR_ENV_NO_REDIS',
+      'redis-server is not installed',
+      "run: npm run provision (installs Debian's redis-server)",
+    );
   }
 }
 
@@ -45,7 +49,20 @@ export async function startRedis(opts: { port: number; daemon?: boolean; name?: 
   const service = startService({
     name,
     command: bin,
-    args: ['--port', String(opts.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes'],
+    args: [
+      '--port',
+      String(opts.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--protected-mode',
+      'yes',
+    ],
     daemon: opts.daemon,
   });
   await waitUntil(`redis on 127.0.0.1:${opts.port}`, () => redisPing(opts.port), { timeoutMs: 15_000, service });

@@ -18,7 +18,17 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot, runDir } from './paths.js';
-import { EnvError, assertPortFree, daemonPid, httpOk, startService, stopDaemon, tcpOpen, waitUntil, type Service } from './proc.js';
+import {
+  EnvError,
+  assertPortFree,
+  daemonPid,
+  httpOk,
+  startService,
+  stopDaemon,
+  tcpOpen,
+  waitUntil,
+  type Service,
+} from './proc.js';
 import { redisPing, startRedis } from './redis.js';
 import { findJdk, keycloakHome, keycloakReady, startKeycloak } from './keycloak.js';
 import { HOST, ports, urls } from './ports.js';
@@ -102,11 +112,16 @@ export function keycloakProvisioned(env: NodeJS.ProcessEnv = process.env): boole
 }
 
 export function findNginx(): string {
-  for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx']) if (existsSync(candidate)) return candidate;
+  for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'])
+    if (existsSync(candidate)) return candidate;
   try {
     return execFileSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).trim();
   } catch {
-    throw new EnvError('ERR_ENV_NO_NGINX', 'nginx is not installed', "run: npm run provision (installs Debian's nginx)");
+    throw new EnvError(
+      'ERR_ENV_NO_NGINX',
+      'nginx is not installed',
+      "run: npm run provision (installs Debian's nginx)",
+    );
   }
 }
 
@@ -165,7 +180,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       else {
         await assertPortFree(ports.demoOp, 'embedded demo OP');
         const op = track(
-          startService({ name: 'demo-op', command: process.execPath, args: [...tsx, 'scripts/demo-op.ts'], cwd: repoRoot, daemon: opts.daemon }),
+          startService({
+            name: 'demo-op',
+            command: process.execPath,
+            args: [...tsx, 'scripts/demo-op.ts'],
+            cwd: repoRoot,
+            daemon: opts.daemon,
+          }),
         );
         await waitUntil(`embedded OP (${issuer})`, () => discoveryOk(issuer), { timeoutMs: 30_000, service: op });
         opts.log(`embedded OP: started, issuer ${issuer}`);
@@ -312,7 +333,11 @@ const standinEntry = join(repoRoot, 'packages', 'dify-standin', 'src', 'server.t
 /** The Dify stand-in (api + web double, one process). */
 export async function startStandin(o: StandinOptions): Promise<Service[]> {
   if (!existsSync(standinEntry)) {
-    throw new EnvError('ERR_ENV_START_FAILED', `the Dify stand-in entry point ${standinEntry} is missing`, 'update the checkout (packages/dify-standin)');
+    throw new EnvError(
+      'ERR_ENV_START_FAILED',
+      `the Dify stand-in entry point ${standinEntry} is missing`,
+      'update the checkout (packages/dify-standin)',
+    );
   }
   const env = {
     SECRET_KEY: secret(32),
@@ -329,10 +354,23 @@ export async function startStandin(o: StandinOptions): Promise<Service[]> {
     DIFY_STANDIN_WEB_VARIANT: o.webVariant ?? 'stock',
     DIFY_STANDIN_INTROSPECTION_SECRET: o.introspectionSecret,
   };
-  const service = startService({ name: o.name, command: process.execPath, args: [...tsx, standinEntry], cwd: repoRoot, env, daemon: o.daemon });
+  const service = startService({
+    name: o.name,
+    command: process.execPath,
+    args: [...tsx, standinEntry],
+    cwd: repoRoot,
+    env,
+    daemon: o.daemon,
+  });
   try {
-    await waitUntil(`Dify stand-in api (127.0.0.1:${o.apiPort})`, () => tcpOpen(o.apiPort), { timeoutMs: 30_000, service });
-    await waitUntil(`Dify stand-in web (127.0.0.1:${o.webPort})`, () => tcpOpen(o.webPort), { timeoutMs: 30_000, service });
+    await waitUntil(`Dify stand-in api (127.0.0.1:${o.apiPort})`, () => tcpOpen(o.apiPort), {
+      timeoutMs: 30_000,
+      service,
+    });
+    await waitUntil(`Dify stand-in web (127.0.0.1:${o.webPort})`, () => tcpOpen(o.webPort), {
+      timeoutMs: 30_000,
+      service,
+    });
   } catch (err) {
     await service.stop();
     throw err;
@@ -406,7 +444,8 @@ export function sidecarEnv(o: SidecarOptions): Record<string, string> {
 }
 
 /** The sidecar's entry point; DIFY_SSO_SIDECAR_ENTRY runs another build of it (e.g. a bundled one). */
-const sidecarEntry = (): string => process.env.DIFY_SSO_SIDECAR_ENTRY ?? join(repoRoot, 'packages', 'sidecar', 'src', 'server.ts');
+const sidecarEntry = (): string =>
+  process.env.DIFY_SSO_SIDECAR_ENTRY ?? join(repoRoot, 'packages', 'sidecar', 'src', 'server.ts');
 
 /**
  * How the stack runs the sidecar: `process` (default: node + tsx on the sources) or `container`
@@ -418,7 +457,11 @@ export type SidecarRunMode = 'process' | 'container';
 export function sidecarRunMode(env: NodeJS.ProcessEnv = process.env): SidecarRunMode {
   const v = env.DIFY_SSO_E2E_SIDECAR ?? 'process';
   if (v !== 'process' && v !== 'container') {
-    throw new EnvError('ERR_ENV_START_FAILED', `DIFY_SSO_E2E_SIDECAR must be process or container, got ${JSON.stringify(v)}`, 'unset it or set it to container');
+    throw new EnvError(
+      'ERR_ENV_START_FAILED',
+      `DIFY_SSO_E2E_SIDECAR must be process or container, got ${JSON.stringify(v)}`,
+      'unset it or set it to container',
+    );
   }
   return v;
 }
@@ -468,7 +511,11 @@ export async function removeSidecarContainer(name: string): Promise<void> {
   // Stopping ends the sidecar and frees its port; removing (with vfs: deleting a copy of the
   // image) runs on in the background, and the next start removes a leftover of the same name.
   await runEngine(engine, ['stop', '--time', '3', sidecarContainerName(name)]);
-  spawn(engine, [...engineArgs(engine), 'rm', '-f', '--time', '0', sidecarContainerName(name)], { env: engineEnv(engine), stdio: 'ignore', detached: true }).unref();
+  spawn(engine, [...engineArgs(engine), 'rm', '-f', '--time', '0', sidecarContainerName(name)], {
+    env: engineEnv(engine),
+    stdio: 'ignore',
+    detached: true,
+  }).unref();
   rmSync(marker, { force: true });
   rmSync(join(runDir(), `${name}.env`), { force: true });
 }
@@ -482,9 +529,9 @@ async function startSidecarContainer(o: SidecarOptions): Promise<Service> {
   const envFile = join(runDir(), `${o.name}.env`);
   writeFileSync(
     envFile,
-    Object.entries(sidecarEnv(o))
+    `${Object.entries(sidecarEnv(o))
       .map(([k, v]) => `${k}=${v}`)
-      .join('\n') + '\n',
+      .join('\n')}\n`,
     { mode: 0o600 },
   );
   writeFileSync(containerMarker(o.name), `${engine}\n`);
@@ -505,20 +552,35 @@ async function startSidecarContainer(o: SidecarOptions): Promise<Service> {
       await inner.stop();
     },
   };
-  await waitUntil(`sidecar container ${image} (127.0.0.1:${o.port}/sso/health/ready)`, () => httpOk(`http://${HOST}:${o.port}/sso/health/ready`), {
-    timeoutMs: 60_000,
-    service,
-  });
+  await waitUntil(
+    `sidecar container ${image} (127.0.0.1:${o.port}/sso/health/ready)`,
+    () => httpOk(`http://${HOST}:${o.port}/sso/health/ready`),
+    {
+      timeoutMs: 60_000,
+      service,
+    },
+  );
   return service;
 }
 
 export async function startSidecar(o: SidecarOptions): Promise<Service> {
   if (sidecarRunMode() === 'container') return startSidecarContainer(o);
-  const service = startService({ name: o.name, command: process.execPath, args: [...tsx, sidecarEntry()], cwd: repoRoot, env: sidecarEnv(o), daemon: o.daemon });
-  await waitUntil(`sidecar (127.0.0.1:${o.port}/sso/health/ready)`, () => httpOk(`http://${HOST}:${o.port}/sso/health/ready`), {
-    timeoutMs: 60_000,
-    service,
+  const service = startService({
+    name: o.name,
+    command: process.execPath,
+    args: [...tsx, sidecarEntry()],
+    cwd: repoRoot,
+    env: sidecarEnv(o),
+    daemon: o.daemon,
   });
+  await waitUntil(
+    `sidecar (127.0.0.1:${o.port}/sso/health/ready)`,
+    () => httpOk(`http://${HOST}:${o.port}/sso/health/ready`),
+    {
+      timeoutMs: 60_000,
+      service,
+    },
+  );
   return service;
 }
 
@@ -550,14 +612,21 @@ export function frontDoorConf(o: FrontDoorOptions & { prefix: string }): string 
 export async function startFrontDoor(o: FrontDoorOptions): Promise<Service> {
   const nginx = findNginx();
   const prefix = join(runDir(), o.name);
-  for (const d of ['tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi', 'logs']) mkdirSync(join(prefix, d), { recursive: true });
+  for (const d of ['tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi', 'logs'])
+    mkdirSync(join(prefix, d), { recursive: true });
   const conf = join(prefix, 'nginx.conf');
   writeFileSync(conf, frontDoorConf({ ...o, prefix }));
   try {
-    execFileSync(nginx, ['-t', '-q', '-p', prefix, '-e', join(prefix, 'error.log'), '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(nginx, ['-t', '-q', '-p', prefix, '-e', join(prefix, 'error.log'), '-c', conf], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
     const out = `${(err as { stderr?: Buffer }).stderr?.toString() ?? ''}`.trim();
-    throw new EnvError('ERR_ENV_START_FAILED', `the front door's nginx configuration ${conf} is invalid:\n    ${out}`, 'fix the renderer or the conf');
+    throw new EnvError(
+      'ERR_ENV_START_FAILED',
+      `the front door's nginx configuration ${conf} is invalid:\n    ${out}`,
+      'fix the renderer or the conf',
+    );
   }
   const service = startService({
     name: o.name,

@@ -29,12 +29,23 @@ exit ${finalStatus}
   return file;
 }
 
-function aptLocked(dir: string, aptGet: string, env: Record<string, string> = {}): { status: number | null; out: string; calls: number; args: string } {
-  const r = spawnSync('bash', ['-c', `set -euo pipefail; say() { printf 'provision: %s\\n' "$*"; }; . scripts/lib/apt.sh; apt_locked "${aptGet}" install -y redis-server`], {
-    cwd: repoRoot,
-    env: { ...process.env, DIFY_SSO_APT_LOCK_POLL: '0', ...env },
-    encoding: 'utf8',
-  });
+function aptLocked(
+  dir: string,
+  aptGet: string,
+  env: Record<string, string> = {},
+): { status: number | null; out: string; calls: number; args: string } {
+  const r = spawnSync(
+    'bash',
+    [
+      '-c',
+      `set -euo pipefail; say() { printf 'provision: %s\\n' "$*"; }; . scripts/lib/apt.sh; apt_locked "${aptGet}" install -y redis-server`,
+    ],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, DIFY_SSO_APT_LOCK_POLL: '0', ...env },
+      encoding: 'utf8',
+    },
+  );
   const read = (f: string): string => {
     try {
       return readFileSync(join(dir, f), 'utf8');
@@ -42,7 +53,12 @@ function aptLocked(dir: string, aptGet: string, env: Record<string, string> = {}
       return '';
     }
   };
-  return { status: r.status, out: `${r.stdout}${r.stderr}`, calls: Number(read('calls').trim() || 0), args: read('args') };
+  return {
+    status: r.status,
+    out: `${r.stdout}${r.stderr}`,
+    calls: Number(read('calls').trim() || 0),
+    args: read('args'),
+  };
 }
 
 test('a held dpkg lock is waited for, with a message, and every call carries DPkg::Lock::Timeout', () => {
@@ -53,13 +69,14 @@ test('a held dpkg lock is waited for, with a message, and every call carries DPk
     assert.equal(r.calls, 3);
     assert.match(r.out, /provision: another apt\/dpkg holds the lock \(unattended upgrades\?\); waiting/);
     assert.match(r.out, /held by process 4242 \(unattended-upgr\)/);
-    for (const line of r.args.trim().split('\n')) assert.match(line, /^install -y redis-server -o DPkg::Lock::Timeout=600$/);
+    for (const line of r.args.trim().split('\n'))
+      assert.match(line, /^install -y redis-server -o DPkg::Lock::Timeout=600$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('a lock held longer than the wait fails with apt\'s status', () => {
+test("a lock held longer than the wait fails with apt's status", () => {
   const dir = mkdtempSync(join(tmpdir(), 'apt-lock-'));
   try {
     const r = aptLocked(dir, fakeAptGet(dir, 1000), { DIFY_SSO_APT_LOCK_WAIT: '3', DIFY_SSO_APT_LOCK_POLL: '1' });

@@ -23,9 +23,15 @@ async function freePort(): Promise<number> {
 
 before(async () => {
   op = await startDemoOp({ port: await freePort(), publicUrl });
-  config = await oidc.discovery(new URL(op.issuer), 'dify-console', 'dify-console-secret', oidc.ClientSecretBasic('dify-console-secret'), {
-    execute: [oidc.allowInsecureRequests],
-  });
+  config = await oidc.discovery(
+    new URL(op.issuer),
+    'dify-console',
+    'dify-console-secret',
+    oidc.ClientSecretBasic('dify-console-secret'),
+    {
+      execute: [oidc.allowInsecureRequests],
+    },
+  );
 });
 after(() => op.close());
 
@@ -46,7 +52,10 @@ function browser() {
 }
 
 /** Drives the login form; returns the redirect back to the RP (or the form page on failure). */
-async function login(username: string, password: string): Promise<{ callback?: URL; page: string; verifier: string; state: string; nonce: string }> {
+async function login(
+  username: string,
+  password: string,
+): Promise<{ callback?: URL; page: string; verifier: string; state: string; nonce: string }> {
   const go = browser();
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
@@ -111,14 +120,24 @@ test('a disabled user (eve) cannot log in, even with her password', async () => 
 
 test('dave gets email_verified=false', async () => {
   const r = await login('dave', 'dave-password');
-  const tokens = await oidc.authorizationCodeGrant(config, r.callback!, { pkceCodeVerifier: r.verifier, expectedState: r.state, expectedNonce: r.nonce });
+  const tokens = await oidc.authorizationCodeGrant(config, r.callback!, {
+    pkceCodeVerifier: r.verifier,
+    expectedState: r.state,
+    expectedNonce: r.nonce,
+  });
   assert.equal(tokens.claims()!.email_verified, false);
 });
 
 test('PKCE is required: an authorization request without a code challenge is refused', async () => {
   const go = browser();
   const url = new URL(config.serverMetadata().authorization_endpoint!);
-  url.search = new URLSearchParams({ client_id: 'dify-console', response_type: 'code', scope: 'openid', redirect_uri: `${publicUrl}/sso/callback`, state: 's' }).toString();
+  url.search = new URLSearchParams({
+    client_id: 'dify-console',
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: `${publicUrl}/sso/callback`,
+    state: 's',
+  }).toString();
   const res = await go(url.href);
   const location = new URL(res.headers.get('location')!, op.issuer);
   assert.equal(location.origin + location.pathname, `${publicUrl}/sso/callback`);

@@ -71,7 +71,16 @@ interface Run {
 }
 
 async function startDemo(script: 'demo' | 'stack', extra: string[]): Promise<Run> {
-  const names = ['frontDoor', 'sidecar', 'standinApi', 'standinWeb', 'demoOp', 'redis', 'keycloak', 'keycloakManagement'] as const;
+  const names = [
+    'frontDoor',
+    'sidecar',
+    'standinApi',
+    'standinWeb',
+    'demoOp',
+    'redis',
+    'keycloak',
+    'keycloakManagement',
+  ] as const;
   const ports: Record<string, number> = {};
   for (const n of names) ports[n] = await freePort();
   const cache = mkdtempSync(join(tmpdir(), 'demo-signals-'));
@@ -80,7 +89,9 @@ async function startDemo(script: 'demo' | 'stack', extra: string[]): Promise<Run
     env: {
       ...process.env,
       DIFY_SSO_CACHE_DIR: cache,
-      DIFY_SSO_STACK_PORTS: Object.entries(ports).map(([k, v]) => `${k}=${v}`).join(','),
+      DIFY_SSO_STACK_PORTS: Object.entries(ports)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -91,7 +102,12 @@ async function startDemo(script: 'demo' | 'stack', extra: string[]): Promise<Run
 }
 
 /** Starts the demo, checks its sign-in page, signals npm, checks that nothing is left. */
-async function signalStops(script: 'demo' | 'stack', signal: NodeJS.Signals, extra: string[], expectVariant: 'plugin' | 'stock'): Promise<void> {
+async function signalStops(
+  script: 'demo' | 'stack',
+  signal: NodeJS.Signals,
+  extra: string[],
+  expectVariant: 'plugin' | 'stock',
+): Promise<void> {
   const run = await startDemo(script, extra);
   const npmPid = run.child.pid as number;
   let tree: number[] = [];
@@ -99,16 +115,23 @@ async function signalStops(script: 'demo' | 'stack', signal: NodeJS.Signals, ext
     await until(`the demo is ready:\n${run.output()}`, () => run.output().includes('demo: ready.'), 180_000);
     const front = `http://127.0.0.1:${run.ports.frontDoor}`;
     const page = await (await fetch(`${front}/signin`)).text();
-    if (expectVariant === 'plugin') assert.match(page, /<script src="\/_standin\/web\/plugin\.js"/, 'the patched (plugin) sign-in page');
+    if (expectVariant === 'plugin')
+      assert.match(page, /<script src="\/_standin\/web\/plugin\.js"/, 'the patched (plugin) sign-in page');
     else assert.doesNotMatch(page, /_standin\/web\/plugin\.js/, 'the stock sign-in page');
     tree = descendants(npmPid);
-    const used = ['frontDoor', 'sidecar', 'standinApi', 'standinWeb', 'demoOp', 'redis'].map((n) => run.ports[n] as number);
+    const used = ['frontDoor', 'sidecar', 'standinApi', 'standinWeb', 'demoOp', 'redis'].map(
+      (n) => run.ports[n] as number,
+    );
     for (const p of used) assert.equal(await tcpOpen(p), true, `port ${p} answers while the demo runs`);
     assert.ok(tree.length >= 6, `the demo runs its services under npm (${tree.length} processes)`);
 
     process.kill(npmPid, signal);
     await until('npm exits', () => run.child.exitCode !== null || run.child.signalCode !== null, 60_000);
-    await until(`every process the demo started is gone (left: ${tree.filter(alive).join(', ')})`, () => tree.every((pid) => !alive(pid)), 60_000);
+    await until(
+      `every process the demo started is gone (left: ${tree.filter(alive).join(', ')})`,
+      () => tree.every((pid) => !alive(pid)),
+      60_000,
+    );
     for (const p of used) assert.equal(await tcpOpen(p), false, `port ${p} is closed`);
   } finally {
     for (const pid of [npmPid, ...tree]) {

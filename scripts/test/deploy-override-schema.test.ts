@@ -29,10 +29,15 @@ function validator(): (doc: unknown) => string[] {
     Array.isArray(v)
       ? v.map(strip)
       : v && typeof v === 'object'
-        ? Object.fromEntries(Object.entries(v).filter(([k, x]) => !((k === 'id' || k === '$schema') && typeof x === 'string')).map(([k, x]) => [k, strip(x)]))
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([k, x]) => !((k === 'id' || k === '$schema') && typeof x === 'string'))
+              .map(([k, x]) => [k, strip(x)]),
+          )
         : v;
   const validate = ajv.compile(strip(schema) as Record<string, unknown>);
-  return (doc) => (validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`));
+  return (doc) =>
+    validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
 }
 
 function dockerDir(): string {
@@ -42,7 +47,9 @@ function dockerDir(): string {
 }
 
 test('the image tag is the sidecar package version', () => {
-  const pkg = JSON.parse(readFileSync(join(repoRoot, 'packages', 'sidecar', 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'packages', 'sidecar', 'package.json'), 'utf8')) as {
+    version: string;
+  };
   assert.equal(SIDECAR_VERSION, pkg.version);
   assert.equal(SIDECAR_IMAGE, `dify-sso-kit/sidecar:${pkg.version}`);
 });
@@ -65,9 +72,15 @@ test('dify-sso deploy: by default the override runs the image this repository bu
   const dir = dockerDir();
   try {
     const out: string[] = [];
-    const code = await runCli(['deploy', '--dify-docker', dir], {}, { out: (t) => out.push(t), err: (t) => out.push(t) });
+    const code = await runCli(
+      ['deploy', '--dify-docker', dir],
+      {},
+      { out: (t) => out.push(t), err: (t) => out.push(t) },
+    );
     assert.equal(code, 0, out.join(''));
-    const doc = parse(readFileSync(join(dir, 'docker-compose.override.yaml'), 'utf8')) as { services: Record<string, Record<string, unknown>> };
+    const doc = parse(readFileSync(join(dir, 'docker-compose.override.yaml'), 'utf8')) as {
+      services: Record<string, Record<string, unknown>>;
+    };
     const svc = doc.services['dify-sso']!;
     assert.equal(svc.image, SIDECAR_IMAGE);
     assert.equal(svc.user, `${SIDECAR_IMAGE_UID}:${SIDECAR_IMAGE_UID}`);
@@ -84,19 +97,37 @@ test('dify-sso deploy --web-image: web runs the patched image read-only, non-roo
   const dir = dockerDir();
   try {
     const out: string[] = [];
-    const code = await runCli(['deploy', '--dify-docker', dir, '--web-image', 'acme/dify-web:1.16.1-sso'], {}, { out: (t) => out.push(t), err: (t) => out.push(t) });
+    const code = await runCli(
+      ['deploy', '--dify-docker', dir, '--web-image', 'acme/dify-web:1.16.1-sso'],
+      {},
+      { out: (t) => out.push(t), err: (t) => out.push(t) },
+    );
     assert.equal(code, 0, out.join(''));
-    const doc = parse(readFileSync(join(dir, 'docker-compose.override.yaml'), 'utf8')) as { services: Record<string, Record<string, unknown>> };
+    const doc = parse(readFileSync(join(dir, 'docker-compose.override.yaml'), 'utf8')) as {
+      services: Record<string, Record<string, unknown>>;
+    };
     const web = doc.services['web']!;
     assert.equal(web.image, 'acme/dify-web:1.16.1-sso');
     assert.equal(web.user, '65532:65532');
     assert.equal(web.read_only, true);
     assert.deepEqual(web.cap_drop, ['ALL']);
     assert.deepEqual(web.security_opt, ['no-new-privileges:true']);
-    assert.deepEqual(web.tmpfs, ['/tmp:mode=1777', '/app/targets/next/web/.next/cache:mode=1777'], 'Dify 1.16 keeps its Next.js server under /app/targets/next/web');
-    assert.deepEqual(web.environment, { SERVER_CONSOLE_API_URL: 'http://nginx:${NGINX_PORT:-80}' }, 'the 1.15+ server-side console calls still go through the gate');
+    assert.deepEqual(
+      web.tmpfs,
+      ['/tmp:mode=1777', '/app/targets/next/web/.next/cache:mode=1777'],
+      'Dify 1.16 keeps its Next.js server under /app/targets/next/web',
+    );
+    assert.deepEqual(
+      web.environment,
+      { SERVER_CONSOLE_API_URL: 'http://nginx:${NGINX_PORT:-80}' },
+      'the 1.15+ server-side console calls still go through the gate',
+    );
     assert.deepEqual(validator()(doc), []);
-    const bad = await runCli(['deploy', '--dify-docker', dir, '--force', '--web-image', 'not an image'], {}, { out: () => {}, err: () => {} });
+    const bad = await runCli(
+      ['deploy', '--dify-docker', dir, '--force', '--web-image', 'not an image'],
+      {},
+      { out: () => {}, err: () => {} },
+    );
     assert.equal(bad, 1, 'an invalid image reference is refused');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -109,8 +140,17 @@ test('the schema check fails a broken override (it can fail)', () => {
     const { files } = renderDeployment({ difyDockerDir: dir, image: SIDECAR_IMAGE });
     const doc = parse(files['docker-compose.override.yaml']!) as { services: Record<string, Record<string, unknown>> };
     const check = validator();
-    assert.notDeepEqual(check({ ...doc, services: { ...doc.services, 'dify-sso': { ...doc.services['dify-sso'], read_only: 'yes please' } } }), []);
-    assert.notDeepEqual(check({ ...doc, services: { ...doc.services, 'dify-sso': { ...doc.services['dify-sso'], cap_drops: ['ALL'] } } }), []);
+    assert.notDeepEqual(
+      check({
+        ...doc,
+        services: { ...doc.services, 'dify-sso': { ...doc.services['dify-sso'], read_only: 'yes please' } },
+      }),
+      [],
+    );
+    assert.notDeepEqual(
+      check({ ...doc, services: { ...doc.services, 'dify-sso': { ...doc.services['dify-sso'], cap_drops: ['ALL'] } } }),
+      [],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

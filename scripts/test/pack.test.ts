@@ -39,13 +39,23 @@ test('npm pack tarballs install into an empty folder and run with plain node', a
 
   ok(sh('npx', ['tsc', '-b', 'tsconfig.build.json'], repoRoot), 'npm run build');
   const packed = JSON.parse(
-    ok(sh('npm', ['pack', '--json', '--pack-destination', work, ...PUBLISHED.flatMap((p) => ['--workspace', `packages/${p}`])], repoRoot), 'npm pack'),
+    ok(
+      sh(
+        'npm',
+        ['pack', '--json', '--pack-destination', work, ...PUBLISHED.flatMap((p) => ['--workspace', `packages/${p}`])],
+        repoRoot,
+      ),
+      'npm pack',
+    ),
   ) as PackEntry[];
   assert.deepEqual(packed.map((p) => p.name).sort(), PUBLISHED.map((p) => `@dify-sso-kit/${p}`).sort());
 
   for (const p of packed) {
     const files = p.files.map((f) => f.path);
-    assert.ok(files.includes('dist/index.js') && files.includes('dist/index.d.ts'), `${p.name}: dist/ is in the tarball`);
+    assert.ok(
+      files.includes('dist/index.js') && files.includes('dist/index.d.ts'),
+      `${p.name}: dist/ is in the tarball`,
+    );
     assert.ok(!files.some((f) => f.endsWith('.tsbuildinfo')), `${p.name}: no build state in the tarball`);
     assert.ok(!files.some((f) => f.startsWith('test/')), `${p.name}: no tests in the tarball`);
     if (p.name !== '@dify-sso-kit/console-plugin') {
@@ -54,33 +64,59 @@ test('npm pack tarballs install into an empty folder and run with plain node', a
     }
   }
   const codemods = packed.find((p) => p.name === '@dify-sso-kit/codemods');
-  assert.ok(codemods?.files.some((f) => f.path.startsWith('assets/fonts/')), 'codemods ship their font assets');
+  assert.ok(
+    codemods?.files.some((f) => f.path.startsWith('assets/fonts/')),
+    'codemods ship their font assets',
+  );
 
   const app = join(work, 'app');
   mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'pack-test-app', private: true, type: 'module' }, null, 2)}\n`);
-  ok(sh('npm', ['install', '--no-audit', '--no-fund', ...packed.map((p) => join(work, p.filename))], app), 'npm install <tarballs>');
+  writeFileSync(
+    join(app, 'package.json'),
+    `${JSON.stringify({ name: 'pack-test-app', private: true, type: 'module' }, null, 2)}\n`,
+  );
+  ok(
+    sh('npm', ['install', '--no-audit', '--no-fund', ...packed.map((p) => join(work, p.filename))], app),
+    'npm install <tarballs>',
+  );
   assert.equal(existsSync(join(app, 'node_modules/tsx')), false, 'tsx is not installed: nothing needs it at run time');
   assert.equal(existsSync(join(app, 'node_modules/typescript')), false, 'typescript is not installed at run time');
   const bin = (name: string): string => join(app, 'node_modules/.bin', name);
 
   await t.test('library entry points import from dist', () => {
     const out = ok(
-      sh(process.execPath, ['--input-type=module', '-e', [
-        "const s = await import('@dify-sso-kit/sidecar');",
-        "const c = await import('@dify-sso-kit/codemods');",
-        "const p = await import('@dify-sso-kit/console-plugin');",
-        "const k = await import('@dify-sso-kit/cli');",
-        "console.log(typeof s.buildApp, typeof c.planPatch, typeof p.messageForCode, typeof k.main, import.meta.resolve('@dify-sso-kit/sidecar'))",
-      ].join('\n')], app),
+      sh(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          [
+            "const s = await import('@dify-sso-kit/sidecar');",
+            "const c = await import('@dify-sso-kit/codemods');",
+            "const p = await import('@dify-sso-kit/console-plugin');",
+            "const k = await import('@dify-sso-kit/cli');",
+            "console.log(typeof s.buildApp, typeof c.planPatch, typeof p.messageForCode, typeof k.main, import.meta.resolve('@dify-sso-kit/sidecar'))",
+          ].join('\n'),
+        ],
+        app,
+      ),
       'import the packages',
     );
-    assert.match(out, /^function function function function file:.*\/node_modules\/@dify-sso-kit\/sidecar\/dist\/index\.js$/m);
+    assert.match(
+      out,
+      /^function function function function file:.*\/node_modules\/@dify-sso-kit\/sidecar\/dist\/index\.js$/m,
+    );
   });
 
   await t.test('dify-sso --help, dify-sso patch --help, and a patch of a checkout from the installed tarballs', () => {
-    assert.match(ok(sh(bin('dify-sso'), ['--help'], app), 'dify-sso --help'), /^Usage: dify-sso <command>[\s\S]*\n {2}patch +\S[\s\S]*\n {2}doctor +\S/);
-    assert.match(ok(sh(bin('dify-sso'), ['patch', '--help'], app), 'dify-sso patch --help'), /^Usage: dify-sso patch <dify-checkout>/);
+    assert.match(
+      ok(sh(bin('dify-sso'), ['--help'], app), 'dify-sso --help'),
+      /^Usage: dify-sso <command>[\s\S]*\n {2}patch +\S[\s\S]*\n {2}doctor +\S/,
+    );
+    assert.match(
+      ok(sh(bin('dify-sso'), ['patch', '--help'], app), 'dify-sso patch --help'),
+      /^Usage: dify-sso patch <dify-checkout>/,
+    );
     // The console plugin files come from the installed console-plugin package.
     const checkout = join(work, 'dify');
     cpSync(join(repoRoot, 'packages/codemods/test/__fixtures__/stock/1.16'), checkout, { recursive: true });
@@ -137,10 +173,17 @@ test('npm pack tarballs install into an empty folder and run with plain node', a
 });
 
 test('in the workspace, the tsconfig paths (TypeScript sources for tsx and tsc) mirror the package exports (dist)', () => {
-  const paths = (JSON.parse(readFileSync(join(repoRoot, 'tsconfig.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
+  const paths = (
+    JSON.parse(readFileSync(join(repoRoot, 'tsconfig.json'), 'utf8')) as {
+      compilerOptions: { paths: Record<string, string[]> };
+    }
+  ).compilerOptions.paths;
   const expected: Record<string, string[]> = {};
   for (const p of PUBLISHED) {
-    const pkg = JSON.parse(readFileSync(join(repoRoot, 'packages', p, 'package.json'), 'utf8')) as { name: string; exports: Record<string, string | { default: string }> };
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'packages', p, 'package.json'), 'utf8')) as {
+      name: string;
+      exports: Record<string, string | { default: string }>;
+    };
     for (const [sub, target] of Object.entries(pkg.exports)) {
       if (typeof target === 'string') continue; // ./package.json
       const src = target.default.replace(/^\.\/dist\//, `./packages/${p}/src/`).replace(/\.js$/, '.ts');
@@ -150,5 +193,6 @@ test('in the workspace, the tsconfig paths (TypeScript sources for tsx and tsc) 
   }
   // A package only other packages' tests import needs no entry; every entry must match an export.
   for (const [spec, target] of Object.entries(paths)) assert.deepEqual(target, expected[spec], spec);
-  for (const spec of ['@dify-sso-kit/sidecar/cli', '@dify-sso-kit/sidecar/versions', '@dify-sso-kit/codemods/cli']) assert.ok(paths[spec], spec);
+  for (const spec of ['@dify-sso-kit/sidecar/cli', '@dify-sso-kit/sidecar/versions', '@dify-sso-kit/codemods/cli'])
+    assert.ok(paths[spec], spec);
 });

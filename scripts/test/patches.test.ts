@@ -26,7 +26,9 @@ function listFiles(dir: string): string[] {
 }
 
 function readManifests(): LineManifest[] {
-  return VERSION_LINES.map((l) => JSON.parse(readFileSync(join(PATCHES, l.shape, 'manifest.json'), 'utf8')) as LineManifest);
+  return VERSION_LINES.map(
+    (l) => JSON.parse(readFileSync(join(PATCHES, l.shape, 'manifest.json'), 'utf8')) as LineManifest,
+  );
 }
 
 async function dify(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -57,7 +59,11 @@ function expected(): Map<string, string> {
 test('patches/ holds one manifest per version line and its README, no copies of plugin or font files', () => {
   assert.deepEqual(listFiles(PATCHES), ['README.md', ...VERSION_LINES.map((l) => `${l.shape}/manifest.json`)].sort());
   const covered = readManifests().flatMap((m) => m.difyVersions);
-  assert.deepEqual(covered, VERSION_LINES.flatMap((l) => l.versions), 'every supported version is in exactly one manifest');
+  assert.deepEqual(
+    covered,
+    VERSION_LINES.flatMap((l) => l.versions),
+    'every supported version is in exactly one manifest',
+  );
 });
 
 test('patches/ is what scripts/gen-patches.ts generates (drift check)', () => {
@@ -79,12 +85,22 @@ test('the drift check names every stale, missing and unexpected file, and the sc
   // A copy of a plugin file, as patches/ used to hold them.
   mkdirSync(join(copy, '1.16/files/web/app/components/dify-sso'), { recursive: true });
   writeFileSync(join(copy, '1.16/files/web/app/components/dify-sso/index.ts'), 'export {}\n');
-  const problems = ['missing: patches/1.15/manifest.json', 'differs: patches/1.16/manifest.json', 'unexpected: patches/1.16/files/web/app/components/dify-sso/index.ts'];
+  const problems = [
+    'missing: patches/1.15/manifest.json',
+    'differs: patches/1.16/manifest.json',
+    'unexpected: patches/1.16/files/web/app/components/dify-sso/index.ts',
+  ];
   assert.deepEqual(patchesProblems(copy, expected()), problems);
 
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/gen-patches.ts', '--check', '--dir', copy], { cwd: repoRoot, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/gen-patches.ts', '--check', '--dir', copy], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 1, r.stderr);
-  assert.equal(r.stderr, `${problems.join('\n')}\npatches/ is stale (3 difference(s)): run node --import tsx scripts/gen-patches.ts\n`);
+  assert.equal(
+    r.stderr,
+    `${problems.join('\n')}\npatches/ is stale (3 difference(s)): run node --import tsx scripts/gen-patches.ts\n`,
+  );
   assert.equal(r.stdout, '');
 });
 
@@ -92,12 +108,20 @@ test('dify-sso patch applies what each line manifest records, for every Dify ver
   for (const manifest of readManifests()) {
     const pluginDir = packageDir(manifest.consolePlugin.package);
     const pluginPkg = JSON.parse(readFileSync(new URL('package.json', pluginDir), 'utf8')) as { version: string };
-    assert.equal(manifest.consolePlugin.version, pluginPkg.version, `${manifest.line}: the console plugin is the installed ${manifest.consolePlugin.package}`);
+    assert.equal(
+      manifest.consolePlugin.version,
+      pluginPkg.version,
+      `${manifest.line}: the console plugin is the installed ${manifest.consolePlugin.package}`,
+    );
     const pluginAdds = manifest.transforms.find((x) => x.slug === 'add-plugin-files')?.adds ?? [];
     assert.ok(pluginAdds.length > 0, `${manifest.line}: the console plugin is added`);
     for (const path of pluginAdds) {
       const from = manifest.files.find((f) => f.path === path)?.from;
-      assert.equal(from, `${manifest.consolePlugin.package}/${manifest.consolePlugin.from}${relative(manifest.consolePlugin.to, path)}`, path);
+      assert.equal(
+        from,
+        `${manifest.consolePlugin.package}/${manifest.consolePlugin.from}${relative(manifest.consolePlugin.to, path)}`,
+        path,
+      );
     }
 
     for (const version of manifest.difyVersions) {
@@ -106,24 +130,39 @@ test('dify-sso patch applies what each line manifest records, for every Dify ver
         st.after(() => rmSync(dir, { recursive: true, force: true }));
         cpSync(join(repoRoot, manifest.sketch), dir, { recursive: true });
         const pkgPath = join(dir, 'web/package.json');
-        writeFileSync(pkgPath, `${JSON.stringify({ ...(JSON.parse(readFileSync(pkgPath, 'utf8')) as object), version }, null, 2)}\n`);
-        const before = new Map(manifest.files.filter((f) => f.before !== null).map((f) => [f.path, fingerprint(readFileSync(join(dir, f.path)))]));
+        writeFileSync(
+          pkgPath,
+          `${JSON.stringify({ ...(JSON.parse(readFileSync(pkgPath, 'utf8')) as object), version }, null, 2)}\n`,
+        );
+        const before = new Map(
+          manifest.files
+            .filter((f) => f.before !== null)
+            .map((f) => [f.path, fingerprint(readFileSync(join(dir, f.path)))]),
+        );
 
         const r = await dify('patch', dir);
         assert.equal(r.code, 0, r.err);
 
         const kit = JSON.parse(readFileSync(join(dir, 'web/.dify-sso/manifest.json'), 'utf8')) as Manifest;
         assert.equal(kit.difyVersion, version);
-        assert.deepEqual(kit.slugs, manifest.transforms.map((x) => x.slug));
-        assert.deepEqual(kit.files, manifest.files.map((f) => ({ path: f.path, before: f.before, after: f.after })));
+        assert.deepEqual(
+          kit.slugs,
+          manifest.transforms.map((x) => x.slug),
+        );
+        assert.deepEqual(
+          kit.files,
+          manifest.files.map((f) => ({ path: f.path, before: f.before, after: f.after })),
+        );
         for (const f of manifest.files) {
-          if (f.before !== null) assert.equal(before.get(f.path), f.before, `${f.path}: the sketch is the manifest's "before"`);
+          if (f.before !== null)
+            assert.equal(before.get(f.path), f.before, `${f.path}: the sketch is the manifest's "before"`);
           const data = readFileSync(join(dir, f.path));
           assert.equal(fingerprint(data), f.after, f.path);
           if (f.from === undefined) continue;
           const { name, file } = packageFile(f.from);
           const source = readFileSync(new URL(file, packageDir(name)));
-          const want = name === manifest.consolePlugin.package ? Buffer.from(toDifySource(source.toString('utf8'))) : source;
+          const want =
+            name === manifest.consolePlugin.package ? Buffer.from(toDifySource(source.toString('utf8'))) : source;
           assert.ok(data.equals(want), `${f.path} is ${f.from}`);
         }
         assert.equal((await dify('patch', dir, '--check')).code, 0);

@@ -11,7 +11,9 @@ test('detectEngine: an explicit engine wins, anything else than docker or podman
   assert.equal(detectEngine('docker', {}), 'docker');
   assert.equal(detectEngine(undefined, { DIFY_SSO_ENGINE: 'podman' }), 'podman');
   assert.throws(() => detectEngine('containerd', {}), { code: 'ERR_INVALID_ARG_VALUE' });
-  assert.throws(() => detectEngine(undefined, { DIFY_SSO_ENGINE: 'docker; rm -rf /' }), { code: 'ERR_INVALID_ARG_VALUE' });
+  assert.throws(() => detectEngine(undefined, { DIFY_SSO_ENGINE: 'docker; rm -rf /' }), {
+    code: 'ERR_INVALID_ARG_VALUE',
+  });
 });
 
 test('podman: ulimits stay within the hard limits of this process, in a containers.conf of the cache folder', () => {
@@ -41,7 +43,11 @@ test('podman: ulimits stay within the hard limits of this process, in a containe
 
 test('the containerised sidecar runs read-only, as 65532, with no capabilities, no privilege gain and no tmpfs', () => {
   for (const engine of ['podman', 'docker'] as const) {
-    const a = sidecarContainerArgs(engine, { name: 'sidecar', envFile: '/run/x.env', image: 'dify-sso-kit/sidecar:0.1.0' });
+    const a = sidecarContainerArgs(engine, {
+      name: 'sidecar',
+      envFile: '/run/x.env',
+      image: 'dify-sso-kit/sidecar:0.1.0',
+    });
     const after = (flag: string): string | undefined => a[a.indexOf(flag) + 1];
     assert.ok(a.includes('--read-only'));
     assert.equal(after('--user'), '65532:65532');
@@ -49,7 +55,11 @@ test('the containerised sidecar runs read-only, as 65532, with no capabilities, 
     assert.equal(after('--security-opt'), 'no-new-privileges');
     assert.equal(after('--env-file'), '/run/x.env');
     assert.ok(!a.includes('--tmpfs') && !a.includes('--privileged') && !a.includes('--cap-add'));
-    assert.equal(a.includes('--read-only-tmpfs=false'), engine === 'podman', 'podman adds tmpfs mounts to --read-only unless told not to');
+    assert.equal(
+      a.includes('--read-only-tmpfs=false'),
+      engine === 'podman',
+      'podman adds tmpfs mounts to --read-only unless told not to',
+    );
     assert.equal(a.at(-1), 'dify-sso-kit/sidecar:0.1.0');
   }
 });

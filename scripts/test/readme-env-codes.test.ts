@@ -42,24 +42,37 @@ function scriptFiles(dir = join(repoRoot, 'scripts')): string[] {
 function raisedInScripts(): Map<string, string[]> {
   const where = new Map<string, string[]>();
   for (const file of scriptFiles()) {
-    for (const code of raisedCodes(readFileSync(file, 'utf8'))) where.set(code, [...(where.get(code) ?? []), relative(repoRoot, file)]);
+    for (const code of raisedCodes(readFileSync(file, 'utf8')))
+      where.set(code, [...(where.get(code) ?? []), relative(repoRoot, file)]);
   }
   return where;
 }
 
 test('the scanner finds codes raised in TypeScript and in the provision shell script', () => {
   assert.deepEqual(raisedCodes(`throw new EnvError(\n  'ERR_ENV_NO_JDK', 'x', 'y');`), ['ERR_ENV_NO_JDK']);
-  assert.deepEqual(raisedCodes(`apt-get update || fail ERR_ENV_APT "msg"\n  fail ERR_ENV_NOT_ROOT "x"`), ['ERR_ENV_APT', 'ERR_ENV_NOT_ROOT']);
+  assert.deepEqual(raisedCodes(`apt-get update || fail ERR_ENV_APT "msg"\n  fail ERR_ENV_NOT_ROOT "x"`), [
+    'ERR_ENV_APT',
+    'ERR_ENV_NOT_ROOT',
+  ]);
   assert.deepEqual(raisedCodes(`// mentions ERR_ENV_NOT_A_RAISE only`), []);
   const readme = '# x\n## Requirements\n- `ERR_ENV_NO_JDK`\n## Next\n`ERR_ENV_APT`\n';
-  assert.deepEqual(listedCodes(requirementsSection(readme)), ['ERR_ENV_NO_JDK'], 'codes outside the section do not count');
+  assert.deepEqual(
+    listedCodes(requirementsSection(readme)),
+    ['ERR_ENV_NO_JDK'],
+    'codes outside the section do not count',
+  );
 });
 
 test('every ERR_ENV_* code that scripts/ raises is listed in the README, and only those', () => {
   const raised = raisedInScripts();
-  assert.ok(raised.has('ERR_ENV_NO_JDK') && raised.has('ERR_ENV_APT'), `the scan sees scripts/ (found ${[...raised.keys()].join(', ')})`);
+  assert.ok(
+    raised.has('ERR_ENV_NO_JDK') && raised.has('ERR_ENV_APT'),
+    `the scan sees scripts/ (found ${[...raised.keys()].join(', ')})`,
+  );
   const listed = listedCodes(requirementsSection(readFileSync(join(repoRoot, 'README.md'), 'utf8')));
-  const missing = [...raised.keys()].filter((c) => !listed.includes(c)).map((c) => `${c} (raised in ${raised.get(c)?.join(', ')})`);
+  const missing = [...raised.keys()]
+    .filter((c) => !listed.includes(c))
+    .map((c) => `${c} (raised in ${raised.get(c)?.join(', ')})`);
   assert.deepEqual(missing, [], 'codes raised in scripts/ but not listed under README "Requirements"');
   const stale = listed.filter((c) => !raised.has(c));
   assert.deepEqual(stale, [], 'codes listed in the README that scripts/ never raises');

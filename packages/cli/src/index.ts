@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { main, usage } from './main.js'
-export { COMMANDS, EXIT, type Command, type CommandEnv, type CommandIo, type CommandMain } from './commands.js'
-export { doctorMain, runChecks } from './doctor/index.js'
-export type { CheckResult } from './doctor/checks.js'
+export { main, usage } from './main.js';
+export { COMMANDS, EXIT, type Command, type CommandEnv, type CommandIo, type CommandMain } from './commands.js';
+export { doctorMain, runChecks } from './doctor/index.js';
+export type { CheckResult } from './doctor/checks.js';

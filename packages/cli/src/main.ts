@@ -3,19 +3,19 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { COMMANDS, EXIT, type CommandEnv, type CommandIo } from './commands.js'
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { COMMANDS, EXIT, type CommandEnv, type CommandIo } from './commands.js';
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 /** The top-level help: commands, exit codes, error format. */
 export function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length))
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return `Usage: dify-sso <command> [options]
 
 Single sign-on for self-hosted Dify (dify-sso-kit ${version()}).
@@ -27,7 +27,7 @@ Run dify-sso <command> --help for the options of a command.
 
 Exit codes: ${EXIT.ok} ok, ${EXIT.failure} failure (or a check found a problem), ${EXIT.usage} usage error.
 Errors: dify-sso <command>: error ERR_<CODE> <message>, then a "fix:" line where there is one.
-`
+`;
 }
 
 /**
@@ -37,35 +37,35 @@ Errors: dify-sso <command>: error ERR_<CODE> <message>, then a "fix:" line where
  * process.exitCode = await main(process.argv.slice(2), process.env, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) })
  */
 export async function main(argv: readonly string[], env: CommandEnv, io: CommandIo): Promise<number> {
-  const [first, ...rest] = argv
+  const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h') {
-    ;(first === undefined ? io.err : io.out)(usage())
-    return first === undefined ? EXIT.usage : EXIT.ok
+    (first === undefined ? io.err : io.out)(usage());
+    return first === undefined ? EXIT.usage : EXIT.ok;
   }
   if (first === '--version' || first === '-v') {
-    io.out(`${version()}\n`)
-    return EXIT.ok
+    io.out(`${version()}\n`);
+    return EXIT.ok;
   }
   // `dify-sso help <command>` is `dify-sso <command> --help`.
-  const [name, args] = first === 'help' && rest[0] !== undefined ? [rest[0], ['--help']] : [first, rest]
+  const [name, args] = first === 'help' && rest[0] !== undefined ? [rest[0], ['--help']] : [first, rest];
   if (first === 'help' && rest[0] === undefined) {
-    io.out(usage())
-    return EXIT.ok
+    io.out(usage());
+    return EXIT.ok;
   }
-  const command = COMMANDS.find((c) => c.name === name)
+  const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.err(`dify-sso: error ERR_INVALID_ARG_VALUE unknown command ${JSON.stringify(name)}\n`)
-    io.err(`fix: use one of ${COMMANDS.map((c) => c.name).join(', ')} (dify-sso --help)\n`)
-    return EXIT.usage
+    io.err(`dify-sso: error ERR_INVALID_ARG_VALUE unknown command ${JSON.stringify(name)}\n`);
+    io.err(`fix: use one of ${COMMANDS.map((c) => c.name).join(', ')} (dify-sso --help)\n`);
+    return EXIT.usage;
   }
-  const run = await command.load()
-  return run([...args], io, env)
+  const run = await command.load();
+  return run([...args], io, env);
 }
 
-const entry = process.argv[1]
+const entry = process.argv[1];
 if (entry !== undefined && import.meta.url === pathToFileURL(resolve(entry)).href) {
   process.exitCode = await main(process.argv.slice(2), process.env, {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
-  })
+  });
 }

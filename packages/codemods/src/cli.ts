@@ -1,11 +1,11 @@
-import { writeFileSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
-import { SsoError } from './errors.js'
-import type { FileChange } from './patch.js'
-import { applyPlan, applyRevert, checkPatch, planPatch, planRevert, renderDiff } from './patch.js'
-import { SUPPORTED_VERSIONS } from './registry.js'
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SsoError } from './errors.js';
+import type { FileChange } from './patch.js';
+import { applyPlan, applyRevert, checkPatch, planPatch, planRevert, renderDiff } from './patch.js';
+import { SUPPORTED_VERSIONS } from './registry.js';
 
 const USAGE = `Usage: dify-sso patch <dify-checkout> [options]
 
@@ -19,10 +19,10 @@ Options:
   --force            proceed although web/ has uncommitted changes (or revert drifted files)
   -h, --help         show this help
 
-Supported Dify versions: ${SUPPORTED_VERSIONS.join(', ')}`
+Supported Dify versions: ${SUPPORTED_VERSIONS.join(', ')}`;
 
 /** Where the CLI writes, one line per call (injected by tests). */
-export type CliIo = { out: (line: string) => void, err: (line: string) => void }
+export type CliIo = { out: (line: string) => void; err: (line: string) => void };
 
 /** What to do about each error code (the README's error table, short). */
 const FIXES: Partial<Record<string, string>> = {
@@ -36,37 +36,32 @@ const FIXES: Partial<Record<string, string>> = {
   ERR_PATCH_DRIFTED: 'run dify-sso patch <dify-checkout> --revert --force, then patch again',
   ERR_PATCH_NOTHING_TO_REVERT: 'nothing to do: the checkout is not patched',
   ERR_PATCH_WRITE_FAILED: 'check permissions and free disk space, then run the command again',
-}
+};
 
 /** `dify-sso patch: error <code> <message>`, then a `fix:` line where there is one (the `dify-sso` CLI format). */
 function reportError(io: CliIo, code: string, message: string, fix = FIXES[code]): void {
-  io.err(`dify-sso patch: error ${code} ${message}`)
-  if (fix !== undefined)
-    io.err(`fix: ${fix}`)
+  io.err(`dify-sso patch: error ${code} ${message}`);
+  if (fix !== undefined) io.err(`fix: ${fix}`);
 }
 
 const defaultIo: CliIo = {
-  out: line => process.stdout.write(`${line}\n`),
-  err: line => process.stderr.write(`${line}\n`),
-}
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
 
 function describe(changes: readonly FileChange[]): string[] {
   return changes.map((c) => {
-    const mark = c.before === undefined ? 'A' : c.after === undefined ? 'D' : 'M'
-    return `  ${mark} ${c.path}`
-  })
+    const mark = c.before === undefined ? 'A' : c.after === undefined ? 'D' : 'M';
+    return `  ${mark} ${c.path}`;
+  });
 }
 
 function emitDiff(file: string | undefined, changes: readonly FileChange[], io: CliIo): void {
-  if (file === undefined)
-    return
-  const diff = renderDiff(changes)
-  if (file === '-')
-    process.stdout.write(diff)
-  else
-    writeFileSync(resolve(file), diff)
-  if (file !== '-')
-    io.out(`diff written to ${file}`)
+  if (file === undefined) return;
+  const diff = renderDiff(changes);
+  if (file === '-') process.stdout.write(diff);
+  else writeFileSync(resolve(file), diff);
+  if (file !== '-') io.out(`diff written to ${file}`);
 }
 
 /**
@@ -78,106 +73,110 @@ function emitDiff(file: string | undefined, changes: readonly FileChange[], io: 
  * process.exitCode = await main(['patch', '/src/dify', '--check'])
  */
 export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
-  const args = argv[0] === 'patch' ? argv.slice(1) : [...argv]
-  let parsed
+  const args = argv[0] === 'patch' ? argv.slice(1) : [...argv];
+  let parsed;
   try {
     parsed = parseArgs({
       args,
       allowPositionals: true,
       options: {
-        'dry': { type: 'boolean', default: false },
-        'check': { type: 'boolean', default: false },
-        'revert': { type: 'boolean', default: false },
+        dry: { type: 'boolean', default: false },
+        check: { type: 'boolean', default: false },
+        revert: { type: 'boolean', default: false },
         'emit-diff': { type: 'string' },
-        'force': { type: 'boolean', default: false },
-        'help': { type: 'boolean', short: 'h', default: false },
+        force: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
       },
-    })
+    });
+  } catch (e) {
+    reportError(io, 'ERR_INVALID_ARG_VALUE', (e as Error).message, 'see dify-sso patch --help');
+    io.err(USAGE);
+    return 2;
   }
-  catch (e) {
-    reportError(io, 'ERR_INVALID_ARG_VALUE', (e as Error).message, 'see dify-sso patch --help')
-    io.err(USAGE)
-    return 2
-  }
-  const { values, positionals } = parsed
+  const { values, positionals } = parsed;
   if (values.help) {
-    io.out(USAGE)
-    return 0
+    io.out(USAGE);
+    return 0;
   }
-  const checkout = positionals[0]
+  const checkout = positionals[0];
   if (positionals.length !== 1 || checkout === undefined) {
-    reportError(io, 'ERR_INVALID_ARG_VALUE', 'exactly one <dify-checkout> is required', 'see dify-sso patch --help')
-    io.err(USAGE)
-    return 2
+    reportError(io, 'ERR_INVALID_ARG_VALUE', 'exactly one <dify-checkout> is required', 'see dify-sso patch --help');
+    io.err(USAGE);
+    return 2;
   }
   if (values.check && (values.revert || values.dry)) {
-    reportError(io, 'ERR_INVALID_ARG_VALUE', '--check cannot be combined with --revert or --dry', 'see dify-sso patch --help')
-    return 2
+    reportError(
+      io,
+      'ERR_INVALID_ARG_VALUE',
+      '--check cannot be combined with --revert or --dry',
+      'see dify-sso patch --help',
+    );
+    return 2;
   }
-  const emit = values['emit-diff']
+  const emit = values['emit-diff'];
   try {
     if (values.check) {
-      const result = checkPatch(checkout)
+      const result = checkPatch(checkout);
       if (result.ok) {
-        io.out(`Dify ${result.version}: patched, and unchanged since`)
-        return 0
+        io.out(`Dify ${result.version}: patched, and unchanged since`);
+        return 0;
       }
-      for (const p of result.problems)
-        reportError(io, p.code, p.message)
-      io.err(`Dify ${result.version}: check failed (${result.problems.length} problem${result.problems.length === 1 ? '' : 's'})`)
-      return 1
+      for (const p of result.problems) reportError(io, p.code, p.message);
+      io.err(
+        `Dify ${result.version}: check failed (${result.problems.length} problem${result.problems.length === 1 ? '' : 's'})`,
+      );
+      return 1;
     }
     if (values.revert) {
       if (values.dry) {
-        const plan = planRevert(checkout, { force: values.force })
-        io.out(`Dify ${plan.version}: --dry: revert would restore ${plan.changes.length} file(s)`)
-        describe(plan.changes).forEach(l => io.out(l))
-        emitDiff(emit, plan.changes, io)
-        return 0
+        const plan = planRevert(checkout, { force: values.force });
+        io.out(`Dify ${plan.version}: --dry: revert would restore ${plan.changes.length} file(s)`);
+        for (const l of describe(plan.changes)) io.out(l);
+        emitDiff(emit, plan.changes, io);
+        return 0;
       }
-      const plan = planRevert(checkout, { force: values.force })
-      const result = applyRevert(checkout, { force: values.force })
-      io.out(`Dify ${plan.version}: reverted ${result.changed.length} file(s)`)
-      describe(result.changed).forEach(l => io.out(l))
-      emitDiff(emit, result.changed, io)
-      return 0
+      const plan = planRevert(checkout, { force: values.force });
+      const result = applyRevert(checkout, { force: values.force });
+      io.out(`Dify ${plan.version}: reverted ${result.changed.length} file(s)`);
+      for (const l of describe(result.changed)) io.out(l);
+      emitDiff(emit, result.changed, io);
+      return 0;
     }
-    const plan = planPatch(checkout)
+    const plan = planPatch(checkout);
     if (values.dry) {
-      io.out(plan.changes.length === 0
-        ? `Dify ${plan.version}: --dry: already patched, nothing to do`
-        : `Dify ${plan.version}: --dry: would change ${plan.changes.length} file(s) with ${plan.slugs.join(', ')}`)
-      describe(plan.changes).forEach(l => io.out(l))
-      emitDiff(emit, plan.changes, io)
-      return 0
+      io.out(
+        plan.changes.length === 0
+          ? `Dify ${plan.version}: --dry: already patched, nothing to do`
+          : `Dify ${plan.version}: --dry: would change ${plan.changes.length} file(s) with ${plan.slugs.join(', ')}`,
+      );
+      for (const l of describe(plan.changes)) io.out(l);
+      emitDiff(emit, plan.changes, io);
+      return 0;
     }
-    const result = applyPlan(plan, { force: values.force })
+    const result = applyPlan(plan, { force: values.force });
     if (result.changed.length === 0) {
-      io.out(`Dify ${plan.version}: already patched, nothing to do`)
+      io.out(`Dify ${plan.version}: already patched, nothing to do`);
+    } else {
+      io.out(`Dify ${plan.version}: patched ${result.changed.length} file(s) with ${plan.slugs.join(', ')}`);
+      for (const l of describe(result.changed)) io.out(l);
     }
-    else {
-      io.out(`Dify ${plan.version}: patched ${result.changed.length} file(s) with ${plan.slugs.join(', ')}`)
-      describe(result.changed).forEach(l => io.out(l))
-    }
-    emitDiff(emit, result.changed, io)
-    return 0
-  }
-  catch (e) {
+    emitDiff(emit, result.changed, io);
+    return 0;
+  } catch (e) {
     if (e instanceof SsoError) {
-      reportError(io, e.code, e.message)
-      return 1
+      reportError(io, e.code, e.message);
+      return 1;
     }
-    throw e
+    throw e;
   }
 }
 
-const entry = process.argv[1]
+const entry = process.argv[1];
 if (entry !== undefined && import.meta.url === pathToFileURL(resolve(entry)).href) {
   // Output piped into a reader that quits early (`| head`) is not an error of the patch.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE')
-      process.exit(process.exitCode ?? 0)
-    throw e
-  })
-  process.exitCode = await main(process.argv.slice(2))
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+  process.exitCode = await main(process.argv.slice(2));
 }

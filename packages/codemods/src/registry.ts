@@ -1,16 +1,16 @@
-import type { Transform } from './lib/types.js'
-import { addPluginFiles } from './transforms/add-plugin-files.js'
-import { addSsoButton } from './transforms/add-sso-button.js'
-import { addSsoErrorBanner } from './transforms/add-sso-error-banner.js'
-import { localFonts } from './transforms/local-fonts.js'
-import { removeEmailCodeLogin } from './transforms/remove-email-code-login.js'
-import { removeLoginDivider } from './transforms/remove-login-divider.js'
-import { removeNoLoginMethodNotice } from './transforms/remove-no-login-method-notice.js'
-import { removePasswordLogin } from './transforms/remove-password-login.js'
-import { removeSignup } from './transforms/remove-signup.js'
-import { redirectLocalAuthPages } from './transforms/redirect-local-auth-pages.js'
-import { removeSocialLogin } from './transforms/remove-social-login.js'
-import { routeLogoutThroughSso } from './transforms/route-logout-through-sso.js'
+import type { Transform } from './lib/types.js';
+import { addPluginFiles } from './transforms/add-plugin-files.js';
+import { addSsoButton } from './transforms/add-sso-button.js';
+import { addSsoErrorBanner } from './transforms/add-sso-error-banner.js';
+import { localFonts } from './transforms/local-fonts.js';
+import { removeEmailCodeLogin } from './transforms/remove-email-code-login.js';
+import { removeLoginDivider } from './transforms/remove-login-divider.js';
+import { removeNoLoginMethodNotice } from './transforms/remove-no-login-method-notice.js';
+import { removePasswordLogin } from './transforms/remove-password-login.js';
+import { removeSignup } from './transforms/remove-signup.js';
+import { redirectLocalAuthPages } from './transforms/redirect-local-auth-pages.js';
+import { removeSocialLogin } from './transforms/remove-social-login.js';
+import { routeLogoutThroughSso } from './transforms/route-logout-through-sso.js';
 
 /** Every transform, by slug. Slugs are public API: never renamed. */
 export const TRANSFORMS = {
@@ -26,10 +26,10 @@ export const TRANSFORMS = {
   'route-logout-through-sso': routeLogoutThroughSso,
   'redirect-local-auth-pages': redirectLocalAuthPages,
   'local-fonts': localFonts,
-} as const satisfies Record<string, Transform>
+} as const satisfies Record<string, Transform>;
 
 /** A transform slug. */
-export type Slug = keyof typeof TRANSFORMS
+export type Slug = keyof typeof TRANSFORMS;
 
 /** Sign-in and logout path of every supported version, in application order. */
 const SSO_ONLY: readonly Slug[] = [
@@ -44,22 +44,22 @@ const SSO_ONLY: readonly Slug[] = [
   'remove-no-login-method-notice',
   'route-logout-through-sso',
   'redirect-local-auth-pages',
-]
+];
 
 /** One line of supported Dify versions sharing a patch set. */
 export type VersionLine = {
   /** Exact `version` values of web/package.json. */
-  versions: readonly string[]
+  versions: readonly string[];
   /** Transforms applied, in order. */
-  slugs: readonly Slug[]
+  slugs: readonly Slug[];
   /**
    * Which fixture reproduction (test/__fixtures__/stock/<shape>/) stands for this line's files;
    * used by scripts/gen-patches.ts to compute before/after fingerprints.
    */
-  shape: string
+  shape: string;
   /** What the shape of this line looks like (for the README). */
-  notes: string
-}
+  notes: string;
+};
 
 /**
  * Dify versions the kit knows, keyed by the exact `version` in web/package.json. Versions
@@ -97,18 +97,18 @@ export const VERSION_LINES: readonly VersionLine[] = [
     shape: '1.16',
     notes: 'as 1.15; sign-up href built from the query string; one-line toast effect',
   },
-]
+];
 
 /** Every supported version. */
-export const SUPPORTED_VERSIONS: readonly string[] = VERSION_LINES.flatMap(l => l.versions)
+export const SUPPORTED_VERSIONS: readonly string[] = VERSION_LINES.flatMap((l) => l.versions);
 
 /** The version line of `version`, or undefined when the kit does not support it. */
 export function lineFor(version: string): VersionLine | undefined {
-  return VERSION_LINES.find(l => l.versions.includes(version))
+  return VERSION_LINES.find((l) => l.versions.includes(version));
 }
 
 /** Transforms for `version` in application order, or undefined when unsupported. */
 export function transformsFor(version: string): Transform[] | undefined {
-  const line = lineFor(version)
-  return line?.slugs.map(s => TRANSFORMS[s])
+  const line = lineFor(version);
+  return line?.slugs.map((s) => TRANSFORMS[s]);
 }

@@ -1,15 +1,15 @@
-'use client'
-import type { ReactElement } from 'react'
+'use client';
+import type { ReactElement } from 'react';
 
 /** Props of {@link BreakGlassLink}. */
 export type BreakGlassLinkProps = {
   /** Break-glass page URL. Nothing is rendered when it is missing or empty. */
-  href?: string
+  href?: string;
   /** Visible text. Default "Emergency access". */
-  label?: string
+  label?: string;
   /** Extra class names appended to the link's own. */
-  className?: string
-}
+  className?: string;
+};
 
 /**
  * A discreet link to the administrators' break-glass page, rendered only when configured
@@ -20,15 +20,16 @@ export type BreakGlassLinkProps = {
  * <BreakGlassLink href={process.env.NEXT_PUBLIC_DIFY_SSO_BREAK_GLASS_URL} />
  */
 export function BreakGlassLink({ href, label, className }: BreakGlassLinkProps): ReactElement | null {
-  if (!href || href.trim() === '')
-    return null
+  if (!href || href.trim() === '') return null;
   return (
     <a
       href={href}
       rel="nofollow noopener"
-      className={['block text-center text-text-tertiary system-xs-regular hover:underline', className ?? ''].join(' ').trim()}
+      className={['block text-center text-text-tertiary system-xs-regular hover:underline', className ?? '']
+        .join(' ')
+        .trim()}
     >
       {label ?? 'Emergency access'}
     </a>
-  )
+  );
 }

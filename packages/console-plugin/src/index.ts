@@ -1,11 +1,11 @@
-export { BreakGlassLink } from './break-glass-link.js'
-export type { BreakGlassLinkProps } from './break-glass-link.js'
-export { GENERIC_SSO_ERROR, messageForCode, SSO_ERROR_MESSAGES } from './lib/messages.js'
-export type { SsoErrorCode } from './lib/messages.js'
-export { buildLoginUrl, buildLogoutUrl, resolvePostLoginPath } from './lib/redirect.js'
-export { SsoErrorBanner } from './sso-error-banner.js'
-export type { SsoErrorBannerProps } from './sso-error-banner.js'
-export { ssoLogout } from './sso-logout.js'
-export type { SsoLogoutOptions } from './sso-logout.js'
-export { SsoSignInButton } from './sso-sign-in-button.js'
-export type { SsoSignInButtonProps } from './sso-sign-in-button.js'
+export { BreakGlassLink } from './break-glass-link.js';
+export type { BreakGlassLinkProps } from './break-glass-link.js';
+export { GENERIC_SSO_ERROR, messageForCode, SSO_ERROR_MESSAGES } from './lib/messages.js';
+export type { SsoErrorCode } from './lib/messages.js';
+export { buildLoginUrl, buildLogoutUrl, resolvePostLoginPath } from './lib/redirect.js';
+export { SsoErrorBanner } from './sso-error-banner.js';
+export type { SsoErrorBannerProps } from './sso-error-banner.js';
+export { ssoLogout } from './sso-logout.js';
+export type { SsoLogoutOptions } from './sso-logout.js';
+export { SsoSignInButton } from './sso-sign-in-button.js';
+export type { SsoSignInButtonProps } from './sso-sign-in-button.js';

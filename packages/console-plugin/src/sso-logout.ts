@@ -1,10 +1,10 @@
-import { buildLogoutUrl } from './lib/redirect.js'
+import { buildLogoutUrl } from './lib/redirect.js';
 
 /** Options of {@link ssoLogout}. */
 export type SsoLogoutOptions = {
   /** Where the sidecar routes are mounted. Default `/sso`. */
-  ssoPrefix?: string
-}
+  ssoPrefix?: string;
+};
 
 /**
  * Ends the console session at the sidecar: submits a POST form to `/sso/logout`, which
@@ -16,12 +16,12 @@ export type SsoLogoutOptions = {
  */
 export function ssoLogout(options: SsoLogoutOptions = {}): Promise<never> {
   if (typeof document !== 'undefined') {
-    const form = document.createElement('form')
-    form.method = 'POST'
-    form.action = buildLogoutUrl(options.ssoPrefix)
-    form.style.display = 'none'
-    document.body.appendChild(form)
-    form.submit()
+    const form = document.createElement('form');
+    form.method = 'POST';
+    form.action = buildLogoutUrl(options.ssoPrefix);
+    form.style.display = 'none';
+    document.body.appendChild(form);
+    form.submit();
   }
-  return new Promise<never>(() => {})
+  return new Promise<never>(() => {});
 }

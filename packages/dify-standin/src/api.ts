@@ -148,7 +148,8 @@ export function buildStandinApi(options: StandinApiOptions): FastifyInstance {
   const resolved = resolve(options);
   const features = versionFeatures(resolved.version);
   const ownsRedis = typeof options.redis === 'string';
-  const redis = typeof options.redis === 'string' ? new Redis(options.redis, { maxRetriesPerRequest: 2 }) : options.redis;
+  const redis =
+    typeof options.redis === 'string' ? new Redis(options.redis, { maxRetriesPerRequest: 2 }) : options.redis;
   const now = options.now ?? Date.now;
   const keys = new RedisKeys(resolved.redisKeyPrefix, features.redisKeyPrefix);
   const context: StandinContext = {
@@ -190,7 +191,9 @@ export function buildStandinApi(options: StandinApiOptions): FastifyInstance {
   });
   app.register(multipart, { limits: { fileSize: resolved.uploadLimitBytes } });
   // form posts reach the handlers (e.g. an upload without a file → 400 no_file_uploaded, not 415)
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, body),
+  );
 
   // follows api/extensions/ext_app_metrics.py: every response carries X-Version and X-Env;
   // follows api/extensions/ext_blueprints.py (Flask-CORS on the console blueprint, 1.12.1–1.16.1):
@@ -221,7 +224,8 @@ export function buildStandinApi(options: StandinApiOptions): FastifyInstance {
     request.log.error({ err }, 'unhandled error');
     return reply.code(500).send({
       code: 'internal_server_error',
-      message: 'The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.',
+      message:
+        'The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.',
       status: 500,
     });
   });
@@ -240,8 +244,14 @@ export function buildStandinApi(options: StandinApiOptions): FastifyInstance {
     const matching = routePatterns.filter((r) => r.re.test(path));
     // (a path that matched a route with this very method but was refused by it, e.g. a non-UUID
     // member id, is a plain 404)
-    if (request.method !== 'OPTIONS' && matching.length > 0 && !matching.some((r) => r.methods.includes(request.method))) {
-      return reply.code(405).send({ code: 'method_not_allowed', message: 'The method is not allowed for the requested URL.', status: 405 });
+    if (
+      request.method !== 'OPTIONS' &&
+      matching.length > 0 &&
+      !matching.some((r) => r.methods.includes(request.method))
+    ) {
+      return reply
+        .code(405)
+        .send({ code: 'method_not_allowed', message: 'The method is not allowed for the requested URL.', status: 405 });
     }
     return reply.code(404).type('text/html; charset=utf-8').send(WERKZEUG_NOT_FOUND_HTML);
   });

@@ -88,7 +88,8 @@ export function loadStandinConfig(env: Record<string, string | undefined>): Stan
     problems.push((err as Error).message);
   }
   const variant = get('DIFY_STANDIN_WEB_VARIANT') ?? 'stock';
-  if (variant !== 'stock' && variant !== 'plugin') problems.push(`"DIFY_STANDIN_WEB_VARIANT" must be stock or plugin (got "${variant}")`);
+  if (variant !== 'stock' && variant !== 'plugin')
+    problems.push(`"DIFY_STANDIN_WEB_VARIANT" must be stock or plugin (got "${variant}")`);
   const adminApiKeyEnable = bool('ADMIN_API_KEY_ENABLE', get('ADMIN_API_KEY') !== undefined);
 
   const config: StandinConfig = {

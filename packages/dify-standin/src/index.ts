@@ -4,7 +4,16 @@
  */
 export { buildStandinApi, type StandinApiOptions, type StandinApiHandle } from './api.js';
 export { buildStandinWeb, type StandinWebOptions } from './web.js';
-export { NEWEST_VERSION, OLDEST_VERSION, MAIN_VERSION, ROLE_SOURCE, versionFeatures, compareVersions, parseVersion, type VersionFeatures } from './version.js';
+export {
+  NEWEST_VERSION,
+  OLDEST_VERSION,
+  MAIN_VERSION,
+  ROLE_SOURCE,
+  versionFeatures,
+  compareVersions,
+  parseVersion,
+  type VersionFeatures,
+} from './version.js';
 export { realCookieName, isSecure, cookieDomain, type CookieRuleInput } from './lib/cookies.js';
 export { parseSeed, type SeedData, type SeedAccount, type WorkspaceRole, type AccountStatus } from './lib/db.js';
 export { INTROSPECTION_HEADER } from './routes/introspection.js';

@@ -15,7 +15,13 @@ function loggerOptions(level: string, name: string) {
     level,
     name,
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'req.headers["x-csrf-token"]', 'req.headers["x-standin-secret"]'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'res.headers["set-cookie"]',
+        'req.headers["x-csrf-token"]',
+        'req.headers["x-standin-secret"]',
+      ],
       remove: true,
     },
     serializers: {
@@ -43,9 +49,18 @@ async function main(): Promise<void> {
   });
   api.addHook('onClose', async () => void (await redis.quit()));
   await api.listen(config.listen);
-  api.log.info({ version: config.api.version, redisKeyPrefix: config.api.redisKeyPrefix || null }, 'dify stand-in api listening');
+  api.log.info(
+    { version: config.api.version, redisKeyPrefix: config.api.redisKeyPrefix || null },
+    'dify stand-in api listening',
+  );
 
-  const web = config.webListen ? buildStandinWeb({ ...config.web, ...(config.api.version ? { version: config.api.version } : {}), logger: loggerOptions(config.logLevel, 'dify-standin-web') }) : null;
+  const web = config.webListen
+    ? buildStandinWeb({
+        ...config.web,
+        ...(config.api.version ? { version: config.api.version } : {}),
+        logger: loggerOptions(config.logLevel, 'dify-standin-web'),
+      })
+    : null;
   if (web && config.webListen) {
     await web.listen(config.webListen);
     web.log.info({ variant: config.web.variant }, 'dify stand-in web listening');

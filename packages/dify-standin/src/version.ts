@@ -32,7 +32,11 @@ export const MAIN_VERSION = 'main';
  * member may read the list (login_required, no admin check). `POST /workspaces/current` also
  * answers the caller's `role`, but only while {@link VersionFeatures.workspaceCurrentPost}.
  */
-export const ROLE_SOURCE = { method: 'GET', path: '/console/api/workspaces/current/members', field: 'accounts[].role' } as const;
+export const ROLE_SOURCE = {
+  method: 'GET',
+  path: '/console/api/workspaces/current/members',
+  field: 'accounts[].role',
+} as const;
 
 export type VersionTuple = readonly [number, number, number];
 

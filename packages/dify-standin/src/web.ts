@@ -11,7 +11,12 @@
  * `options.variant`; `?variant=stock|plugin` on any page overrides it and is remembered in the
  * cookie `dify_standin_variant` (path `/`), so redirects back into the console keep it.
  */
-import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { parseCookieHeader } from './lib/cookies.js';
 import { bundleConsolePlugin, DEFAULT_PLUGIN_ENTRY } from './web/plugin-bundle.js';
 import { appsPage, signinPage, type PageConfig, type WebVariant } from './web/pages.js';
@@ -82,7 +87,9 @@ export function buildStandinWeb(options: StandinWebOptions = {}): FastifyInstanc
   app.get('/apps', async (request, reply) => html(reply, appsPage(config(variantOf(request, reply, fallback)))));
   app.get('/health', async () => ({ status: 'ok' }));
   for (const kind of ['chat', 'chatbot', 'completion', 'workflow', 'agent']) {
-    app.get(`/${kind}/:code`, async (request, reply) => html(reply, webAppPage((request.params as { code: string }).code)));
+    app.get(`/${kind}/:code`, async (request, reply) =>
+      html(reply, webAppPage((request.params as { code: string }).code)),
+    );
   }
 
   app.get('/_standin/web/plugin.js', async (request, reply) => {
@@ -97,7 +104,9 @@ export function buildStandinWeb(options: StandinWebOptions = {}): FastifyInstanc
       return reply
         .code(500)
         .header('content-type', 'text/javascript; charset=utf-8')
-        .send(`(function(){var r=document.getElementById('plugin-root');if(r){var d=document.createElement('div');d.setAttribute('role','alert');d.textContent=${JSON.stringify(msg)};r.append(d);}})();`);
+        .send(
+          `(function(){var r=document.getElementById('plugin-root');if(r){var d=document.createElement('div');d.setAttribute('role','alert');d.textContent=${JSON.stringify(msg)};r.append(d);}})();`,
+        );
     }
   });
 

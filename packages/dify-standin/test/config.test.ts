@@ -9,7 +9,16 @@ describe('version switches', () => {
   });
 
   const table: [string, Partial<Record<string, boolean>>][] = [
-    ['1.9.2', { cookieDomain: false, adminKeySkipsCsrf: false, base64Secrets: false, redisKeyPrefix: false, slimSystemFeatures: false }],
+    [
+      '1.9.2',
+      {
+        cookieDomain: false,
+        adminKeySkipsCsrf: false,
+        base64Secrets: false,
+        redisKeyPrefix: false,
+        slimSystemFeatures: false,
+      },
+    ],
     ['1.10.0', { cookieDomain: true, adminKeySkipsCsrf: false }],
     ['1.11.0', { adminKeySkipsCsrf: true, base64Secrets: false }],
     ['1.11.1', { base64Secrets: false }],
@@ -20,13 +29,57 @@ describe('version switches', () => {
     ['1.11.4', { fastopenapiSetup: false, systemFeatures112: false }],
     ['1.12.0', { fastopenapiSetup: true, systemFeatures112: true }],
     ['1.13.3', { redisKeyPrefix: false, collaborationWebsocket: false, systemFeatures114: false }],
-    ['1.14.0', { redisKeyPrefix: true, collaborationWebsocket: true, systemFeatures114: true, deploymentEditionField: false }],
+    [
+      '1.14.0',
+      { redisKeyPrefix: true, collaborationWebsocket: true, systemFeatures114: true, deploymentEditionField: false },
+    ],
     ['1.14.1', { memberRoleErrorCodes: false }],
     ['1.14.2', { memberRoleErrorCodes: true, inviteFlowV2: false, rbacFields: false, workspaceLastOpened: false }],
-    ['1.15.0', { workspaceLastOpened: true, customConfigObject: true, inviteFlowV2: true, rbacFields: true, inviteErrorsV3: false, deploymentEditionField: false, slimSystemFeatures: false }],
-    ['1.16.0', { customConfigObject: false, inviteErrorsV3: true, refreshErrorsUnmasked: true, workspaceCredits: true, varyCookie: true, slimSystemFeatures: false }],
-    ['1.16.1', { slimSystemFeatures: true, deploymentEditionField: true, redisKeyPrefix: true, adminKeySkipsCsrf: true, upstreamMain: false, workspaceCurrentPost: true, currentWorkspaceSummary: false }],
-    ['main', { slimSystemFeatures: true, deploymentEditionField: true, upstreamMain: true, workspaceCurrentPost: false, currentWorkspaceSummary: true }],
+    [
+      '1.15.0',
+      {
+        workspaceLastOpened: true,
+        customConfigObject: true,
+        inviteFlowV2: true,
+        rbacFields: true,
+        inviteErrorsV3: false,
+        deploymentEditionField: false,
+        slimSystemFeatures: false,
+      },
+    ],
+    [
+      '1.16.0',
+      {
+        customConfigObject: false,
+        inviteErrorsV3: true,
+        refreshErrorsUnmasked: true,
+        workspaceCredits: true,
+        varyCookie: true,
+        slimSystemFeatures: false,
+      },
+    ],
+    [
+      '1.16.1',
+      {
+        slimSystemFeatures: true,
+        deploymentEditionField: true,
+        redisKeyPrefix: true,
+        adminKeySkipsCsrf: true,
+        upstreamMain: false,
+        workspaceCurrentPost: true,
+        currentWorkspaceSummary: false,
+      },
+    ],
+    [
+      'main',
+      {
+        slimSystemFeatures: true,
+        deploymentEditionField: true,
+        upstreamMain: true,
+        workspaceCurrentPost: false,
+        currentWorkspaceSummary: true,
+      },
+    ],
     ['1.17.0', { upstreamMain: false, workspaceCurrentPost: false, currentWorkspaceSummary: true }],
   ];
 
@@ -42,8 +95,12 @@ describe('version switches', () => {
   }
 
   it('refuses versions before 1.9.2 and malformed versions', () => {
-    assert.throws(() => versionFeatures('1.9.1'), { message: '"DIFY_STANDIN_VERSION" must be 1.9.2 or newer (got "1.9.1")' });
-    assert.throws(() => parseVersion('latest'), { message: '"DIFY_STANDIN_VERSION" must be a version like 1.16.1, or main (got "latest")' });
+    assert.throws(() => versionFeatures('1.9.1'), {
+      message: '"DIFY_STANDIN_VERSION" must be 1.9.2 or newer (got "1.9.1")',
+    });
+    assert.throws(() => parseVersion('latest'), {
+      message: '"DIFY_STANDIN_VERSION" must be a version like 1.16.1, or main (got "latest")',
+    });
   });
 
   it('compares numerically', () => {
@@ -68,7 +125,7 @@ describe('loadStandinConfig', () => {
     assert.ok(Object.isFrozen(c));
   });
 
-  it('reads Dify\'s names and the stand-in\'s own', () => {
+  it("reads Dify's names and the stand-in's own", () => {
     const c = loadStandinConfig({
       SECRET_KEY: 'k',
       ADMIN_API_KEY: 'adm',
@@ -92,7 +149,12 @@ describe('loadStandinConfig', () => {
 
   it('collects every problem into one ERR_CONFIG_INVALID', () => {
     try {
-      loadStandinConfig({ ENABLE_EMAIL_PASSWORD_LOGIN: 'maybe', ACCESS_TOKEN_EXPIRE_MINUTES: '-1', DIFY_STANDIN_LISTEN: 'nowhere', DIFY_STANDIN_VERSION: '0.9.0' });
+      loadStandinConfig({
+        ENABLE_EMAIL_PASSWORD_LOGIN: 'maybe',
+        ACCESS_TOKEN_EXPIRE_MINUTES: '-1',
+        DIFY_STANDIN_LISTEN: 'nowhere',
+        DIFY_STANDIN_VERSION: '0.9.0',
+      });
       assert.fail('expected an error');
     } catch (err) {
       assert.ok(err instanceof ConfigError);

@@ -15,10 +15,16 @@ if (realTargetConfigured()) {
     standinTarget({ consoleApiUrl: 'https://console.example.com', consoleWebUrl: 'https://console.example.com' }),
   );
   contractSuite('stand-in, https + COOKIE_DOMAIN (no __Host-, Domain set)', () =>
-    standinTarget({ consoleApiUrl: 'https://console.example.com', consoleWebUrl: 'https://console.example.com', cookieDomain: '.example.com' }),
+    standinTarget({
+      consoleApiUrl: 'https://console.example.com',
+      consoleWebUrl: 'https://console.example.com',
+      cookieDomain: '.example.com',
+    }),
   );
   // one run per block of version-dependent answers (invitation flow, member errors, setup shape)
-  contractSuite('stand-in 1.12.1, password login on', () => standinTarget({ version: '1.12.1', enableEmailPasswordLogin: true }));
+  contractSuite('stand-in 1.12.1, password login on', () =>
+    standinTarget({ version: '1.12.1', enableEmailPasswordLogin: true }),
+  );
   contractSuite('stand-in 1.15.0, lockdown flags', () => standinTarget({ version: '1.15.0' }));
   contractSuite('stand-in main after 1.16.1 (no POST /workspaces/current)', () => standinTarget({ version: 'main' }));
   contractSuite('stand-in 1.11.0, password login and registration on, short lifetimes', () =>

@@ -69,7 +69,10 @@ export function standin(options: Partial<StandinApiOptions> = {}): StandinUnderT
 }
 
 /** Listen on an ephemeral port; returns the base URL. */
-export async function listen(app: { listen(o: { host: string; port: number }): Promise<string>; server: { address(): AddressInfo | string | null } }): Promise<string> {
+export async function listen(app: {
+  listen(o: { host: string; port: number }): Promise<string>;
+  server: { address(): AddressInfo | string | null };
+}): Promise<string> {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address() as AddressInfo;
   return `http://127.0.0.1:${addr.port}`;
@@ -77,7 +80,10 @@ export async function listen(app: { listen(o: { host: string; port: number }): P
 
 /** `name=value` pairs of Set-Cookie values, for a Cookie header. */
 export function cookieHeader(setCookies: string[]): string {
-  return setCookies.map((c) => c.split(';')[0]).filter((c) => !c?.endsWith('=')).join('; ');
+  return setCookies
+    .map((c) => c.split(';')[0])
+    .filter((c) => !c?.endsWith('='))
+    .join('; ');
 }
 
 export function cookieValue(setCookies: string[], name: string): string | undefined {

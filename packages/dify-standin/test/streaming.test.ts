@@ -14,7 +14,9 @@ const APP = '6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f';
 async function aliceHeaders(): Promise<Record<string, string>> {
   const key = new TextEncoder().encode(SECRET);
   const exp = Math.floor(Date.now() / 1000) + 3600;
-  const access = await new SignJWT({ user_id: SEED_IDS.aliceId, exp, iss: 'SELF_HOSTED', sub: 'Console API Passport' }).setProtectedHeader({ alg: 'HS256' }).sign(key);
+  const access = await new SignJWT({ user_id: SEED_IDS.aliceId, exp, iss: 'SELF_HOSTED', sub: 'Console API Passport' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(key);
   const csrf = await new SignJWT({ exp, sub: SEED_IDS.aliceId }).setProtectedHeader({ alg: 'HS256' }).sign(key);
   return { cookie: `access_token=${access}; csrf_token=${csrf}`, 'x-csrf-token': csrf };
 }
@@ -64,7 +66,8 @@ describe('SSE chat endpoint', () => {
     assert.match(r.headers.get('content-type') ?? '', /^text\/event-stream/);
     assert.equal(r.headers.get('x-version'), '1.16.1');
     const sse = sseReader(r.body!);
-    const release = () => fetch(`${base}/__standin/gates/g1/release`, { method: 'POST', headers: { 'x-standin-secret': INTROSPECTION } });
+    const release = () =>
+      fetch(`${base}/__standin/gates/g1/release`, { method: 'POST', headers: { 'x-standin-secret': INTROSPECTION } });
     const first = await sse.next();
     assert.equal(first?.['answer'], 'chunk 1 of 3');
     assert.equal(sse.ended, false);
@@ -77,7 +80,9 @@ describe('SSE chat endpoint', () => {
     assert.equal(sse.ended, true);
   });
 
-  it('with an interval, the first chunk arrives before the stream ends and all arrive in order', { timeout: 20_000 }, async (t) => {
+  it('with an interval, the first chunk arrives before the stream ends and all arrive in order', {
+    timeout: 20_000,
+  }, async (t) => {
     const s = standin();
     t.after(() => s.close());
     const base = await listen(s.app);
@@ -117,7 +122,9 @@ describe('file upload', () => {
     const hash = createHash('sha256');
     for (let i = 0; i < size / chunk.length; i += 1) hash.update(chunk);
     const boundary = 'standinboundary42';
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
@@ -154,7 +161,11 @@ describe('file upload', () => {
     signed.searchParams.set('nonce', 'tampered');
     const bad = await fetch(`${base}${signed.pathname}${signed.search}`);
     assert.equal(bad.status, 404);
-    assert.deepEqual(await bad.json(), { code: 'not_found', message: 'File not found or signature is invalid', status: 404 });
+    assert.deepEqual(await bad.json(), {
+      code: 'not_found',
+      message: 'File not found or signature is invalid',
+      status: 404,
+    });
   });
 
   it('refuses a file over the limit with 413 file_too_large', async (t) => {
@@ -163,7 +174,11 @@ describe('file upload', () => {
     const form = new FormData();
     form.append('file', new Blob([Buffer.alloc(4096, 1)]), 'x.txt');
     const base = await listen(s.app);
-    const r = await fetch(`${base}/console/api/files/upload`, { method: 'POST', headers: await aliceHeaders(), body: form });
+    const r = await fetch(`${base}/console/api/files/upload`, {
+      method: 'POST',
+      headers: await aliceHeaders(),
+      body: form,
+    });
     assert.equal(r.status, 413);
     assert.deepEqual(await r.json(), { code: 'file_too_large', message: '', status: 413 });
   });
@@ -174,32 +189,51 @@ describe('file upload', () => {
     t.after(() => Promise.all([a.close(), b.close()]));
     const baseA = await listen(a.app);
     const baseB = await listen(b.app);
-    const cfg = (await (await fetch(`${baseA}/console/api/files/upload`, { headers: await aliceHeaders() })).json()) as Record<string, unknown>;
+    const cfg = (await (
+      await fetch(`${baseA}/console/api/files/upload`, { headers: await aliceHeaders() })
+    ).json()) as Record<string, unknown>;
     assert.equal(cfg['file_size_limit'], 101);
     assert.equal(cfg['file_upload_limit'], 20);
     const two = new FormData();
     two.append('file', new Blob(['a']), 'a.txt');
     two.append('file', new Blob(['b']), 'b.txt');
-    const r2 = await fetch(`${baseA}/console/api/files/upload`, { method: 'POST', headers: await aliceHeaders(), body: two });
+    const r2 = await fetch(`${baseA}/console/api/files/upload`, {
+      method: 'POST',
+      headers: await aliceHeaders(),
+      body: two,
+    });
     assert.equal(r2.status, 201);
     const rec = (await r2.json()) as Record<string, unknown>;
     assert.equal(rec['name'], 'a.txt');
-    for (const k of ['reference', 'original_url', 'user_id', 'conversation_id', 'file_key']) assert.equal(rec[k], null, k);
+    for (const k of ['reference', 'original_url', 'user_id', 'conversation_id', 'file_key'])
+      assert.equal(rec[k], null, k);
     assert.equal(rec['tenant_id'], SEED_IDS.workspaceId);
-    const preview = await fetch(`${baseA}${new URL(String(rec['source_url']), baseA).pathname}${new URL(String(rec['source_url']), baseA).search}`);
+    const preview = await fetch(
+      `${baseA}${new URL(String(rec['source_url']), baseA).pathname}${new URL(String(rec['source_url']), baseA).search}`,
+    );
     assert.equal(preview.headers.get('content-type'), 'application/octet-stream');
     const other = new FormData();
     other.append('file', new Blob(['a']), 'a.txt');
     other.append('extra', new Blob(['b']), 'b.txt');
-    const r3 = await fetch(`${baseA}/console/api/files/upload`, { method: 'POST', headers: await aliceHeaders(), body: other });
+    const r3 = await fetch(`${baseA}/console/api/files/upload`, {
+      method: 'POST',
+      headers: await aliceHeaders(),
+      body: other,
+    });
     assert.equal(r3.status, 400);
     assert.equal(((await r3.json()) as { code: string }).code, 'too_many_files');
-    const none = await fetch(`${baseA}/console/api/files/upload`, { method: 'POST', headers: { ...(await aliceHeaders()), 'content-type': 'application/x-www-form-urlencoded' }, body: 'x=1' });
+    const none = await fetch(`${baseA}/console/api/files/upload`, {
+      method: 'POST',
+      headers: { ...(await aliceHeaders()), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'x=1',
+    });
     assert.equal(none.status, 400);
     assert.equal(((await none.json()) as { code: string }).code, 'no_file_uploaded');
     const old = new FormData();
     old.append('file', new Blob(['hello']), 'hello.txt');
-    const r4 = (await (await fetch(`${baseB}/console/api/files/upload`, { method: 'POST', headers: await aliceHeaders(), body: old })).json()) as Record<string, unknown>;
+    const r4 = (await (
+      await fetch(`${baseB}/console/api/files/upload`, { method: 'POST', headers: await aliceHeaders(), body: old })
+    ).json()) as Record<string, unknown>;
     assert.equal('tenant_id' in r4 || 'reference' in r4, false);
   });
 
@@ -210,7 +244,11 @@ describe('file upload', () => {
     const base = await listen(s.app);
     const form = new FormData();
     form.append('file', new Blob(['hello']), 'hello.txt');
-    const r = await fetch(`${base}/console/api/files/upload`, { method: 'POST', headers: await aliceHeaders(), body: form });
+    const r = await fetch(`${base}/console/api/files/upload`, {
+      method: 'POST',
+      headers: await aliceHeaders(),
+      body: form,
+    });
     const url = new URL(String(((await r.json()) as Record<string, unknown>)['source_url']), base);
     assert.equal((await fetch(`${base}${url.pathname}${url.search}`)).status, 200);
     now += 301_000;

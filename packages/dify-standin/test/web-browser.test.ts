@@ -36,27 +36,33 @@ function startFront(apiUrl: string, webUrl: string): Promise<Front> {
       return res.end('<!doctype html><title>IdP</title><h1>Identity provider</h1>');
     }
     const target = new URL(/^\/(console\/api|files)\//.test(url) ? apiUrl : webUrl);
-    const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: url, headers: req.headers }, (r) => {
-      if (state.lockdown && url.startsWith('/console/api/system-features')) {
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => {
-          const f = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
-          Object.assign(f, {
-            sso_enforced_for_signin: true,
-            sso_enforced_for_signin_protocol: 'oidc',
-            enable_email_password_login: false,
-            enable_email_code_login: false,
-            is_allow_register: false,
+    const upstream = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: url, headers: req.headers },
+      (r) => {
+        if (state.lockdown && url.startsWith('/console/api/system-features')) {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => {
+            const f = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
+            Object.assign(f, {
+              sso_enforced_for_signin: true,
+              sso_enforced_for_signin_protocol: 'oidc',
+              enable_email_password_login: false,
+              enable_email_code_login: false,
+              is_allow_register: false,
+            });
+            res.writeHead(200, {
+              'content-type': 'application/json',
+              'x-version': String(r.headers['x-version'] ?? ''),
+            });
+            res.end(JSON.stringify(f));
           });
-          res.writeHead(200, { 'content-type': 'application/json', 'x-version': String(r.headers['x-version'] ?? '') });
-          res.end(JSON.stringify(f));
-        });
-        return;
-      }
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
+          return;
+        }
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
     upstream.on('error', () => {
       res.writeHead(502);
       res.end();
@@ -100,7 +106,9 @@ describe('console UI double in Chromium', () => {
     return context.newPage();
   }
 
-  it('stock page with SSO enforced: only "Continue with SSO"; the click stores user-oidc-state and navigates', { timeout: 30_000 }, async () => {
+  it('stock page with SSO enforced: only "Continue with SSO"; the click stores user-oidc-state and navigates', {
+    timeout: 30_000,
+  }, async () => {
     front.lockdown = true;
     try {
       const p = await page();
@@ -154,7 +162,10 @@ describe('console UI double in Chromium', () => {
     await items.first().waitFor();
     assert.equal(await items.count(), 1);
     assert.equal(await p.getByRole('status').textContent(), 'Streaming');
-    await fetch(`${apiUrl}/__standin/gates/ui-gate/release`, { method: 'POST', headers: { 'x-standin-secret': INTROSPECTION } });
+    await fetch(`${apiUrl}/__standin/gates/ui-gate/release`, {
+      method: 'POST',
+      headers: { 'x-standin-secret': INTROSPECTION },
+    });
     await p.getByRole('status').getByText('Stream finished').waitFor();
     assert.equal(await items.count(), 2);
 
@@ -165,7 +176,9 @@ describe('console UI double in Chromium', () => {
     await p.context().close();
   });
 
-  it('plugin variant renders the console plugin: readable banner and "Sign in with SSO"', { timeout: 60_000 }, async () => {
+  it('plugin variant renders the console plugin: readable banner and "Sign in with SSO"', {
+    timeout: 60_000,
+  }, async () => {
     const p = await page();
     await p.goto(`${front.url}/signin?variant=plugin&message=not_provisioned`);
     await p.getByRole('button', { name: /^Sign in with / }).waitFor();

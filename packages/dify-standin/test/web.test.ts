@@ -48,7 +48,9 @@ describe('console UI double', () => {
     const web = buildStandinWeb({ version: '1.11.1' });
     t.after(() => web.close());
     assert.match((await web.inject({ url: '/signin' })).body, /"version":"1\.11\.1"/);
-    assert.throws(() => buildStandinWeb({ version: '1.2.3' }), { message: '"DIFY_STANDIN_VERSION" must be 1.9.2 or newer (got "1.2.3")' });
+    assert.throws(() => buildStandinWeb({ version: '1.2.3' }), {
+      message: '"DIFY_STANDIN_VERSION" must be 1.9.2 or newer (got "1.2.3")',
+    });
   });
 
   it('/ goes to /apps', async (t) => {
@@ -78,6 +80,8 @@ describe('console UI double', () => {
   });
 
   it('refuses an unknown default variant', () => {
-    assert.throws(() => buildStandinWeb({ variant: 'fancy' as 'stock' }), { message: '"variant" must be "stock" or "plugin"' });
+    assert.throws(() => buildStandinWeb({ variant: 'fancy' as 'stock' }), {
+      message: '"variant" must be "stock" or "plugin"',
+    });
   });
 });

@@ -11,14 +11,22 @@ import { SECRET, listen, standin } from './helpers.js';
 
 async function accessCookie(): Promise<string> {
   const key = new TextEncoder().encode(SECRET);
-  const token = await new SignJWT({ user_id: SEED_IDS.aliceId, exp: Math.floor(Date.now() / 1000) + 600, sub: 'Console API Passport' })
+  const token = await new SignJWT({
+    user_id: SEED_IDS.aliceId,
+    exp: Math.floor(Date.now() / 1000) + 600,
+    sub: 'Console API Passport',
+  })
     .setProtectedHeader({ alg: 'HS256' })
     .sign(key);
   return `access_token=${token}`;
 }
 
 /** Raw client: sends the handshake, resolves with the status line and the socket. */
-function handshake(base: string, path: string, cookie?: string): Promise<{ status: string; headers: string; socket: Socket; rest: Buffer }> {
+function handshake(
+  base: string,
+  path: string,
+  cookie?: string,
+): Promise<{ status: string; headers: string; socket: Socket; rest: Buffer }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname);
@@ -60,7 +68,11 @@ describe('/socket.io/ websocket stand-in', () => {
     const s = standin();
     t.after(() => s.close());
     const base = await listen(s.app);
-    const { status, headers, socket, rest } = await handshake(base, '/socket.io/?EIO=4&transport=websocket', await accessCookie());
+    const { status, headers, socket, rest } = await handshake(
+      base,
+      '/socket.io/?EIO=4&transport=websocket',
+      await accessCookie(),
+    );
     t.after(() => socket.destroy());
     assert.equal(status, 'HTTP/1.1 101 Switching Protocols');
     assert.match(headers, /Sec-WebSocket-Accept: [A-Za-z0-9+/=]{28}/);

@@ -13,7 +13,9 @@ const current = readFileSync(readmePath, 'utf8');
 const next = renderReadme(current);
 if (process.argv.includes('--check')) {
   if (next !== current) {
-    process.stderr.write('packages/sidecar/README.md is out of date: run `node --import tsx packages/sidecar/scripts/gen-config-docs.ts`\n');
+    process.stderr.write(
+      'packages/sidecar/README.md is out of date: run `node --import tsx packages/sidecar/scripts/gen-config-docs.ts`\n',
+    );
     process.exit(1);
   }
   process.stdout.write('packages/sidecar/README.md config and error tables are up to date\n');

@@ -7,24 +7,24 @@
  *
  * @module
  */
-import { SIDECAR_UPSTREAM, insertSsoLocations, sidecarUpstreamBlock } from '../src/deploy/nginx.js'
+import { SIDECAR_UPSTREAM, insertSsoLocations, sidecarUpstreamBlock } from '../src/deploy/nginx.js';
 
 export interface LocalNginxOptions {
   /** Front door, `host:port` (e.g. `127.0.0.1:18000`). */
-  readonly listen: string
+  readonly listen: string;
   /** Sidecar `host:port` (e.g. `127.0.0.1:18088`). */
-  readonly sidecar: string
+  readonly sidecar: string;
   /** Dify api (stand-in) `host:port` (e.g. `127.0.0.1:15001`). */
-  readonly api: string
+  readonly api: string;
   /** Dify web (stand-in) `host:port` (e.g. `127.0.0.1:13000`). */
-  readonly web: string
+  readonly web: string;
   /** Writable directory for nginx's pid, logs and temp files. */
-  readonly tempDir: string
-  readonly gateWebApps?: boolean
-  readonly webAppSso?: boolean
-  readonly gateServiceApi?: boolean
+  readonly tempDir: string;
+  readonly gateWebApps?: boolean;
+  readonly webAppSso?: boolean;
+  readonly gateServiceApi?: boolean;
   /** `gate.authRequestSecret` of the sidecar (sent as `X-Sso-Gate-Secret`). */
-  readonly authRequestSecret?: string
+  readonly authRequestSecret?: string;
 }
 
 /** Proxy settings of Dify's `proxy.conf` (dify `docker/nginx/proxy.conf.template`), with 3600 s timeouts. */
@@ -38,7 +38,7 @@ function inlineProxyConf(ind: string): string {
     'proxy_buffering off;',
     'proxy_read_timeout 3600s;',
     'proxy_send_timeout 3600s;',
-  ].join('\n' + ind)
+  ].join(`\n${ind}`);
 }
 
 /**
@@ -52,10 +52,15 @@ function inlineProxyConf(ind: string): string {
  */
 export function renderLocalNginxConf(o: LocalNginxOptions): string {
   for (const [k, v] of Object.entries({ listen: o.listen, sidecar: o.sidecar, api: o.api, web: o.web })) {
-    if (!/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/.test(v)) throw Object.assign(new TypeError(`"${k}" must be host:port`), { code: 'ERR_INVALID_ARG_VALUE' })
+    if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(v))
+      throw Object.assign(new TypeError(`"${k}" must be host:port`), { code: 'ERR_INVALID_ARG_VALUE' });
   }
-  if (!o.tempDir.startsWith('/') || /[\s;{}'"]/.test(o.tempDir)) throw Object.assign(new TypeError('"tempDir" must be an absolute path without spaces or quotes'), { code: 'ERR_INVALID_ARG_VALUE' })
-  const loc = (path: string, to: string) => `    location ${path} {\n      proxy_pass http://${to};\n      include proxy.conf;\n    }\n`
+  if (!o.tempDir.startsWith('/') || /[\s;{}'"]/.test(o.tempDir))
+    throw Object.assign(new TypeError('"tempDir" must be an absolute path without spaces or quotes'), {
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+  const loc = (path: string, to: string) =>
+    `    location ${path} {\n      proxy_pass http://${to};\n      include proxy.conf;\n    }\n`;
   // Our own minimal reproduction of the shape of Dify's server block.
   const server = [
     'server {',
@@ -69,10 +74,16 @@ export function renderLocalNginxConf(o: LocalNginxOptions): string {
     loc('/', o.web),
     '}',
     '',
-  ].join('\n')
-  const inserted = insertSsoLocations(server, { sidecar: `http://${SIDECAR_UPSTREAM}`, ...(o.gateWebApps ? { gateWebApps: true } : {}), ...(o.webAppSso ? { webAppSso: true } : {}), ...(o.gateServiceApi ? { gateServiceApi: true } : {}), ...(o.authRequestSecret ? { authRequestSecret: o.authRequestSecret } : {}) })
-  const body = inserted.replace(/^([ \t]*)include proxy\.conf;/gm, (_m, ind: string) => ind + inlineProxyConf(ind))
-  const t = o.tempDir.replace(/\/$/, '')
+  ].join('\n');
+  const inserted = insertSsoLocations(server, {
+    sidecar: `http://${SIDECAR_UPSTREAM}`,
+    ...(o.gateWebApps ? { gateWebApps: true } : {}),
+    ...(o.webAppSso ? { webAppSso: true } : {}),
+    ...(o.gateServiceApi ? { gateServiceApi: true } : {}),
+    ...(o.authRequestSecret ? { authRequestSecret: o.authRequestSecret } : {}),
+  });
+  const body = inserted.replace(/^([ \t]*)include proxy\.conf;/gm, (_m, ind: string) => ind + inlineProxyConf(ind));
+  const t = o.tempDir.replace(/\/$/, '');
   return [
     `pid ${t}/nginx.pid;`,
     'worker_processes 1;',
@@ -88,9 +99,11 @@ export function renderLocalNginxConf(o: LocalNginxOptions): string {
     `  fastcgi_temp_path ${t}/fastcgi;`,
     `  uwsgi_temp_path ${t}/uwsgi;`,
     `  scgi_temp_path ${t}/scgi;`,
-    sidecarUpstreamBlock(o.sidecar).replace(/^/gm, '  ').replace(/^  $/gm, ''),
-    body.replace(/^/gm, '  ').replace(/^  $/gm, ''),
+    sidecarUpstreamBlock(o.sidecar)
+      .replace(/^/gm, '  ')
+      .replace(/^ {2}$/gm, ''),
+    body.replace(/^/gm, '  ').replace(/^ {2}$/gm, ''),
     '}',
     '',
-  ].join('\n')
+  ].join('\n');
 }

@@ -55,7 +55,11 @@ export interface SsoApi {
   /** The live session of `request`, or a typed reason. */
   checkSession(request: FastifyRequest): Promise<SessionCheck>;
   /** Starts a login; sets the sealed transaction cookie on `reply`. */
-  beginLogin(request: FastifyRequest, reply: FastifyReply, opts?: BeginLoginOptions): Promise<{ url: string; state: string }>;
+  beginLogin(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    opts?: BeginLoginOptions,
+  ): Promise<{ url: string; state: string }>;
   /** Adds an after-login hook. */
   addAfterLoginHook(fn: AfterLoginHook): void;
   /** Adds a session-end hook (`logout`, `backchannel`, `expired`, `liveness`, `admin`). */
@@ -106,7 +110,8 @@ export interface BuildAppDeps {
  */
 export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): FastifyInstance {
   const now = deps.now ?? Date.now;
-  const logger = deps.logger ?? createLogger({ level: config.logLevel, ...(deps.logStream ? { stream: deps.logStream } : {}) });
+  const logger =
+    deps.logger ?? createLogger({ level: config.logLevel, ...(deps.logStream ? { stream: deps.logStream } : {}) });
   const app = Fastify({
     loggerInstance: logger,
     genReqId: generateRequestId,
@@ -124,7 +129,11 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
     publicUrl: config.publicUrl,
     allowInsecureHttp: config.allowInsecureHttp,
     now,
-    onDiscoveryError: (err) => app.log.warn({ code: err.code, cause: (err.cause as { code?: string })?.code }, 'OpenID Provider discovery failed; retrying in the background'),
+    onDiscoveryError: (err) =>
+      app.log.warn(
+        { code: err.code, cause: (err.cause as { code?: string })?.code },
+        'OpenID Provider discovery failed; retrying in the background',
+      ),
     onReady: () => app.log.info({ issuer: config.oidc.issuer }, 'OpenID Provider discovered'),
   });
   const sessions = new SessionManager({ config, store, oidc, audit, now, log: app.log });
@@ -148,13 +157,18 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
     audit,
     metrics,
     endUserSessions: (sub, cause) => sessions.endUserSessions(sub, cause),
-    signinUrl: (reason) => `${config.signinPath}?message=${encodeURIComponent(/^[a-z0-9_]{1,64}$/.test(reason) ? reason : 'internal_error')}`,
+    signinUrl: (reason) =>
+      `${config.signinPath}?message=${encodeURIComponent(/^[a-z0-9_]{1,64}$/.test(reason) ? reason : 'internal_error')}`,
   };
   app.decorate('sso', sso);
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 64 * 1024 },
+    (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
   app.addHook('onSend', async (request, reply) => {
     if (request.url.startsWith(`${SSO_PREFIX}/`)) {
       reply.header('cache-control', 'no-store');
@@ -164,9 +178,17 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
   });
   app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, request, reply) => {
     // The session store unreachable (Redis down, Sentinel switching masters): 503, never an answer that lets a request through.
-    const status = err instanceof SessionStoreError ? 503 : typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
-    if (status >= 500) request.log.error({ code: err.code ?? (err instanceof SsoError ? err.code : 'ERR_INTERNAL') }, 'request failed');
-    return reply.code(status).send({ code: err.code ?? 'ERR_INTERNAL', message: status >= 500 ? 'internal error' : err.message });
+    const status =
+      err instanceof SessionStoreError
+        ? 503
+        : typeof err.statusCode === 'number' && err.statusCode >= 400
+          ? err.statusCode
+          : 500;
+    if (status >= 500)
+      request.log.error({ code: err.code ?? (err instanceof SsoError ? err.code : 'ERR_INTERNAL') }, 'request failed');
+    return reply
+      .code(status)
+      .send({ code: err.code ?? 'ERR_INTERNAL', message: status >= 500 ? 'internal error' : err.message });
   });
 
   countAuthRequestDecisions(app, metrics);

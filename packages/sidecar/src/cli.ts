@@ -12,11 +12,11 @@
  *
  * @module
  */
-import { BREAK_GLASS_USAGE, breakGlassMain } from './break-glass/cli.js'
-import { DEFAULT_IMAGE, DEPLOY_USAGE, deployMain } from './deploy/cli.js'
-import { fail, type CliIo, type Env } from './lib/cli-io.js'
+import { BREAK_GLASS_USAGE, breakGlassMain } from './break-glass/cli.js';
+import { DEFAULT_IMAGE, DEPLOY_USAGE, deployMain } from './deploy/cli.js';
+import { fail, type CliIo, type Env } from './lib/cli-io.js';
 
-export { BREAK_GLASS_USAGE, DEFAULT_IMAGE, DEPLOY_USAGE, breakGlassMain, deployMain, type CliIo }
+export { BREAK_GLASS_USAGE, DEFAULT_IMAGE, DEPLOY_USAGE, breakGlassMain, deployMain, type CliIo };
 
 /**
  * Runs `deploy` or `break-glass` from a full argument list (`['deploy', …]`); resolves to the
@@ -24,10 +24,16 @@ export { BREAK_GLASS_USAGE, DEFAULT_IMAGE, DEPLOY_USAGE, breakGlassMain, deployM
  * `@dify-sso-kit/cli` dispatches to {@link deployMain} and {@link breakGlassMain} directly.
  */
 export async function runCli(argv: string[], env: Env, io: CliIo): Promise<number> {
-  const [cmd, ...rest] = argv
-  if (cmd === 'deploy') return deployMain(rest, io, env)
-  if (cmd === 'break-glass') return breakGlassMain(rest, io, env)
-  fail(io, '', 'ERR_INVALID_ARG_VALUE', `unknown command ${JSON.stringify(cmd ?? '')} (expected deploy or break-glass)`, 'see dify-sso --help')
-  io.err(`\n${DEPLOY_USAGE}\n${BREAK_GLASS_USAGE}`)
-  return 2
+  const [cmd, ...rest] = argv;
+  if (cmd === 'deploy') return deployMain(rest, io, env);
+  if (cmd === 'break-glass') return breakGlassMain(rest, io, env);
+  fail(
+    io,
+    '',
+    'ERR_INVALID_ARG_VALUE',
+    `unknown command ${JSON.stringify(cmd ?? '')} (expected deploy or break-glass)`,
+    'see dify-sso --help',
+  );
+  io.err(`\n${DEPLOY_USAGE}\n${BREAK_GLASS_USAGE}`);
+  return 2;
 }

@@ -22,12 +22,14 @@ export { REASON_CODES, isReasonCode, type ReasonCode } from '@dify-sso-kit/vocab
  */
 export const ERROR_CODES = {
   ERR_CONFIG_INVALID: 'The configuration is invalid; the message lists every problem.',
-  ERR_CONFIG_WEBAPP_POLICY: 'The web-app policy file (`gate.webAppPolicy`) cannot be read or is invalid; the message lists every problem. At start-up the sidecar exits; on reload the previous policy stays in force.',
+  ERR_CONFIG_WEBAPP_POLICY:
+    'The web-app policy file (`gate.webAppPolicy`) cannot be read or is invalid; the message lists every problem. At start-up the sidecar exits; on reload the previous policy stays in force.',
   ERR_OIDC_DISCOVERY_FAILED: 'OpenID Provider discovery or JWKS loading failed (IdP unreachable or metadata invalid).',
   ERR_OIDC_IDP_UNAVAILABLE: 'The OpenID Provider is not (yet) available; sign-in is refused until discovery succeeds.',
   ERR_OIDC_TRANSACTION_INVALID: 'The login transaction cookie is missing, expired, tampered with or already used.',
   ERR_OIDC_STATE_MISMATCH: 'The `state` returned by the IdP does not match the login transaction.',
-  ERR_OIDC_ISSUER_MISMATCH: 'The authorization response `iss` (RFC 9207) is missing or names another issuer (mix-up defence).',
+  ERR_OIDC_ISSUER_MISMATCH:
+    'The authorization response `iss` (RFC 9207) is missing or names another issuer (mix-up defence).',
   ERR_OIDC_CALLBACK_ERROR: 'The IdP answered the authorization request with an error.',
   ERR_OIDC_CODE_EXCHANGE_FAILED: 'The authorization code could not be exchanged at the token endpoint.',
   ERR_OIDC_ID_TOKEN_INVALID: 'The ID token failed validation (signature, alg, iss, aud, azp, exp, iat or sub).',
@@ -48,14 +50,20 @@ export const ERROR_CODES = {
   ERR_SESSION_STORE_UNAVAILABLE: 'The session store (Redis) could not be reached.',
   ERR_SESSION_INVALID: 'The session cookie or record is malformed.',
   ERR_SESSION_HOOK: 'An after-login hook failed unexpectedly; the login is refused with `internal_error`.',
-  ERR_DIFY_UNSUPPORTED_VERSION: 'dify-api reports (`X-Version`) a version outside the bridge\'s version table; logins are refused.',
-  ERR_DIFY_VERSION_UNKNOWN: 'dify-api sent no usable `X-Version` header, or the deployment generator found no `dify-api` image version.',
-  ERR_DIFY_ADMIN_API: 'A member-management call with Dify\'s admin key failed (non-2xx status, non-JSON or unexpected answer).',
+  ERR_DIFY_UNSUPPORTED_VERSION:
+    "dify-api reports (`X-Version`) a version outside the bridge's version table; logins are refused.",
+  ERR_DIFY_VERSION_UNKNOWN:
+    'dify-api sent no usable `X-Version` header, or the deployment generator found no `dify-api` image version.',
+  ERR_DIFY_ADMIN_API:
+    "A member-management call with Dify's admin key failed (non-2xx status, non-JSON or unexpected answer).",
   ERR_DIFY_UNREACHABLE: 'dify-api did not answer (connection error or `dify.timeoutSeconds` exceeded).',
-  ERR_DIFY_SEED_FAILED: 'Dify session seeding failed: the refresh token could not be written to Dify\'s Redis, or dify-api refused the seeded refresh.',
-  ERR_DIFY_KEY_PREFIX_UNSUPPORTED: '`dify.redisKeyPrefix` is set but the running Dify has no `REDIS_KEY_PREFIX` (before 1.14.0).',
-  ERR_DIFY_NGINX_TEMPLATE: 'Dify\'s nginx template is missing or has a shape the SSO locations cannot be inserted into.',
-  ERR_DIFY_BREAK_GLASS: 'Reserved for break-glass failures (today they are reported as `break_glass.denied` audit events and CLI messages).',
+  ERR_DIFY_SEED_FAILED:
+    "Dify session seeding failed: the refresh token could not be written to Dify's Redis, or dify-api refused the seeded refresh.",
+  ERR_DIFY_KEY_PREFIX_UNSUPPORTED:
+    '`dify.redisKeyPrefix` is set but the running Dify has no `REDIS_KEY_PREFIX` (before 1.14.0).',
+  ERR_DIFY_NGINX_TEMPLATE: "Dify's nginx template is missing or has a shape the SSO locations cannot be inserted into.",
+  ERR_DIFY_BREAK_GLASS:
+    'Reserved for break-glass failures (today they are reported as `break_glass.denied` audit events and CLI messages).',
 } as const;
 
 /** Literal union of every sidecar error code. */
@@ -132,7 +140,10 @@ export class DifyError extends SsoError {
   constructor(code: DifyErrorCode, message: string, options: { cause?: unknown; status?: number } = {}) {
     super(code, message, {
       ...(options.cause === undefined ? {} : { cause: options.cause }),
-      reason: code === 'ERR_DIFY_UNSUPPORTED_VERSION' || code === 'ERR_DIFY_VERSION_UNKNOWN' ? 'dify_unsupported_version' : 'dify_unavailable',
+      reason:
+        code === 'ERR_DIFY_UNSUPPORTED_VERSION' || code === 'ERR_DIFY_VERSION_UNKNOWN'
+          ? 'dify_unsupported_version'
+          : 'dify_unavailable',
     });
     this.status = options.status;
   }

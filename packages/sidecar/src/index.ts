@@ -3,16 +3,44 @@
  *
  * @module
  */
-export { buildApp, type AfterLoginContext, type AfterLoginHook, type AfterLoginResult, type BuildAppDeps, type SsoApi } from './app.js';
-export { loadConfig, configWarnings, maskedConfig, envName, configLeaves, type LoadConfigOptions, type ConfigLeaf } from './config/load.js';
+export {
+  buildApp,
+  type AfterLoginContext,
+  type AfterLoginHook,
+  type AfterLoginResult,
+  type BuildAppDeps,
+  type SsoApi,
+} from './app.js';
+export {
+  loadConfig,
+  configWarnings,
+  maskedConfig,
+  envName,
+  configLeaves,
+  type LoadConfigOptions,
+  type ConfigLeaf,
+} from './config/load.js';
 export { configSchema, type SidecarConfig } from './config/schema.js';
 export * from './errors.js';
-export type { SessionCheck, SessionEndCause, SessionEndHook, BeginLoginOptions, CookieNames } from './services/session.js';
+export type {
+  SessionCheck,
+  SessionEndCause,
+  SessionEndHook,
+  BeginLoginOptions,
+  CookieNames,
+} from './services/session.js';
 export type { BearerClaims } from './services/token-verify.js';
 export type { AuditEvent, AuditFields, AuditFn } from './services/audit.js';
 export * from './store/index.js';
 export { canonicalRedirect } from './lib/redirect.js';
-export { createRedisClient, closeRedisClient, describeRedis, type RedisClient, type RedisConnectionSettings, type RedisMode } from './lib/redis-client.js';
+export {
+  createRedisClient,
+  closeRedisClient,
+  describeRedis,
+  type RedisClient,
+  type RedisConnectionSettings,
+  type RedisMode,
+} from './lib/redis-client.js';
 /** Maps the Redis part of a Dify `.env` onto `DIFY_SSO_DIFY_REDIS_*` (for `dify-sso deploy`). */
 export { mapDifyRedisEnv, parseDotEnv, type DifyRedisEnvMapping } from './dify/contract/redis-env.js';
 
@@ -63,4 +91,10 @@ export {
  * writeDeployment({ difyDockerDir: '/opt/dify/docker', image: 'dify-sso-kit/sidecar:0.1.0', gateWebApps: true })
  * ```
  */
-export { renderDeployment, writeDeployment, difyVersionOf, type DeployOptions, type DeployResult } from './deploy/compose.js';
+export {
+  renderDeployment,
+  writeDeployment,
+  difyVersionOf,
+  type DeployOptions,
+  type DeployResult,
+} from './deploy/compose.js';

@@ -22,7 +22,9 @@ import { otelEnvDefaults, startTracing } from './lib/tracing.js';
  * await startServer(process.env)
  * ```
  */
-export async function startServer(env: Record<string, string | undefined>): Promise<ReturnType<typeof buildApp> | undefined> {
+export async function startServer(
+  env: Record<string, string | undefined>,
+): Promise<ReturnType<typeof buildApp> | undefined> {
   const config = loadConfig(otelEnvDefaults(env));
   const workers = workerCount(config);
   // An object whose only property is optional is absent from the loaded config when unset.

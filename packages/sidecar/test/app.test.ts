@@ -14,7 +14,9 @@ test('beginLogin from a custom route: { url, state } and the sealed transaction 
     app.sso.addAfterLoginHook(({ inviteToken }) => {
       if (inviteToken) seen.invite = inviteToken;
     });
-    app.get('/custom/login', async (request, reply) => app.sso.beginLogin(request, reply, { redirect: '/explore', inviteToken: 'inv-123' }));
+    app.get('/custom/login', async (request, reply) =>
+      app.sso.beginLogin(request, reply, { redirect: '/explore', inviteToken: 'inv-123' }),
+    );
   });
   t.after(() => a.app.close());
   const res = await a.app.inject({ method: 'GET', url: '/custom/login' });
@@ -23,7 +25,11 @@ test('beginLogin from a custom route: { url, state } and the sealed transaction 
   const jar = new Map<string, string>();
   absorb(jar, res);
   assert.ok(jar.has('__Host-dify_sso_tx'));
-  const cb = await a.app.inject({ method: 'GET', url: `/sso/callback${op.authorize(body.url)}`, headers: { cookie: cookieHeader(jar) } });
+  const cb = await a.app.inject({
+    method: 'GET',
+    url: `/sso/callback${op.authorize(body.url)}`,
+    headers: { cookie: cookieHeader(jar) },
+  });
   assert.equal(cb.headers.location, '/explore');
   assert.equal(seen.invite, 'inv-123');
 });
@@ -73,7 +79,11 @@ test('session secret rotation: previous secrets still open transaction cookies a
   const NEW = 'new-session-secret-9876543210-zyxwvutsrqponm';
   const before = await makeApp(op, { DIFY_SSO_SESSION_SECRET: OLD }, { store });
   t.after(() => before.app.close());
-  const rotated = await makeApp(op, { DIFY_SSO_SESSION_SECRET: NEW, DIFY_SSO_SESSION_PREVIOUS_SECRETS: OLD }, { store });
+  const rotated = await makeApp(
+    op,
+    { DIFY_SSO_SESSION_SECRET: NEW, DIFY_SSO_SESSION_PREVIOUS_SECRETS: OLD },
+    { store },
+  );
   t.after(() => rotated.app.close());
   const stranger = await makeApp(op, { DIFY_SSO_SESSION_SECRET: NEW }, { store });
   t.after(() => stranger.app.close());
@@ -94,7 +104,11 @@ test('session secret rotation: previous secrets still open transaction cookies a
     const jar = new Map<string, string>();
     const start = await before.app.inject({ method: 'GET', url: '/sso/login' });
     absorb(jar, start);
-    const cb = await app.inject({ method: 'GET', url: `/sso/callback${op.authorize(start.headers.location as string)}`, headers: { cookie: cookieHeader(jar) } });
+    const cb = await app.inject({
+      method: 'GET',
+      url: `/sso/callback${op.authorize(start.headers.location as string)}`,
+      headers: { cookie: cookieHeader(jar) },
+    });
     assert.equal(cb.headers.location, expected);
   }
 });
@@ -110,7 +124,12 @@ test('client IP in audit events: X-Forwarded-For honoured only from DIFY_SSO_TRU
     [untrusted, '127.0.0.1'],
     [trusted, '203.0.113.7'],
   ] as const) {
-    await a.app.inject({ method: 'GET', url: '/sso/login', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.7' } });
+    await a.app.inject({
+      method: 'GET',
+      url: '/sso/login',
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': '203.0.113.7' },
+    });
     assert.equal(a.audits('auth.login.start').at(-1)?.ip, expected);
   }
 });

@@ -24,7 +24,13 @@ test('dashboard: valid JSON, every panel queries known sidecar metrics through t
   const dash = JSON.parse(readFileSync(root('deploy/grafana/dify-sso-sidecar.dashboard.json'), 'utf8')) as {
     uid: string;
     schemaVersion: number;
-    panels: { id: number; title: string; datasource: { uid: string }; gridPos: Record<string, number>; targets: { expr: string; refId: string }[] }[];
+    panels: {
+      id: number;
+      title: string;
+      datasource: { uid: string };
+      gridPos: Record<string, number>;
+      targets: { expr: string; refId: string }[];
+    }[];
     templating: { list: { name: string }[] };
   };
   assert.equal(typeof dash.uid, 'string');
@@ -48,12 +54,22 @@ test('dashboard: valid JSON, every panel queries known sidecar metrics through t
       }
     }
   }
-  for (const m of ['dify_sso_gate_decisions_total', 'dify_sso_logins_total', 'dify_sso_store_errors_total']) assert.ok(used.has(m), `dashboard shows ${m}`);
+  for (const m of ['dify_sso_gate_decisions_total', 'dify_sso_logins_total', 'dify_sso_store_errors_total'])
+    assert.ok(used.has(m), `dashboard shows ${m}`);
 });
 
 test('alert rules: valid Prometheus rule file shape, known metrics, severities and summaries', () => {
   const doc = parse(readFileSync(root('deploy/prometheus/dify-sso-alerts.yaml'), 'utf8')) as {
-    groups: { name: string; rules: { alert: string; expr: string; for: string; labels: { severity: string }; annotations: { summary: string } }[] }[];
+    groups: {
+      name: string;
+      rules: {
+        alert: string;
+        expr: string;
+        for: string;
+        labels: { severity: string };
+        annotations: { summary: string };
+      }[];
+    }[];
   };
   assert.ok(Array.isArray(doc.groups) && doc.groups.length > 0);
   const names = new Set<string>();

@@ -11,9 +11,16 @@ import { SECRET } from './helpers/harness.js';
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/dify-sso-sidecar.js', import.meta.url));
 
-function run(cmd: string[], env: Record<string, string>, until?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string[],
+  env: Record<string, string>,
+  until?: RegExp,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, cmd, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, cmd, {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

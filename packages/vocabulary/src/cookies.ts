@@ -13,10 +13,10 @@ export const COOKIE_NAMES = {
   transaction: { secure: '__Host-dify_sso_tx', insecure: 'dify_sso_tx' },
   /** The break-glass window after a redeemed token. */
   breakGlass: { secure: '__Host-dify_sso_bg', insecure: 'dify_sso_bg' },
-} as const
+} as const;
 
 /** A purpose of a kit cookie. */
-export type KitCookie = keyof typeof COOKIE_NAMES
+export type KitCookie = keyof typeof COOKIE_NAMES;
 
 /**
  * The cookie name for a purpose.
@@ -25,5 +25,5 @@ export type KitCookie = keyof typeof COOKIE_NAMES
  * kitCookieName('session', true) // '__Host-dify_sso'
  */
 export function kitCookieName(purpose: KitCookie, secure: boolean): string {
-  return secure ? COOKIE_NAMES[purpose].secure : COOKIE_NAMES[purpose].insecure
+  return secure ? COOKIE_NAMES[purpose].secure : COOKIE_NAMES[purpose].insecure;
 }

@@ -44,16 +44,16 @@ export const IDENTITY_HEADERS: readonly string[] = [
   'x-sso-gate-secret',
   'x-sso-upstream-authorization',
   'x-sso-upstream-workspace-id',
-]
+];
 
 /** Header-name prefixes reserved for the kit and common auth proxies. */
-export const IDENTITY_HEADER_PREFIXES: readonly string[] = ['x-auth-request-', 'x-sso-', 'x-dify-sso-']
+export const IDENTITY_HEADER_PREFIXES: readonly string[] = ['x-auth-request-', 'x-sso-', 'x-dify-sso-'];
 
 /** The IdP bearer JWT a client sends next to a Dify app key on the service API (`/v1`). */
-export const SERVICE_TOKEN_HEADER = 'x-sso-token'
+export const SERVICE_TOKEN_HEADER = 'x-sso-token';
 
 /**
  * Reserved-prefix names a client may legitimately send: the gate reads them and they are never
  * forwarded (`X-Sso-Token`: the IdP bearer next to a Dify app key on `/v1`).
  */
-export const CLIENT_RESERVED_HEADERS: readonly string[] = [SERVICE_TOKEN_HEADER]
+export const CLIENT_RESERVED_HEADERS: readonly string[] = [SERVICE_TOKEN_HEADER];

@@ -7,7 +7,12 @@
  *
  * @module
  */
-export { REASON_CODES, isReasonCode, type ReasonCode } from './reason-codes.js'
-export { COOKIE_NAMES, kitCookieName, type KitCookie } from './cookies.js'
-export { SSO_PREFIX, SSO_PATHS, type SsoPath } from './paths.js'
-export { IDENTITY_HEADERS, IDENTITY_HEADER_PREFIXES, SERVICE_TOKEN_HEADER, CLIENT_RESERVED_HEADERS } from './headers.js'
+export { REASON_CODES, isReasonCode, type ReasonCode } from './reason-codes.js';
+export { COOKIE_NAMES, kitCookieName, type KitCookie } from './cookies.js';
+export { SSO_PREFIX, SSO_PATHS, type SsoPath } from './paths.js';
+export {
+  IDENTITY_HEADERS,
+  IDENTITY_HEADER_PREFIXES,
+  SERVICE_TOKEN_HEADER,
+  CLIENT_RESERVED_HEADERS,
+} from './headers.js';

@@ -6,7 +6,7 @@
  */
 
 /** Where the sidecar's own routes live behind the front door. */
-export const SSO_PREFIX = '/sso'
+export const SSO_PREFIX = '/sso';
 
 /** Every `/sso/*` route of the sidecar. */
 export const SSO_PATHS = {
@@ -19,7 +19,7 @@ export const SSO_PATHS = {
   breakGlass: '/sso/break-glass',
   healthLive: '/sso/health/live',
   healthReady: '/sso/health/ready',
-} as const
+} as const;
 
 /**
  * An `/sso/*` path.
@@ -27,4 +27,4 @@ export const SSO_PATHS = {
  * @example
  * const p: SsoPath = SSO_PATHS.login
  */
-export type SsoPath = (typeof SSO_PATHS)[keyof typeof SSO_PATHS]
+export type SsoPath = (typeof SSO_PATHS)[keyof typeof SSO_PATHS];

@@ -39,7 +39,7 @@ export const REASON_CODES = [
   // JSON refusals the console shows (gate lockdown, break-glass)
   'sso_required',
   'break_glass_denied',
-] as const
+] as const;
 
 /**
  * A reason code (closed union).
@@ -47,7 +47,7 @@ export const REASON_CODES = [
  * @example
  * const reason: ReasonCode = 'no_role'
  */
-export type ReasonCode = (typeof REASON_CODES)[number]
+export type ReasonCode = (typeof REASON_CODES)[number];
 
 /**
  * Whether `value` is a reason code.
@@ -57,5 +57,5 @@ export type ReasonCode = (typeof REASON_CODES)[number]
  * isReasonCode('<b>hi</b>') // false
  */
 export function isReasonCode(value: unknown): value is ReasonCode {
-  return typeof value === 'string' && (REASON_CODES as readonly string[]).includes(value)
+  return typeof value === 'string' && (REASON_CODES as readonly string[]).includes(value);
 }

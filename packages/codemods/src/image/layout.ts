@@ -10,28 +10,26 @@
  */
 export type WebLayout = {
   /** Build context relative to the checkout root: '.' or 'web'. */
-  context: '.' | 'web'
+  context: '.' | 'web';
   /** Folder of the Next.js standalone `server.js` in the image. */
-  appDir: string
+  appDir: string;
   /** Folders that must be writable at run time (tmpfs) when the root filesystem is read-only. */
-  writableDirs: string[]
-}
+  writableDirs: string[];
+};
 
-const COPY_LINE = /^\s*(?:COPY|ADD)\s+(.*)$/gim
+const COPY_LINE = /^\s*(?:COPY|ADD)\s+(.*)$/gim;
 
 /** Reads the layout from the text of `web/Dockerfile`. */
 export function webLayout(dockerfile: string): WebLayout {
-  let rootContext = false
+  let rootContext = false;
   for (const m of dockerfile.matchAll(COPY_LINE)) {
-    const words = (m[1] ?? '').trim().split(/\s+/)
-    if (words.some(w => w.startsWith('--from=')))
-      continue
-    const sources = words.filter(w => !w.startsWith('--')).slice(0, -1)
-    if (sources.some(s => s.startsWith('web/') || s === 'pnpm-workspace.yaml'))
-      rootContext = true
+    const words = (m[1] ?? '').trim().split(/\s+/);
+    if (words.some((w) => w.startsWith('--from='))) continue;
+    const sources = words.filter((w) => !w.startsWith('--')).slice(0, -1);
+    if (sources.some((s) => s.startsWith('web/') || s === 'pnpm-workspace.yaml')) rootContext = true;
   }
   // 1.14+: `WORKDIR /app` then `COPY … ./targets/next/web/…`; the hardening layer checks that
   // `<appDir>/server.js` exists and fails the build otherwise.
-  const appDir = /(?:^|[\s/.])targets\/next\/web\b/m.test(dockerfile) ? '/app/targets/next/web' : '/app/web'
-  return { context: rootContext ? '.' : 'web', appDir, writableDirs: ['/tmp', `${appDir}/.next/cache`] }
+  const appDir = /(?:^|[\s/.])targets\/next\/web\b/m.test(dockerfile) ? '/app/targets/next/web' : '/app/web';
+  return { context: rootContext ? '.' : 'web', appDir, writableDirs: ['/tmp', `${appDir}/.next/cache`] };
 }

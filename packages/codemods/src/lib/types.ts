@@ -1,35 +1,35 @@
 /** What a transform knows about the file it edits. */
 export type EditContext = {
   /** Dify version read from web/package.json. */
-  version: string
+  version: string;
   /** Path relative to the checkout root, e.g. `web/app/signin/normal-form.tsx`. */
-  file: string
+  file: string;
   /** The transform's slug (for error messages). */
-  slug: string
-}
+  slug: string;
+};
 
 /** One file a transform edits. `edit` is pure: text in, text out, idempotent. */
 export type FileEdit = {
   /** Short name used in fixture case names (`<version>-<key>`). */
-  key: string
+  key: string;
   /** Path relative to the checkout root. */
-  path: string
-  edit: (text: string, ctx: EditContext) => string
-}
+  path: string;
+  edit: (text: string, ctx: EditContext) => string;
+};
 
 /** A codemod: edits existing files and/or adds files. Slugs are public API. */
 export type Transform = {
-  slug: string
-  description: string
-  edits: readonly FileEdit[]
+  slug: string;
+  description: string;
+  edits: readonly FileEdit[];
   /** Files to add (path relative to the checkout root → content). */
-  adds?: () => ReadonlyMap<string, Uint8Array>
+  adds?: () => ReadonlyMap<string, Uint8Array>;
   /**
    * Where each added file comes from: checkout path → `<npm package>/<path in the package>`
    * (recorded in the generated `patches/<line>/manifest.json`). Files the transform writes from
    * its own code have no entry.
    */
-  sources?: () => ReadonlyMap<string, string>
+  sources?: () => ReadonlyMap<string, string>;
   /** Files that must exist for the transform to make sense (ERR_CODEMOD_TARGET_NOT_FOUND otherwise). */
-  requires?: readonly string[]
-}
+  requires?: readonly string[];
+};

@@ -1,24 +1,23 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { PLUGIN_DIR } from '../lib/dify-paths.js'
-import type { Transform } from '../lib/types.js'
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { PLUGIN_DIR } from '../lib/dify-paths.js';
+import type { Transform } from '../lib/types.js';
 
 // The console plugin's TypeScript sources ship in its package (`files` includes `src/`), so this
 // works from the workspace and from an installed tarball alike.
-const PLUGIN_PACKAGE_JSON = new URL(import.meta.resolve('@dify-sso-kit/console-plugin/package.json'))
-const PLUGIN_SRC = new URL('./src/', PLUGIN_PACKAGE_JSON)
+const PLUGIN_PACKAGE_JSON = new URL(import.meta.resolve('@dify-sso-kit/console-plugin/package.json'));
+const PLUGIN_SRC = new URL('./src/', PLUGIN_PACKAGE_JSON);
 
-const HEADER = '// Added by dify-sso-kit (`dify-sso patch`). Do not edit: re-run the patch to update, `--revert` to remove.\n'
+const HEADER =
+  '// Added by dify-sso-kit (`dify-sso patch`). Do not edit: re-run the patch to update, `--revert` to remove.\n';
 
 function listFiles(dir: URL, prefix = ''): string[] {
-  const out: string[] = []
+  const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
-    const url = new URL(name, dir)
-    if (statSync(url).isDirectory())
-      out.push(...listFiles(new URL(`${name}/`, dir), `${prefix}${name}/`))
-    else if (/\.(ts|tsx)$/.test(name))
-      out.push(`${prefix}${name}`)
+    const url = new URL(name, dir);
+    if (statSync(url).isDirectory()) out.push(...listFiles(new URL(`${name}/`, dir), `${prefix}${name}/`));
+    else if (/\.(ts|tsx)$/.test(name)) out.push(`${prefix}${name}`);
   }
-  return out
+  return out;
 }
 
 /**
@@ -26,18 +25,18 @@ function listFiles(dir: URL, prefix = ''): string[] {
  * the kit's NodeNext build) become extensionless, and a header marks the file as managed.
  */
 export function toDifySource(source: string): string {
-  const body = source.replace(/(from\s+'\.{1,2}\/[^']+)\.js'/g, '$1\'')
-  return HEADER + body
+  const body = source.replace(/(from\s+'\.{1,2}\/[^']+)\.js'/g, "$1'");
+  return HEADER + body;
 }
 
 /** The plugin files as they are written into a checkout (path → content). */
 export function pluginFiles(): Map<string, Uint8Array> {
-  const files = new Map<string, Uint8Array>()
+  const files = new Map<string, Uint8Array>();
   for (const rel of listFiles(PLUGIN_SRC)) {
-    const text = readFileSync(new URL(rel, PLUGIN_SRC), 'utf8')
-    files.set(`${PLUGIN_DIR}/${rel}`, new TextEncoder().encode(toDifySource(text)))
+    const text = readFileSync(new URL(rel, PLUGIN_SRC), 'utf8');
+    files.set(`${PLUGIN_DIR}/${rel}`, new TextEncoder().encode(toDifySource(text)));
   }
-  return files
+  return files;
 }
 
 /**
@@ -47,15 +46,15 @@ export function pluginFiles(): Map<string, Uint8Array> {
  * @example
  * consolePluginPackage()   // { name: '@dify-sso-kit/console-plugin', version: '0.1.0' }
  */
-export function consolePluginPackage(): { name: string, version: string } {
-  const pkg = JSON.parse(readFileSync(PLUGIN_PACKAGE_JSON, 'utf8')) as { name: string, version: string }
-  return { name: pkg.name, version: pkg.version }
+export function consolePluginPackage(): { name: string; version: string } {
+  const pkg = JSON.parse(readFileSync(PLUGIN_PACKAGE_JSON, 'utf8')) as { name: string; version: string };
+  return { name: pkg.name, version: pkg.version };
 }
 
 /** Where each plugin file comes from: checkout path → `<console-plugin package>/src/<file>`. */
 export function pluginSources(): Map<string, string> {
-  const { name } = consolePluginPackage()
-  return new Map(listFiles(PLUGIN_SRC).map(rel => [`${PLUGIN_DIR}/${rel}`, `${name}/src/${rel}`]))
+  const { name } = consolePluginPackage();
+  return new Map(listFiles(PLUGIN_SRC).map((rel) => [`${PLUGIN_DIR}/${rel}`, `${name}/src/${rel}`]));
 }
 
 /** Adds the console plugin (sign-in button, error banner, logout helper, break-glass link) to `web/`. */
@@ -65,4 +64,4 @@ export const addPluginFiles: Transform = {
   edits: [],
   adds: pluginFiles,
   sources: pluginSources,
-}
+};

@@ -1,4 +1,4 @@
-import type { Transform } from '../lib/types.js'
+import type { Transform } from '../lib/types.js';
 
 /**
  * Route segments of Dify's own local-account flows that stay reachable by URL after the
@@ -9,8 +9,7 @@ export const LOCAL_AUTH_SEGMENTS = [
   'web/app/forgot-password',
   'web/app/reset-password',
   'web/app/signin/check-code',
-] as const
-
+] as const;
 
 const TEMPLATE = `'use client'
 // Added by dify-sso-kit (\`dify-sso patch\`). Do not edit: re-run the patch to update, \`--revert\` to remove.
@@ -29,7 +28,7 @@ export default function SsoOnlyTemplate() {
     </p>
   )
 }
-`
+`;
 
 /**
  * Adds a \`template.tsx\` to each local-account route segment (sign-up, forgot/reset password,
@@ -38,11 +37,12 @@ export default function SsoOnlyTemplate() {
  */
 export const redirectLocalAuthPages: Transform = {
   slug: 'redirect-local-auth-pages',
-  description: 'Send the sign-up, forgot/reset-password and e-mail-code pages to /signin (adds a template.tsx per route segment)',
+  description:
+    'Send the sign-up, forgot/reset-password and e-mail-code pages to /signin (adds a template.tsx per route segment)',
   edits: [],
   adds() {
-    const bytes = new TextEncoder().encode(TEMPLATE)
-    return new Map(LOCAL_AUTH_SEGMENTS.map(dir => [`${dir}/template.tsx`, bytes]))
+    const bytes = new TextEncoder().encode(TEMPLATE);
+    return new Map(LOCAL_AUTH_SEGMENTS.map((dir) => [`${dir}/template.tsx`, bytes]));
   },
-  requires: LOCAL_AUTH_SEGMENTS.map(dir => `${dir}/page.tsx`),
-}
+  requires: LOCAL_AUTH_SEGMENTS.map((dir) => `${dir}/page.tsx`),
+};

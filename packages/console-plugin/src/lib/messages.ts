@@ -33,25 +33,23 @@ export const SSO_ERROR_MESSAGES = {
   sso_required: 'This console only allows single sign-on. Please use the button below.',
   session_expired: 'Your session has ended. Please sign in again.',
   break_glass_denied: 'Emergency access was refused.',
-} as const satisfies Record<string, string>
+} as const satisfies Record<string, string>;
 
 /** A reason code the banner knows. */
-export type SsoErrorCode = keyof typeof SSO_ERROR_MESSAGES
+export type SsoErrorCode = keyof typeof SSO_ERROR_MESSAGES;
 
 /** Text shown for codes the banner does not know. */
-export const GENERIC_SSO_ERROR = 'Sign-in did not complete. Please try again.'
+export const GENERIC_SSO_ERROR = 'Sign-in did not complete. Please try again.';
 
 /** True when `code` is a known reason code. */
 export function isSsoErrorCode(code: string): code is SsoErrorCode {
-  return Object.prototype.hasOwnProperty.call(SSO_ERROR_MESSAGES, code)
+  return Object.hasOwn(SSO_ERROR_MESSAGES, code);
 }
 
 /** Human text for a reason code; `undefined` for an empty code. */
 export function messageForCode(code: string | null | undefined): string | undefined {
-  if (!code)
-    return undefined
-  const trimmed = code.trim()
-  if (trimmed === '')
-    return undefined
-  return isSsoErrorCode(trimmed) ? SSO_ERROR_MESSAGES[trimmed] : GENERIC_SSO_ERROR
+  if (!code) return undefined;
+  const trimmed = code.trim();
+  if (trimmed === '') return undefined;
+  return isSsoErrorCode(trimmed) ? SSO_ERROR_MESSAGES[trimmed] : GENERIC_SSO_ERROR;
 }

@@ -17,7 +17,13 @@
 import type { FastifyRequest } from 'fastify';
 import type { Account, Membership } from './db.js';
 import type { StandinContext } from './context.js';
-import { COOKIE_ACCESS_TOKEN, COOKIE_CSRF_TOKEN, HEADER_CSRF_TOKEN, parseCookieHeader, realCookieName } from './cookies.js';
+import {
+  COOKIE_ACCESS_TOKEN,
+  COOKIE_CSRF_TOKEN,
+  HEADER_CSRF_TOKEN,
+  parseCookieHeader,
+  realCookieName,
+} from './cookies.js';
 import { DifyErrors, loginRequired, unauthorized } from './errors.js';
 import { PassportError } from './tokens.js';
 
@@ -37,7 +43,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
 /** `_try_extract_from_header`. */
 export function bearerToken(request: FastifyRequest): string | undefined {
   const auth = header(request, 'authorization');
-  if (!auth || !auth.includes(' ')) return undefined;
+  if (!auth?.includes(' ')) return undefined;
   const idx = auth.search(/\s/);
   const scheme = auth.slice(0, idx).toLowerCase();
   const token = auth.slice(idx).trim();

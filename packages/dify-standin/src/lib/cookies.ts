@@ -94,19 +94,43 @@ export interface CookieLifetimes {
 export type CookieOrder = 'login' | 'refresh';
 
 /** The three Set-Cookie values of a login or refresh, in the order the endpoint writes them. */
-export function sessionCookies(tokens: TokenTriple, rule: CookieRuleInput, life: CookieLifetimes, nowMs: number, order: CookieOrder = 'refresh'): string[] {
+export function sessionCookies(
+  tokens: TokenTriple,
+  rule: CookieRuleInput,
+  life: CookieLifetimes,
+  nowMs: number,
+  order: CookieOrder = 'refresh',
+): string[] {
   const csrf = serializeCookie(
-    { name: COOKIE_CSRF_TOKEN, value: tokens.csrfToken, httpOnly: false, maxAge: Math.trunc(60 * life.accessTokenExpireMinutes), sameSite: 'Lax' },
+    {
+      name: COOKIE_CSRF_TOKEN,
+      value: tokens.csrfToken,
+      httpOnly: false,
+      maxAge: Math.trunc(60 * life.accessTokenExpireMinutes),
+      sameSite: 'Lax',
+    },
     rule,
     nowMs,
   );
   const access = serializeCookie(
-    { name: COOKIE_ACCESS_TOKEN, value: tokens.accessToken, httpOnly: true, maxAge: Math.trunc(life.accessTokenExpireMinutes * 60), sameSite: 'Lax' },
+    {
+      name: COOKIE_ACCESS_TOKEN,
+      value: tokens.accessToken,
+      httpOnly: true,
+      maxAge: Math.trunc(life.accessTokenExpireMinutes * 60),
+      sameSite: 'Lax',
+    },
     rule,
     nowMs,
   );
   const refresh = serializeCookie(
-    { name: COOKIE_REFRESH_TOKEN, value: tokens.refreshToken, httpOnly: true, maxAge: Math.trunc(60 * 60 * 24 * life.refreshTokenExpireDays), sameSite: 'Lax' },
+    {
+      name: COOKIE_REFRESH_TOKEN,
+      value: tokens.refreshToken,
+      httpOnly: true,
+      maxAge: Math.trunc(60 * 60 * 24 * life.refreshTokenExpireDays),
+      sameSite: 'Lax',
+    },
     rule,
     nowMs,
   );
@@ -116,8 +140,16 @@ export function sessionCookies(tokens: TokenTriple, rule: CookieRuleInput, life:
 /** The three clearing Set-Cookie values written by logout (`_clear_cookie`). */
 export function clearingCookies(rule: CookieRuleInput, nowMs: number): string[] {
   return [
-    serializeCookie({ name: COOKIE_ACCESS_TOKEN, value: '', httpOnly: true, clear: true, sameSite: 'Lax' }, rule, nowMs),
-    serializeCookie({ name: COOKIE_REFRESH_TOKEN, value: '', httpOnly: true, clear: true, sameSite: 'Lax' }, rule, nowMs),
+    serializeCookie(
+      { name: COOKIE_ACCESS_TOKEN, value: '', httpOnly: true, clear: true, sameSite: 'Lax' },
+      rule,
+      nowMs,
+    ),
+    serializeCookie(
+      { name: COOKIE_REFRESH_TOKEN, value: '', httpOnly: true, clear: true, sameSite: 'Lax' },
+      rule,
+      nowMs,
+    ),
     serializeCookie({ name: COOKIE_CSRF_TOKEN, value: '', httpOnly: false, clear: true, sameSite: 'Lax' }, rule, nowMs),
   ];
 }

@@ -113,7 +113,12 @@ export class StandinDb {
     this.setupAt = seed.setup ? new Date(seed.setup.setupAt ?? Date.now()) : null;
     for (const w of seed.workspaces) {
       const id = w.id ?? randomUUID();
-      this.workspaces.set(id, { id, name: w.name, status: w.status ?? 'normal', createdAt: new Date(w.createdAt ?? Date.now()) });
+      this.workspaces.set(id, {
+        id,
+        name: w.name,
+        status: w.status ?? 'normal',
+        createdAt: new Date(w.createdAt ?? Date.now()),
+      });
     }
     for (const a of seed.accounts) {
       const account = this.createAccount({
@@ -198,9 +203,15 @@ export class StandinDb {
     return undefined;
   }
 
-  addMember(workspaceId: string, accountId: string, role: WorkspaceRole, invitedBy: string | null, current = false): Membership {
+  addMember(
+    workspaceId: string,
+    accountId: string,
+    role: WorkspaceRole,
+    invitedBy: string | null,
+    current = false,
+  ): Membership {
     const m: Membership = {
-      seq: (this.#seq += 1),
+      seq: ++this.#seq,
       workspaceId,
       accountId,
       role,

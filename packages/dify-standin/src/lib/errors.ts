@@ -20,7 +20,13 @@ export class DifyHttpError extends Error {
    */
   readonly viaErrorHandler: boolean;
 
-  constructor(status: number, code: string, message: string, body?: Record<string, unknown>, viaErrorHandler = body === undefined) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    body?: Record<string, unknown>,
+    viaErrorHandler = body === undefined,
+  ) {
     super(message);
     this.status = status;
     this.code = code;
@@ -37,9 +43,18 @@ export function viewError(status: number, code: string, message: string): DifyHt
 /** Werkzeug default descriptions. */
 const WERKZEUG: Record<number, [string, string]> = {
   400: ['bad_request', 'The browser (or proxy) sent a request that this server could not understand.'],
-  401: ['unauthorized', 'The server could not verify that you are authorized to access the URL requested. You either supplied the wrong credentials (e.g. a bad password), or your browser doesn\'t understand how to supply the credentials required.'],
-  403: ['forbidden', 'You don\'t have the permission to access the requested resource. It is either read-protected or not readable by the server.'],
-  404: ['not_found', 'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.'],
+  401: [
+    'unauthorized',
+    "The server could not verify that you are authorized to access the URL requested. You either supplied the wrong credentials (e.g. a bad password), or your browser doesn't understand how to supply the credentials required.",
+  ],
+  403: [
+    'forbidden',
+    "You don't have the permission to access the requested resource. It is either read-protected or not readable by the server.",
+  ],
+  404: [
+    'not_found',
+    'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.',
+  ],
   413: ['request_entity_too_large', 'The data value transmitted exceeds the capacity limit.'],
 };
 
@@ -56,7 +71,13 @@ export function unauthorized(description: string): DifyHttpError {
 
 /** Flask-Login `unauthorized_handler` for anonymous users on `login_required` views. */
 export function loginRequired(): DifyHttpError {
-  return new DifyHttpError(401, 'unauthorized', 'Unauthorized.', { code: 'unauthorized', message: 'Unauthorized.' }, false);
+  return new DifyHttpError(
+    401,
+    'unauthorized',
+    'Unauthorized.',
+    { code: 'unauthorized', message: 'Unauthorized.' },
+    false,
+  );
 }
 
 /** `ValueError(msg)` surfaced by external_api. */
@@ -68,10 +89,16 @@ export function invalidParam(message: string): DifyHttpError {
  * A pydantic `ValidationError` surfaced by external_api as 400 `invalid_param`; the message imitates
  * pydantic's summary (`N validation error(s) for <Model>` + one block per field).
  */
-export function validationError(model: string, errors: { field: string; message: string; type: string; input?: unknown }[]): DifyHttpError {
+export function validationError(
+  model: string,
+  errors: { field: string; message: string; type: string; input?: unknown }[],
+): DifyHttpError {
   const head = `${errors.length} validation error${errors.length === 1 ? '' : 's'} for ${model}`;
   const lines = errors.map((e) => {
-    const input = e.input === undefined ? '' : `, input_value=${typeof e.input === 'string' ? `'${e.input}'` : JSON.stringify(e.input)}`;
+    const input =
+      e.input === undefined
+        ? ''
+        : `, input_value=${typeof e.input === 'string' ? `'${e.input}'` : JSON.stringify(e.input)}`;
     return `${e.field}\n  ${e.message} [type=${e.type}${input}]`;
   });
   return invalidParam([head, ...lines].join('\n'));
@@ -83,7 +110,11 @@ export function validationError(model: string, errors: { field: string; message:
  */
 export function notFoundInView(path: string, route: string): DifyHttpError {
   const base = WERKZEUG[404]?.[1] ?? '';
-  return new DifyHttpError(404, 'not_found', `${base} You have requested this URI [${path}] but did you mean ${route} ?`);
+  return new DifyHttpError(
+    404,
+    'not_found',
+    `${base} You have requested this URI [${path}] but did you mean ${route} ?`,
+  );
 }
 
 /** Werkzeug's HTML page for a path no route matches (text/html). */
@@ -94,26 +125,49 @@ export const WERKZEUG_NOT_FOUND_HTML =
  * fastopenapi routes (setup, init; ≥1.12.0) turn a 403 into this body instead of `{code,message,status}`.
  */
 export function fastopenapiForbidden(): DifyHttpError {
-  return new DifyHttpError(403, 'authorization_error', 'Forbidden', { error: { type: 'authorization_error', message: 'Forbidden', status: 403 } }, false);
+  return new DifyHttpError(
+    403,
+    'authorization_error',
+    'Forbidden',
+    { error: { type: 'authorization_error', message: 'Forbidden', status: 403 } },
+    false,
+  );
 }
 
 /** Named `BaseHTTPException`s used by the endpoints the stand-in serves. */
 export const DifyErrors = {
   // api/controllers/console/error.py
   alreadySetup: () =>
-    new DifyHttpError(403, 'already_setup', 'Dify has been successfully installed. Please refresh the page or return to the dashboard homepage.'),
+    new DifyHttpError(
+      403,
+      'already_setup',
+      'Dify has been successfully installed. Please refresh the page or return to the dashboard homepage.',
+    ),
   notSetup: () =>
-    new DifyHttpError(401, 'not_setup', 'Dify has not been initialized and installed yet. Please proceed with the initialization and installation process first.'),
+    new DifyHttpError(
+      401,
+      'not_setup',
+      'Dify has not been initialized and installed yet. Please proceed with the initialization and installation process first.',
+    ),
   invalidMemberRole: () => new DifyHttpError(400, 'invalid_role', 'Invalid role.'),
   alreadyActivate: () =>
-    new DifyHttpError(403, 'already_activate', 'Auth Token is invalid or account already activated, please check again.'),
+    new DifyHttpError(
+      403,
+      'already_activate',
+      'Auth Token is invalid or account already activated, please check again.',
+    ),
   accountNotFound: () => new DifyHttpError(400, 'account_not_found', 'Account not found.'),
   accountBanned: () => new DifyHttpError(400, 'account_banned', 'Account is banned.'),
   notAllowedCreateWorkspace: () =>
-    new DifyHttpError(400, 'not_allowed_create_workspace', 'Workspace not found, please contact system admin to invite you to join in a workspace.'),
+    new DifyHttpError(
+      400,
+      'not_allowed_create_workspace',
+      'Workspace not found, please contact system admin to invite you to join in a workspace.',
+    ),
   // api/controllers/console/auth/error.py
   authenticationFailed: () => new DifyHttpError(401, 'authentication_failed', 'Invalid email or password.'),
-  loginLimit: () => new DifyHttpError(429, 'email_code_login_limit', 'Too many incorrect password attempts. Please try again later.'),
+  loginLimit: () =>
+    new DifyHttpError(429, 'email_code_login_limit', 'Too many incorrect password attempts. Please try again later.'),
   invalidEmail: () => new DifyHttpError(400, 'invalid_email', 'The email address is not valid.'),
   invalidToken: () => new DifyHttpError(400, 'invalid_or_expired_token', 'The token is invalid or has expired.'),
   emailCode: () => new DifyHttpError(400, 'email_code_error', 'Email code is invalid or expired.'),
@@ -121,5 +175,9 @@ export const DifyErrors = {
   emailAlreadyInUse: () => new DifyHttpError(400, 'email_already_in_use', 'A user with this email already exists.'),
   // api/controllers/console/workspace/error.py
   accountNotInitialized: () =>
-    new DifyHttpError(400, 'account_not_initialized', 'The account has not been initialized yet. Please proceed with the initialization process first.'),
+    new DifyHttpError(
+      400,
+      'account_not_initialized',
+      'The account has not been initialized yet. Please proceed with the initialization process first.',
+    ),
 } as const;

@@ -70,7 +70,8 @@ export async function rotate(ctx: StandinContext, refreshToken: string): Promise
   try {
     loaded = loadUser(ctx, accountId);
   } catch (err) {
-    if (err instanceof DifyHttpError) throw new Error(ctx.features.refreshErrorsUnmasked ? err.message : `401 Unauthorized: ${err.message}`);
+    if (err instanceof DifyHttpError)
+      throw new Error(ctx.features.refreshErrorsUnmasked ? err.message : `401 Unauthorized: ${err.message}`);
     throw err;
   }
   if (!loaded) throw new Error('Invalid account');

@@ -31,7 +31,11 @@ export async function generateToken(
   return token;
 }
 
-export async function getTokenData(ctx: StandinContext, type: OneTimeTokenType, token: string): Promise<Record<string, unknown> | null> {
+export async function getTokenData(
+  ctx: StandinContext,
+  type: OneTimeTokenType,
+  token: string,
+): Promise<Record<string, unknown> | null> {
   const raw = await ctx.redis.get(ctx.keys.key(`${type}:token:${token}`));
   if (!raw) return null;
   try {
@@ -71,7 +75,11 @@ export async function generateInviteToken(
     data.role = extra.role;
     data.requires_setup = extra.requiresSetup;
   }
-  await ctx.redis.setex(ctx.keys.key(`member_invite:token:${token}`), Math.trunc(ctx.options.inviteExpiryHours * 3600), JSON.stringify(data));
+  await ctx.redis.setex(
+    ctx.keys.key(`member_invite:token:${token}`),
+    Math.trunc(ctx.options.inviteExpiryHours * 3600),
+    JSON.stringify(data),
+  );
   return token;
 }
 
@@ -130,7 +138,7 @@ async function invitationIfValid(
     }
   }
   const ws = ctx.db.workspaces.get(data.workspace_id);
-  if (!ws || ws.status !== 'normal') return null;
+  if (ws?.status !== 'normal') return null;
   const account = [...ctx.db.accounts.values()].find((a) => a.email === data.email);
   if (!account || account.id !== data.account_id) return null;
   if (!ctx.features.inviteFlowV2 && !ctx.db.membership(ws.id, account.id)) return null;
@@ -141,7 +149,12 @@ async function invitationIfValid(
  * `RegisterService.revoke_token`: with workspace_id AND email (truthy) only the legacy key is
  * deleted; otherwise `member_invite:token:<token>`.
  */
-export async function revokeInvitation(ctx: StandinContext, workspaceId: string | undefined, email: string | undefined, token: string): Promise<void> {
+export async function revokeInvitation(
+  ctx: StandinContext,
+  workspaceId: string | undefined,
+  email: string | undefined,
+  token: string,
+): Promise<void> {
   if (workspaceId && email) await ctx.redis.del(ctx.keys.key(legacyInviteKey(workspaceId, email, token)));
   else await ctx.redis.del(ctx.keys.key(`member_invite:token:${token}`));
 }

@@ -66,9 +66,16 @@ export function accountRoutes(app: FastifyInstance, ctx: StandinContext): void {
         role: membership.role,
         in_trial: null,
         trial_end_reason: null,
-        custom_config: ctx.features.customConfigObject ? { remove_webapp_brand: false, replace_webapp_logo: null } : null,
+        custom_config: ctx.features.customConfigObject
+          ? { remove_webapp_brand: false, replace_webapp_logo: null }
+          : null,
         ...(ctx.features.workspaceCreditFields
-          ? { trial_credits: null, trial_credits_used: null, ...(credits ? { trial_credits_exhausted_at: null } : {}), next_credit_reset_date: null }
+          ? {
+              trial_credits: null,
+              trial_credits_used: null,
+              ...(credits ? { trial_credits_exhausted_at: null } : {}),
+              next_credit_reset_date: null,
+            }
           : {}),
       };
     });
@@ -101,7 +108,11 @@ export function accountRoutes(app: FastifyInstance, ctx: StandinContext): void {
     if (!user) throw loginRequired();
     await checkCsrf(ctx, request, user);
     if (user.account.status === 'active') {
-      throw new DifyHttpError(400, 'account_already_inited', 'The account has been initialized. Please refresh the page.');
+      throw new DifyHttpError(
+        400,
+        'account_already_inited',
+        'The account has been initialized. Please refresh the page.',
+      );
     }
     user.account.status = 'active';
     user.account.initializedAt = new Date(ctx.now());

@@ -19,7 +19,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { StandinContext } from '../lib/context.js';
 import { COOKIE_REFRESH_TOKEN, clearingCookies } from '../lib/cookies.js';
 import { loadRequestUser, requestCookie, setupRequired } from '../lib/auth.js';
-import { DifyErrors, DifyHttpError, fastopenapiForbidden, httpError, invalidParam, unauthorized, validationError } from '../lib/errors.js';
+import {
+  DifyErrors,
+  DifyHttpError,
+  fastopenapiForbidden,
+  httpError,
+  invalidParam,
+  unauthorized,
+  validationError,
+} from '../lib/errors.js';
 import { cookiesFor, decodeBase64Field, login, logout, remoteIp, rotate } from '../lib/session.js';
 import { generateToken, getInvitation, getTokenData, revokeInvitation, revokeToken } from '../lib/token-manager.js';
 import { NON_OWNER_ROLES, timezoneForLanguage, type Account, type WorkspaceRole } from '../lib/db.js';
@@ -61,7 +69,12 @@ function emailRegisterEnabled(ctx: StandinContext): void {
 }
 
 /** `decrypt_password_field` / `decrypt_code_field` (≥1.11.2). */
-function decrypt(ctx: StandinContext, body: Record<string, unknown>, field: 'password' | 'code', error: DifyHttpError): void {
+function decrypt(
+  ctx: StandinContext,
+  body: Record<string, unknown>,
+  field: 'password' | 'code',
+  error: DifyHttpError,
+): void {
   if (!ctx.features.base64Secrets || !(field in body)) return;
   const decoded = decodeBase64Field(body[field]);
   if (decoded === null) throw error;
@@ -107,7 +120,10 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
       throw DifyErrors.authenticationFailed();
     }
     if (ctx.db.membershipsOf(account.id).length === 0) {
-      return { result: 'fail', data: 'workspace not found, please contact system admin to invite you to join in a workspace' };
+      return {
+        result: 'fail',
+        data: 'workspace not found, please contact system admin to invite you to join in a workspace',
+      };
     }
     const tokens = await login(ctx, account, remoteIp(request));
     await ctx.redis.del(ctx.keys.key(`login_error_rate_limit:${mail}`));
@@ -143,11 +159,17 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     const body = jsonBody(request);
     const mail = email(body);
     const account = ctx.db.findAccountByEmail(mail);
-    if (account && (account.status === 'banned' || account.status === 'closed')) throw unauthorized('Account is banned.');
+    if (account && (account.status === 'banned' || account.status === 'closed'))
+      throw unauthorized('Account is banned.');
     if (!account && !ctx.options.allowRegister) throw DifyErrors.accountNotFound();
     const code = String(Math.floor(Math.random() * 1_000_000)).padStart(6, '0');
     const token = await generateToken(ctx, 'email_code_login', account?.id ?? null, account?.email ?? mail, { code });
-    ctx.outbox.push({ kind: 'email_code_login', to: account?.email ?? mail, code, at: new Date(ctx.now()).toISOString() });
+    ctx.outbox.push({
+      kind: 'email_code_login',
+      to: account?.email ?? mail,
+      code,
+      at: new Date(ctx.now()).toISOString(),
+    });
     return { result: 'success', data: token };
   });
 
@@ -164,7 +186,8 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     if (data['code'] !== code) throw DifyErrors.emailCode();
     await revokeToken(ctx, 'email_code_login', token);
     let account = ctx.db.findAccountByEmail(mail);
-    if (account && (account.status === 'banned' || account.status === 'closed')) throw unauthorized('Account is banned.');
+    if (account && (account.status === 'banned' || account.status === 'closed'))
+      throw unauthorized('Account is banned.');
     if (account && ctx.db.membershipsOf(account.id).length === 0) {
       if (!ctx.options.allowCreateWorkspace) throw DifyErrors.notAllowedCreateWorkspace();
       createOwnWorkspace(ctx, account.id, account.name);
@@ -203,7 +226,11 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     const code = String(Math.floor(Math.random() * 1_000_000)).padStart(6, '0');
     const token = await generateToken(ctx, 'reset_password', account?.id ?? null, account?.email ?? mail, { code });
     ctx.outbox.push({ kind: 'reset_password', to: account?.email ?? mail, code, at: new Date(nowMs).toISOString() });
-    await ctx.redis.multi().zadd(limitKey, nowMs, `${nowMs}:${token}`).expire(limitKey, RESET_RATE_WINDOW_SECONDS * 2).exec();
+    await ctx.redis
+      .multi()
+      .zadd(limitKey, nowMs, `${nowMs}:${token}`)
+      .expire(limitKey, RESET_RATE_WINDOW_SECONDS * 2)
+      .exec();
     return { result: 'success', data: token };
   };
   app.post('/console/api/reset-password', sendReset);
@@ -221,7 +248,10 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     if (data['email'] !== mail) throw DifyErrors.invalidEmail();
     if (data['code'] !== str(body, 'code')) throw DifyErrors.emailCode();
     await revokeToken(ctx, 'reset_password', str(body, 'token') ?? '');
-    const next = await generateToken(ctx, 'reset_password', (data['account_id'] as string | null) ?? null, mail, { code: data['code'], phase: 'reset' });
+    const next = await generateToken(ctx, 'reset_password', (data['account_id'] as string | null) ?? null, mail, {
+      code: data['code'],
+      phase: 'reset',
+    });
     return { is_valid: true, email: mail, token: next };
   });
 
@@ -234,7 +264,7 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     if (newPassword !== str(body, 'password_confirm')) throw DifyErrors.passwordMismatch();
     const token = str(body, 'token') ?? '';
     const data = await getTokenData(ctx, 'reset_password', token);
-    if (!data || data['phase'] !== 'reset') throw DifyErrors.invalidToken();
+    if (data?.['phase'] !== 'reset') throw DifyErrors.invalidToken();
     await revokeToken(ctx, 'reset_password', token);
     const account = ctx.db.findAccountByEmail(String(data['email']));
     if (!account) throw DifyErrors.accountNotFound();
@@ -281,18 +311,26 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     if (newPassword !== str(body, 'password_confirm')) throw DifyErrors.passwordMismatch();
     const token = str(body, 'token') ?? '';
     const data = await getTokenData(ctx, 'email_register', token);
-    if (!data || data['phase'] !== 'register') throw DifyErrors.invalidToken();
+    if (data?.['phase'] !== 'register') throw DifyErrors.invalidToken();
     await revokeToken(ctx, 'email_register', token);
     const mail = String(data['email']);
     if (ctx.db.findAccountByEmail(mail)) throw DifyErrors.emailAlreadyInUse();
-    const account = ctx.db.createAccount({ name: mail, email: mail, password: newPassword, ...newAccountLocale(undefined) });
+    const account = ctx.db.createAccount({
+      name: mail,
+      email: mail,
+      password: newPassword,
+      ...newAccountLocale(undefined),
+    });
     // without workspace creation the account stays (active, password set, no workspace) and the
     // request answers 400 invalid_param with an empty message (observed on 1.12.1 and 1.16.1)
     if (!ctx.options.allowCreateWorkspace) throw invalidParam('');
     createOwnWorkspace(ctx, account.id, account.name);
     // the final step answers with the three tokens in the body and sets no cookies
     const tokens = await login(ctx, account, remoteIp(request));
-    return { result: 'success', data: { access_token: tokens.accessToken, refresh_token: tokens.refreshToken, csrf_token: tokens.csrfToken } };
+    return {
+      result: 'success',
+      data: { access_token: tokens.accessToken, refresh_token: tokens.refreshToken, csrf_token: tokens.csrfToken },
+    };
   });
 
   // ---- social OAuth ----------------------------------------------------------------------------
@@ -306,15 +344,21 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     }
     return null;
   };
-  app.get<{ Params: { provider: string }; Querystring: Record<string, string> }>('/console/api/oauth/login/:provider', async (request, reply) => {
-    const p = provider(request.params.provider);
-    if (!p) return reply.code(400).send({ error: 'Invalid provider' });
-    const url = new URL(p.authorize);
-    url.searchParams.set('client_id', p.clientId);
-    url.searchParams.set('redirect_uri', `${ctx.options.consoleApiUrl}/console/api/oauth/authorize/${request.params.provider}`);
-    if (request.query['invite_token']) url.searchParams.set('state', request.query['invite_token']);
-    return reply.redirect(url.toString());
-  });
+  app.get<{ Params: { provider: string }; Querystring: Record<string, string> }>(
+    '/console/api/oauth/login/:provider',
+    async (request, reply) => {
+      const p = provider(request.params.provider);
+      if (!p) return reply.code(400).send({ error: 'Invalid provider' });
+      const url = new URL(p.authorize);
+      url.searchParams.set('client_id', p.clientId);
+      url.searchParams.set(
+        'redirect_uri',
+        `${ctx.options.consoleApiUrl}/console/api/oauth/authorize/${request.params.provider}`,
+      );
+      if (request.query['invite_token']) url.searchParams.set('state', request.query['invite_token']);
+      return reply.redirect(url.toString());
+    },
+  );
   app.get<{ Params: { provider: string } }>('/console/api/oauth/authorize/:provider', async (request, reply) => {
     const p = provider(request.params.provider);
     if (!p) return reply.code(400).send({ error: 'Invalid provider' });
@@ -330,7 +374,8 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     return ctx.features.fastopenapiSetup ? { step: 'not_started', setup_at: null } : { step: 'not_started' };
   });
   app.post('/console/api/setup', async (request, reply) => {
-    if (ctx.db.setupAt || ctx.db.workspaces.size > 0) throw ctx.features.fastopenapiSetup ? fastopenapiForbidden() : DifyErrors.alreadySetup();
+    if (ctx.db.setupAt || ctx.db.workspaces.size > 0)
+      throw ctx.features.fastopenapiSetup ? fastopenapiForbidden() : DifyErrors.alreadySetup();
     const body = jsonBody(request);
     const mail = email(body);
     const name = str(body, 'name') ?? '';
@@ -356,7 +401,9 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
   app.get<{ Querystring: Record<string, string | undefined> }>('/console/api/activate/check', async (request) => {
     const q = request.query;
     if (q['token'] === undefined) {
-      throw validationError('ActivateCheckQuery', [{ field: 'token', message: 'Field required', type: 'missing', input: { ...q } }]);
+      throw validationError('ActivateCheckQuery', [
+        { field: 'token', message: 'Field required', type: 'missing', input: { ...q } },
+      ]);
     }
     const invitation = await getInvitation(ctx, q['workspace_id'], q['email'], q['token']);
     if (!invitation) return { is_valid: false };
@@ -389,10 +436,19 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     const language = optionalString(body, 'interface_language');
     const timezone = optionalString(body, 'timezone');
     if (name !== undefined && name.length > 30) {
-      throw validationError('ActivatePayload', [{ field: 'name', message: 'String should have at most 30 characters', type: 'string_too_long', input: name }]);
+      throw validationError('ActivatePayload', [
+        { field: 'name', message: 'String should have at most 30 characters', type: 'string_too_long', input: name },
+      ]);
     }
     if (timezone !== undefined && !validTimezone(timezone)) {
-      throw validationError('ActivatePayload', [{ field: 'timezone', message: `Value error, ${timezone} is not a valid timezone.`, type: 'value_error', input: timezone }]);
+      throw validationError('ActivatePayload', [
+        {
+          field: 'timezone',
+          message: `Value error, ${timezone} is not a valid timezone.`,
+          type: 'value_error',
+          input: timezone,
+        },
+      ]);
     }
     const workspaceId = optionalString(body, 'workspace_id');
     const requestEmail = optionalString(body, 'email');
@@ -409,7 +465,10 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
       setUp(account, name ?? '', language ?? '', timezone ?? '');
       if (!ctx.features.activateIssuesNoLogin) {
         const tokens = await login(ctx, account, remoteIp(request));
-        return { result: 'success', data: { access_token: tokens.accessToken, refresh_token: tokens.refreshToken, csrf_token: tokens.csrfToken } };
+        return {
+          result: 'success',
+          data: { access_token: tokens.accessToken, refresh_token: tokens.refreshToken, csrf_token: tokens.csrfToken },
+        };
       }
       return { result: 'success' };
     }
@@ -420,7 +479,8 @@ export function authRoutes(app: FastifyInstance, ctx: StandinContext): void {
     const requiresSetup = invitation.data.requires_setup ?? account.status === 'pending';
     if (requiresSetup && (!name || !language || !timezone)) throw DifyErrors.alreadyActivate();
     await revokeInvitation(ctx, workspaceId, revokeEmail, token);
-    if (!ctx.db.membership(invitation.workspaceId, account.id)) ctx.db.addMember(invitation.workspaceId, account.id, role, null);
+    if (!ctx.db.membership(invitation.workspaceId, account.id))
+      ctx.db.addMember(invitation.workspaceId, account.id, role, null);
     if (requiresSetup) setUp(account, name ?? '', language ?? '', timezone ?? '');
     ctx.db.switchCurrent(account.id, invitation.workspaceId);
     return { result: 'success' };
@@ -445,7 +505,10 @@ function newAccountLocale(language: unknown): { interfaceLanguage: string; timez
 function optionalString(body: Record<string, unknown>, key: string): string | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw validationError('ActivatePayload', [{ field: key, message: 'Input should be a valid string', type: 'string_type', input: v }]);
+  if (typeof v !== 'string')
+    throw validationError('ActivatePayload', [
+      { field: key, message: 'Input should be a valid string', type: 'string_type', input: v },
+    ]);
   return v;
 }
 
@@ -462,6 +525,11 @@ function validTimezone(tz: string): boolean {
 /** `TenantService.create_owner_tenant_if_not_exist` (only where Dify's policy allows it). */
 function createOwnWorkspace(ctx: StandinContext, accountId: string, name: string, isSetup = false): void {
   const id = crypto.randomUUID();
-  ctx.db.workspaces.set(id, { id, name: isSetup ? `${name}'s Workspace` : `${name}'s Workspace`, status: 'normal', createdAt: new Date(ctx.now()) });
+  ctx.db.workspaces.set(id, {
+    id,
+    name: isSetup ? `${name}'s Workspace` : `${name}'s Workspace`,
+    status: 'normal',
+    createdAt: new Date(ctx.now()),
+  });
   ctx.db.addMember(id, accountId, 'owner', null, true);
 }

@@ -39,7 +39,9 @@ export function systemFeatures(ctx: StandinContext, _authenticated: boolean): Re
   out['is_allow_register'] = o.allowRegister;
   if (!slim) out['is_allow_create_workspace'] = o.allowCreateWorkspace;
   out['is_email_setup'] = o.mailType !== '';
-  out['license'] = slim ? { status: 'none' } : { status: 'none', expired_at: '', workspaces: { enabled: false, size: 0, limit: 0 } };
+  out['license'] = slim
+    ? { status: 'none' }
+    : { status: 'none', expired_at: '', workspaces: { enabled: false, size: 0, limit: 0 } };
   out['branding'] = { enabled: false, application_title: '', login_page_logo: '', workspace_logo: '', favicon: '' };
   out['webapp_auth'] = {
     enabled: false,

@@ -47,7 +47,9 @@ export function introspectionRoutes(app: FastifyInstance, ctx: StandinContext): 
             email: a.email,
             status: a.status,
             last_login_at: a.lastLoginAt?.toISOString() ?? null,
-            memberships: ctx.db.membershipsOf(a.id).map((m) => ({ workspace_id: m.workspaceId, role: m.role, current: m.current })),
+            memberships: ctx.db
+              .membershipsOf(a.id)
+              .map((m) => ({ workspace_id: m.workspaceId, role: m.role, current: m.current })),
           }));
         return { accounts };
       });

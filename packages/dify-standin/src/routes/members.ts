@@ -101,20 +101,31 @@ export function memberRoutes(app: FastifyInstance, ctx: StandinContext): void {
     const role = body['role'];
     const language = typeof body['language'] === 'string' ? body['language'] : undefined;
     if (!Array.isArray(emailsIn) || emailsIn.some((e) => typeof e !== 'string')) {
-      throw validationError('MemberInvitePayload', [{ field: 'emails', message: 'Input should be a valid list', type: 'list_type', input: emailsIn }]);
+      throw validationError('MemberInvitePayload', [
+        { field: 'emails', message: 'Input should be a valid list', type: 'list_type', input: emailsIn },
+      ]);
     }
     if (f.inviteErrorsV3 && emailsIn.length === 0) {
       throw validationError('MemberInvitePayload', [
-        { field: 'emails', message: 'List should have at least 1 item after validation, not 0', type: 'too_short', input: [] },
+        {
+          field: 'emails',
+          message: 'List should have at least 1 item after validation, not 0',
+          type: 'too_short',
+          input: [],
+        },
       ]);
     }
     if (typeof role !== 'string') {
-      throw validationError('MemberInvitePayload', [{ field: 'role', message: 'Field required', type: 'missing', input: body }]);
+      throw validationError('MemberInvitePayload', [
+        { field: 'role', message: 'Field required', type: 'missing', input: body },
+      ]);
     }
     const isValid = (WORKSPACE_ROLES as readonly string[]).includes(role);
     if (!f.inviteFlowV2 && !isValid) {
       // before 1.15.0 the payload's role is the TenantAccountRole enum
-      throw validationError('MemberInvitePayload', [{ field: 'role', message: ROLE_ENUM_MESSAGE, type: 'enum', input: role }]);
+      throw validationError('MemberInvitePayload', [
+        { field: 'role', message: ROLE_ENUM_MESSAGE, type: 'enum', input: role },
+      ]);
     }
     if (!(NON_OWNER_ROLES as readonly string[]).includes(role)) {
       if (f.inviteErrorsV3) throw DifyErrors.invalidMemberRole();
@@ -122,7 +133,9 @@ export function memberRoutes(app: FastifyInstance, ctx: StandinContext): void {
     }
     const invitedRole = role as WorkspaceRole;
     // ≥1.15.0 the list is lower-cased and de-duplicated before anything else
-    const emails = f.inviteFlowV2 ? [...new Set((emailsIn as string[]).map((e) => e.toLowerCase()))] : (emailsIn as string[]);
+    const emails = f.inviteFlowV2
+      ? [...new Set((emailsIn as string[]).map((e) => e.toLowerCase()))]
+      : (emailsIn as string[]);
     const workspaceId = user.membership.workspaceId;
     const consoleWebUrl = ctx.options.consoleWebUrl;
     const results: Record<string, unknown>[] = [];
@@ -130,7 +143,9 @@ export function memberRoutes(app: FastifyInstance, ctx: StandinContext): void {
       // before 1.11.3 the address is kept as typed and matched exactly
       const normalized = f.caseInsensitiveInvite ? raw.toLowerCase() : raw;
       try {
-        let account = f.caseInsensitiveInvite ? ctx.db.findAccountByEmail(raw) : [...ctx.db.accounts.values()].find((a) => a.email === raw);
+        let account = f.caseInsensitiveInvite
+          ? ctx.db.findAccountByEmail(raw)
+          : [...ctx.db.accounts.values()].find((a) => a.email === raw);
         let requiresSetup = false;
         if (!account) {
           checkPermission(ctx, user, null, 'add');
@@ -155,59 +170,77 @@ export function memberRoutes(app: FastifyInstance, ctx: StandinContext): void {
               continue;
             }
           } else {
-            if (!joined && account.status === 'pending') ctx.db.addMember(workspaceId, account.id, invitedRole, user.account.id);
+            if (!joined && account.status === 'pending')
+              ctx.db.addMember(workspaceId, account.id, invitedRole, user.account.id);
             if (account.status !== 'pending' && joined) {
               results.push({ status: 'already_member', email: normalized, message: 'Account already in workspace.' });
               continue;
             }
           }
         }
-        const token = await generateInviteToken(ctx, workspaceId, account.id, account.email, { role: invitedRole, requiresSetup });
+        const token = await generateInviteToken(ctx, workspaceId, account.id, account.email, {
+          role: invitedRole,
+          requiresSetup,
+        });
         const url = `${consoleWebUrl}/activate?email=${encodeURIComponent(normalized)}&token=${token}`;
         ctx.outbox.push({ kind: 'invite_member', to: account.email, url, at: new Date(ctx.now()).toISOString() });
         results.push({ status: 'success', email: normalized, url });
       } catch (err) {
-        results.push({ status: 'failed', email: normalized, message: err instanceof Error ? err.message : String(err) });
+        results.push({
+          status: 'failed',
+          email: normalized,
+          message: err instanceof Error ? err.message : String(err),
+        });
       }
     }
     return reply.code(201).send({ result: 'success', invitation_results: results, tenant_id: workspaceId });
   });
 
-  app.put<{ Params: { id: string } }>('/console/api/workspaces/current/members/:id/update-role', async (request, reply) => {
-    if (!uuidParam(request, reply)) return reply;
-    const user = await consoleUser(ctx, request);
-    const role = jsonBody(request)['role'];
-    if (typeof role !== 'string') {
-      throw validationError('MemberRoleUpdatePayload', [{ field: 'role', message: 'Field required', type: 'missing', input: jsonBody(request) }]);
-    }
-    if (!(WORKSPACE_ROLES as readonly string[]).includes(role)) {
-      return reply.code(400).send({ code: 'invalid-role', message: 'Invalid role' });
-    }
-    const member = ctx.db.accounts.get(request.params.id);
-    if (!member) throw notFoundInView(request.url.split('?')[0] ?? '', `${MEMBER_ROUTE}/update-role`);
-    const workspaceId = user.membership.workspaceId;
-    try {
-      checkPermission(ctx, user, member.id, 'update');
-      const join = ctx.db.membership(workspaceId, member.id);
-      if (!join) throw new MemberError('not_member', 'Member not in tenant.');
-      if (ctx.features.memberRoleErrorCodes && user.membership.role === 'admin' && (join.role === 'owner' || role === 'owner')) {
-        throw new MemberError('permission', 'No permission to update member.');
+  app.put<{ Params: { id: string } }>(
+    '/console/api/workspaces/current/members/:id/update-role',
+    async (request, reply) => {
+      if (!uuidParam(request, reply)) return reply;
+      const user = await consoleUser(ctx, request);
+      const role = jsonBody(request)['role'];
+      if (typeof role !== 'string') {
+        throw validationError('MemberRoleUpdatePayload', [
+          { field: 'role', message: 'Field required', type: 'missing', input: jsonBody(request) },
+        ]);
       }
-      if (join.role === role) throw new MemberError('already_assigned', 'The provided role is already assigned to the member.');
-      if (role === 'owner') {
-        for (const m of ctx.db.membersOf(workspaceId)) if (m.role === 'owner') m.role = 'admin';
+      if (!(WORKSPACE_ROLES as readonly string[]).includes(role)) {
+        return reply.code(400).send({ code: 'invalid-role', message: 'Invalid role' });
       }
-      join.role = role as WorkspaceRole;
-    } catch (err) {
-      if (!(err instanceof MemberError)) throw err;
-      if (!ctx.features.memberRoleErrorCodes) throw invalidParam(err.message);
-      if (err.kind === 'self') throw viewError(400, 'cannot-operate-self', err.message);
-      if (err.kind === 'permission') throw viewError(403, 'forbidden', err.message);
-      if (err.kind === 'not_member') throw viewError(404, 'member-not-found', err.message);
-      throw viewError(400, 'role-already-assigned', err.message);
-    }
-    return { result: 'success' };
-  });
+      const member = ctx.db.accounts.get(request.params.id);
+      if (!member) throw notFoundInView(request.url.split('?')[0] ?? '', `${MEMBER_ROUTE}/update-role`);
+      const workspaceId = user.membership.workspaceId;
+      try {
+        checkPermission(ctx, user, member.id, 'update');
+        const join = ctx.db.membership(workspaceId, member.id);
+        if (!join) throw new MemberError('not_member', 'Member not in tenant.');
+        if (
+          ctx.features.memberRoleErrorCodes &&
+          user.membership.role === 'admin' &&
+          (join.role === 'owner' || role === 'owner')
+        ) {
+          throw new MemberError('permission', 'No permission to update member.');
+        }
+        if (join.role === role)
+          throw new MemberError('already_assigned', 'The provided role is already assigned to the member.');
+        if (role === 'owner') {
+          for (const m of ctx.db.membersOf(workspaceId)) if (m.role === 'owner') m.role = 'admin';
+        }
+        join.role = role as WorkspaceRole;
+      } catch (err) {
+        if (!(err instanceof MemberError)) throw err;
+        if (!ctx.features.memberRoleErrorCodes) throw invalidParam(err.message);
+        if (err.kind === 'self') throw viewError(400, 'cannot-operate-self', err.message);
+        if (err.kind === 'permission') throw viewError(403, 'forbidden', err.message);
+        if (err.kind === 'not_member') throw viewError(404, 'member-not-found', err.message);
+        throw viewError(400, 'role-already-assigned', err.message);
+      }
+      return { result: 'success' };
+    },
+  );
 
   app.delete<{ Params: { id: string } }>('/console/api/workspaces/current/members/:id', async (request, reply) => {
     if (!uuidParam(request, reply)) return reply;
@@ -216,7 +249,8 @@ export function memberRoutes(app: FastifyInstance, ctx: StandinContext): void {
     if (!member) throw notFoundInView(request.url.split('?')[0] ?? '', MEMBER_ROUTE);
     try {
       checkPermission(ctx, user, member.id, 'remove');
-      if (!ctx.db.membership(user.membership.workspaceId, member.id)) throw new MemberError('not_member', 'Member not in tenant.');
+      if (!ctx.db.membership(user.membership.workspaceId, member.id))
+        throw new MemberError('not_member', 'Member not in tenant.');
       ctx.db.removeMember(user.membership.workspaceId, member.id);
     } catch (err) {
       if (!(err instanceof MemberError)) throw err;

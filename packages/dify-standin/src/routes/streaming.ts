@@ -68,7 +68,9 @@ function waitForGate(ctx: StandinContext, name: string, count: number, signal: A
 export function signFileUrl(ctx: StandinContext, base: string, fileId: string): string {
   const timestamp = String(Math.floor(ctx.now() / 1000));
   const nonce = randomBytes(16).toString('hex');
-  const sign = createHmac('sha256', ctx.options.secretKey).update(`file-preview|${fileId}|${timestamp}|${nonce}`).digest('base64url');
+  const sign = createHmac('sha256', ctx.options.secretKey)
+    .update(`file-preview|${fileId}|${timestamp}|${nonce}`)
+    .digest('base64url');
   const padded = sign + '='.repeat((4 - (sign.length % 4)) % 4);
   return `${base}/files/${fileId}/file-preview?timestamp=${timestamp}&nonce=${nonce}&sign=${encodeURIComponent(padded)}`;
 }
@@ -76,7 +78,9 @@ export function signFileUrl(ctx: StandinContext, base: string, fileId: string): 
 function verifyFileSignature(ctx: StandinContext, fileId: string, q: Record<string, string | undefined>): boolean {
   const { timestamp, nonce, sign } = q;
   if (!timestamp || !nonce || !sign) return false;
-  const expected = createHmac('sha256', ctx.options.secretKey).update(`file-preview|${fileId}|${timestamp}|${nonce}`).digest();
+  const expected = createHmac('sha256', ctx.options.secretKey)
+    .update(`file-preview|${fileId}|${timestamp}|${nonce}`)
+    .digest();
   let given: Buffer;
   try {
     given = Buffer.from(sign.replace(/=+$/, ''), 'base64url');
@@ -101,13 +105,20 @@ export function streamingRoutes(app: FastifyInstance, ctx: StandinContext): void
       const gate = typeof pick('gate') === 'string' && pick('gate') !== '' ? String(pick('gate')) : null;
       const taskId = randomUUID();
       const messageId = randomUUID();
-      const conversationId = typeof body['conversation_id'] === 'string' && body['conversation_id'] ? body['conversation_id'] : randomUUID();
+      const conversationId =
+        typeof body['conversation_id'] === 'string' && body['conversation_id'] ? body['conversation_id'] : randomUUID();
 
       reply.hijack();
       const raw = reply.raw;
       const headers: Record<string, string | number | string[]> = {};
-      for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v as string | number | string[];
-      raw.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+      for (const [k, v] of Object.entries(reply.getHeaders()))
+        if (v !== undefined) headers[k] = v as string | number | string[];
+      raw.writeHead(200, {
+        ...headers,
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-accel-buffering': 'no',
+      });
       raw.flushHeaders();
       const abort = new AbortController();
       raw.on('close', () => abort.abort());
@@ -131,7 +142,9 @@ export function streamingRoutes(app: FastifyInstance, ctx: StandinContext): void
           };
           raw.write(`data: ${JSON.stringify(event)}\n\n`);
         }
-        raw.write(`data: ${JSON.stringify({ event: 'message_end', task_id: taskId, id: messageId, message_id: messageId, conversation_id: conversationId, metadata: {} })}\n\n`);
+        raw.write(
+          `data: ${JSON.stringify({ event: 'message_end', task_id: taskId, id: messageId, message_id: messageId, conversation_id: conversationId, metadata: {} })}\n\n`,
+        );
       } catch {
         // client went away
       } finally {
@@ -202,7 +215,7 @@ export function streamingRoutes(app: FastifyInstance, ctx: StandinContext): void
     if (!record) throw new DifyHttpError(400, 'no_file_uploaded', 'Please upload your file.');
     if (fileFields.size > 1) throw new DifyHttpError(400, 'too_many_files', 'Only one file is allowed.');
     uploads.set(record.id, record);
-    const ext = record.name.includes('.') ? record.name.split('.').pop() ?? '' : '';
+    const ext = record.name.includes('.') ? (record.name.split('.').pop() ?? '') : '';
     const f = ctx.features;
     return reply.code(201).send({
       id: record.id,
@@ -216,7 +229,13 @@ export function streamingRoutes(app: FastifyInstance, ctx: StandinContext): void
       preview_url: null,
       source_url: signFileUrl(ctx, ctx.options.consoleApiUrl, record.id),
       ...(f.uploadFieldsV112
-        ? { original_url: null, user_id: null, tenant_id: user.membership.workspaceId, conversation_id: null, file_key: null }
+        ? {
+            original_url: null,
+            user_id: null,
+            tenant_id: user.membership.workspaceId,
+            conversation_id: null,
+            file_key: null,
+          }
         : {}),
       // stand-in convenience field:
       sha256: record.sha256,
@@ -224,10 +243,17 @@ export function streamingRoutes(app: FastifyInstance, ctx: StandinContext): void
   });
 
   // a bad or expired signature and an unknown file answer the same 404
-  app.get<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>('/files/:id/file-preview', async (request, reply) => {
-    const rec = verifyFileSignature(ctx, request.params.id, request.query) ? uploads.get(request.params.id) : undefined;
-    if (!rec) throw httpError(404, 'File not found or signature is invalid');
-    const type = ctx.features.uploadFieldsV115 ? 'application/octet-stream' : rec.mimeType || 'application/octet-stream';
-    return reply.header('content-type', type).send(rec.head);
-  });
+  app.get<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>(
+    '/files/:id/file-preview',
+    async (request, reply) => {
+      const rec = verifyFileSignature(ctx, request.params.id, request.query)
+        ? uploads.get(request.params.id)
+        : undefined;
+      if (!rec) throw httpError(404, 'File not found or signature is invalid');
+      const type = ctx.features.uploadFieldsV115
+        ? 'application/octet-stream'
+        : rec.mimeType || 'application/octet-stream';
+      return reply.header('content-type', type).send(rec.head);
+    },
+  );
 }

@@ -53,18 +53,33 @@ export function webAppRoutes(app: FastifyInstance, ctx: StandinContext): void {
     const site = STANDIN_WEB_APPS.find((a) => a.code === code);
     if (!site) throw new DifyHttpError(404, 'not_found', 'The requested URL was not found on the server.');
     const userId = (request.query as Record<string, unknown>)['user_id'];
-    let eu = typeof userId === 'string' && userId !== '' ? endUsers.find((e) => e.appId === site.appId && e.sessionId === userId) : undefined;
+    let eu =
+      typeof userId === 'string' && userId !== ''
+        ? endUsers.find((e) => e.appId === site.appId && e.sessionId === userId)
+        : undefined;
     if (!eu) {
-      eu = { id: randomUUID(), appId: site.appId, sessionId: typeof userId === 'string' && userId !== '' ? userId : randomUUID() };
+      eu = {
+        id: randomUUID(),
+        appId: site.appId,
+        sessionId: typeof userId === 'string' && userId !== '' ? userId : randomUUID(),
+      };
       endUsers.push(eu);
     }
-    const access_token = await ctx.passport.issue({ iss: site.appId, sub: 'Web API Passport', app_id: site.appId, app_code: site.code, end_user_id: eu.id });
+    const access_token = await ctx.passport.issue({
+      iss: site.appId,
+      sub: 'Web API Passport',
+      app_id: site.appId,
+      app_code: site.code,
+      end_user_id: eu.id,
+    });
     return { access_token };
   });
 
   async function decode(request: FastifyRequest): Promise<{ site: StandinWebApp; eu: EndUser }> {
     const code = String(request.headers['x-app-code']);
-    const cookies = String(request.headers.cookie ?? '').split(';').map((c) => c.trim().split('='));
+    const cookies = String(request.headers.cookie ?? '')
+      .split(';')
+      .map((c) => c.trim().split('='));
     const fromCookie = cookies.find(([k]) => k === `passport-${code}`)?.[1];
     const tk = fromCookie ?? (request.headers['x-app-passport'] as string | undefined);
     if (!tk) throw new DifyHttpError(401, 'unauthorized', 'App token is missing.');
@@ -92,19 +107,31 @@ export function webAppRoutes(app: FastifyInstance, ctx: StandinContext): void {
   // Test-only view of the end user the passport names (Dify shows it in logs and annotations).
   app.get('/api/site', async (request) => {
     const { site, eu } = await decode(request);
-    return { app_id: site.appId, code: site.code, title: site.name, end_user_id: eu.id, end_user_session_id: eu.sessionId };
+    return {
+      app_id: site.appId,
+      code: site.code,
+      title: site.name,
+      end_user_id: eu.id,
+      end_user_session_id: eu.sessionId,
+    };
   });
   app.get('/api/conversations', async (request) => {
     const { eu } = await decode(request);
     const list = messages.get(eu.id) ?? [];
     const ids = [...new Set(list.map((m) => m.conversationId))];
-    return { limit: 20, has_more: false, data: ids.map((id) => ({ id, name: list.find((m) => m.conversationId === id)?.query ?? '' })) };
+    return {
+      limit: 20,
+      has_more: false,
+      data: ids.map((id) => ({ id, name: list.find((m) => m.conversationId === id)?.query ?? '' })),
+    };
   });
   app.post('/api/chat-messages', async (request) => {
     const { eu } = await decode(request);
     const body = (request.body ?? {}) as { query?: unknown; conversation_id?: unknown };
-    if (typeof body.query !== 'string' || body.query === '') throw new DifyHttpError(400, 'invalid_param', 'query is required');
-    const conversationId = typeof body.conversation_id === 'string' && body.conversation_id !== '' ? body.conversation_id : randomUUID();
+    if (typeof body.query !== 'string' || body.query === '')
+      throw new DifyHttpError(400, 'invalid_param', 'query is required');
+    const conversationId =
+      typeof body.conversation_id === 'string' && body.conversation_id !== '' ? body.conversation_id : randomUUID();
     const m = { conversationId, query: body.query, answer: `echo: ${body.query}` };
     messages.set(eu.id, [...(messages.get(eu.id) ?? []), m]);
     return { event: 'message', conversation_id: conversationId, answer: m.answer };

@@ -98,13 +98,17 @@ export function websocketRoutes(app: FastifyInstance, ctx: StandinContext): void
     socket.on('close', () => open.delete(socket));
     const path = (req.url ?? '').split('?')[0] ?? '';
     const key = req.headers['sec-websocket-key'];
-    if (!ctx.features.collaborationWebsocket || !path.startsWith('/socket.io/')) return reject(socket, '404 Not Found', version);
-    if (typeof key !== 'string' || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return reject(socket, '400 Bad Request', version);
+    if (!ctx.features.collaborationWebsocket || !path.startsWith('/socket.io/'))
+      return reject(socket, '404 Not Found', version);
+    if (typeof key !== 'string' || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket')
+      return reject(socket, '400 Bad Request', version);
     loadRequestUser(ctx, { headers: req.headers, url: req.url ?? '/', method: 'GET' } as unknown as FastifyRequest)
       .catch(() => null)
       .then((user) => {
         if (!user) return reject(socket, '401 Unauthorized', version);
-        const accept = createHash('sha1').update(key + GUID).digest('base64');
+        const accept = createHash('sha1')
+          .update(key + GUID)
+          .digest('base64');
         socket.write(
           `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Version: ${version}\r\n\r\n`,
         );

@@ -276,11 +276,15 @@ document.getElementById('stream').addEventListener('click', async function () {
 main();
 `;
 
-function page(title: string, body: string, config: PageConfig, script: string, pluginPage: 'signin' | 'apps' | null): string {
+function page(
+  title: string,
+  body: string,
+  config: PageConfig,
+  script: string,
+  pluginPage: 'signin' | 'apps' | null,
+): string {
   const pluginTags =
-    config.variant === 'plugin' && pluginPage
-      ? `<script src="/_standin/web/plugin.js" defer></script>`
-      : '';
+    config.variant === 'plugin' && pluginPage ? `<script src="/_standin/web/plugin.js" defer></script>` : '';
   return `<!doctype html>
 <html lang="en">
 <head>

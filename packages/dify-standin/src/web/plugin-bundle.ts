@@ -46,7 +46,12 @@ if (root && root.dataset.page === 'signin') {
  */
 export async function bundleConsolePlugin(pluginEntry: string = DEFAULT_PLUGIN_ENTRY): Promise<string> {
   const result = await build({
-    stdin: { contents: entrySource(pluginEntry), resolveDir: here, sourcefile: 'standin-plugin-entry.js', loader: 'js' },
+    stdin: {
+      contents: entrySource(pluginEntry),
+      resolveDir: here,
+      sourcefile: 'standin-plugin-entry.js',
+      loader: 'js',
+    },
     bundle: true,
     write: false,
     format: 'iife',

@@ -20,7 +20,12 @@ export interface CallResult {
   body: Record<string, unknown>;
 }
 
-export async function call(target: ContractTarget, method: string, path: string, o: CallOptions = {}): Promise<CallResult> {
+export async function call(
+  target: ContractTarget,
+  method: string,
+  path: string,
+  o: CallOptions = {},
+): Promise<CallResult> {
   const headers: Record<string, string> = { ...(o.headers ?? {}) };
   if (o.cookie) headers['cookie'] = o.cookie;
   if (o.csrf !== undefined) headers['x-csrf-token'] = o.csrf;
@@ -46,7 +51,11 @@ export async function call(target: ContractTarget, method: string, path: string,
 
 /** Admin-key call on the target's workspace. */
 export function admin(target: ContractTarget, method: string, path: string, json?: unknown): Promise<CallResult> {
-  return call(target, method, path, { bearer: target.adminApiKey, workspaceId: target.workspaceId, ...(json === undefined ? {} : { json }) });
+  return call(target, method, path, {
+    bearer: target.adminApiKey,
+    workspaceId: target.workspaceId,
+    ...(json === undefined ? {} : { json }),
+  });
 }
 
 export interface ParsedCookie {
@@ -66,7 +75,14 @@ export function parseSetCookie(header: string): ParsedCookie {
     if (i < 0) attrs.set(p.toLowerCase(), true);
     else attrs.set(p.slice(0, i).toLowerCase(), p.slice(i + 1));
   }
-  return { name: first.slice(0, eq).trim(), value: first.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'), attrs };
+  return {
+    name: first.slice(0, eq).trim(),
+    value: first
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1'),
+    attrs,
+  };
 }
 
 /** Decode a JWT payload without verifying it. */

@@ -67,7 +67,11 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
       const probe = await call(target, 'GET', '/console/api/system-features');
       version = probe.headers.get('x-version') ?? '';
       assert.match(version, VERSION_RE, 'X-Version header on system-features');
-      names = { access: cookieName('access_token'), refresh: cookieName('refresh_token'), csrf: cookieName('csrf_token') };
+      names = {
+        access: cookieName('access_token'),
+        refresh: cookieName('refresh_token'),
+        csrf: cookieName('csrf_token'),
+      };
     });
     after(async () => {
       await target?.close();
@@ -94,7 +98,12 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         assert.equal(r.status, 200);
         assert.equal(r.body['sso_enforced_for_signin'], false);
         assert.ok(['', null].includes(r.body['sso_enforced_for_signin_protocol'] as string | null));
-        for (const k of ['enable_email_password_login', 'enable_email_code_login', 'enable_social_oauth_login', 'is_allow_register']) {
+        for (const k of [
+          'enable_email_password_login',
+          'enable_email_code_login',
+          'enable_social_oauth_login',
+          'is_allow_register',
+        ]) {
           assert.equal(typeof r.body[k], 'boolean', k);
         }
         assert.equal((r.body['license'] as { status?: string }).status, 'none');
@@ -133,13 +142,16 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         const s = await session();
         assert.equal(await target.redis.get(redisKey(target, `refresh_token:${s.seeded}`)), null);
         assert.equal(await target.redis.get(redisKey(target, `refresh_token:${s.refreshToken}`)), target.accountId);
-        assert.equal(await target.redis.get(redisKey(target, `account_refresh_token:${target.accountId}`)), s.refreshToken);
+        assert.equal(
+          await target.redis.get(redisKey(target, `account_refresh_token:${target.accountId}`)),
+          s.refreshToken,
+        );
         const ttl = await target.redis.ttl(redisKey(target, `refresh_token:${s.refreshToken}`));
         const full = target.refreshTokenExpireDays * 86400;
         assert.ok(ttl > full - 300 && ttl <= full, `TTL ${ttl} close to ${full}`);
       });
 
-      it('access and CSRF tokens carry Dify\'s claims', async () => {
+      it("access and CSRF tokens carry Dify's claims", async () => {
         const s = await session();
         const now = Math.floor(Date.now() / 1000);
         const access = jwtPayload(s.accessToken);
@@ -148,33 +160,45 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         assert.equal(typeof access['iss'], 'string');
         assert.equal(access['token_source'], undefined);
         const lifetime = target.accessTokenExpireMinutes * 60;
-        assert.ok(Math.abs(Number(access['exp']) - (now + lifetime)) < 300, 'access exp ≈ now + ACCESS_TOKEN_EXPIRE_MINUTES');
+        assert.ok(
+          Math.abs(Number(access['exp']) - (now + lifetime)) < 300,
+          'access exp ≈ now + ACCESS_TOKEN_EXPIRE_MINUTES',
+        );
         const csrf = jwtPayload(s.csrfToken);
         assert.equal(csrf['sub'], target.accountId);
-        assert.ok(Math.abs(Number(csrf['exp']) - (now + lifetime)) < 300, 'csrf exp ≈ now + ACCESS_TOKEN_EXPIRE_MINUTES');
+        assert.ok(
+          Math.abs(Number(csrf['exp']) - (now + lifetime)) < 300,
+          'csrf exp ≈ now + ACCESS_TOKEN_EXPIRE_MINUTES',
+        );
       });
 
       it('a rotated-away refresh token is refused', async () => {
         const s = await session();
-        const again = await call(target, 'POST', '/console/api/refresh-token', { cookie: `${names.refresh}=${s.seeded}` });
+        const again = await call(target, 'POST', '/console/api/refresh-token', {
+          cookie: `${names.refresh}=${s.seeded}`,
+        });
         assert.equal(again.status, 401);
         assert.equal(again.body['result'], 'fail');
         assert.equal(again.setCookies.length, 0);
       });
 
       it('an unknown refresh token and a missing cookie are refused with 401 {"result":"fail"}', async () => {
-        const unknown = await call(target, 'POST', '/console/api/refresh-token', { cookie: `${names.refresh}=${randomBytes(64).toString('hex')}` });
+        const unknown = await call(target, 'POST', '/console/api/refresh-token', {
+          cookie: `${names.refresh}=${randomBytes(64).toString('hex')}`,
+        });
         assert.equal(unknown.status, 401);
         assert.equal(unknown.body['result'], 'fail');
         assert.equal(unknown.body['message'], 'Invalid refresh token');
-        const missing = await call(target, 'POST', '/console/api/refresh-token', { headers: { 'content-type': 'application/json' } });
+        const missing = await call(target, 'POST', '/console/api/refresh-token', {
+          headers: { 'content-type': 'application/json' },
+        });
         assert.equal(missing.status, 401);
         assert.deepEqual(missing.body, { result: 'fail', message: 'No refresh token provided' });
       });
     });
 
     describe('request authentication and CSRF', () => {
-      it('the profile answers with cookies and a matching X-CSRF-Token (Dify\'s fields only: no role, no status)', async () => {
+      it("the profile answers with cookies and a matching X-CSRF-Token (Dify's fields only: no role, no status)", async () => {
         const s = await session();
         const r = await call(target, 'GET', '/console/api/account/profile', { cookie: s.cookie, csrf: s.csrfToken });
         assert.equal(r.status, 200, r.text);
@@ -182,18 +206,34 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         assert.equal(typeof r.body['email'], 'string');
         assert.equal(typeof r.body['name'], 'string');
         assert.deepEqual(Object.keys(r.body).sort(), [
-          'avatar', 'avatar_url', 'created_at', 'email', 'id', 'interface_language', 'interface_theme',
-          'is_password_set', 'last_login_at', 'last_login_ip', 'name', 'timezone',
+          'avatar',
+          'avatar_url',
+          'created_at',
+          'email',
+          'id',
+          'interface_language',
+          'interface_theme',
+          'is_password_set',
+          'last_login_at',
+          'last_login_ip',
+          'name',
+          'timezone',
         ]);
       });
 
-      it('the caller\'s role comes from the members list, on every version', async () => {
+      it("the caller's role comes from the members list, on every version", async () => {
         const s = await session();
-        const mine = await call(target, 'GET', '/console/api/workspaces/current/members', { cookie: s.cookie, csrf: s.csrfToken });
+        const mine = await call(target, 'GET', '/console/api/workspaces/current/members', {
+          cookie: s.cookie,
+          csrf: s.csrfToken,
+        });
         assert.equal(mine.status, 200, mine.text);
         const me = (mine.body['accounts'] as Record<string, string>[]).find((a) => a['id'] === target.accountId);
         assert.ok(me, 'the caller is in the members list');
-        assert.ok(['owner', 'admin', 'editor', 'normal', 'dataset_operator'].includes(me['role'] ?? ''), `role ${me['role']}`);
+        assert.ok(
+          ['owner', 'admin', 'editor', 'normal', 'dataset_operator'].includes(me['role'] ?? ''),
+          `role ${me['role']}`,
+        );
         const list = await admin(target, 'GET', '/console/api/workspaces/current/members');
         const byAdmin = (list.body['accounts'] as Record<string, string>[]).find((a) => a['id'] === target.accountId);
         assert.equal(me['role'], byAdmin?.['role']);
@@ -201,7 +241,11 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
 
       it('POST /workspaces/current answers the same role on releases up to 1.16.1 and is gone on main', async () => {
         const s = await session();
-        const r = await call(target, 'POST', '/console/api/workspaces/current', { cookie: s.cookie, csrf: s.csrfToken, json: {} });
+        const r = await call(target, 'POST', '/console/api/workspaces/current', {
+          cookie: s.cookie,
+          csrf: s.csrfToken,
+          json: {},
+        });
         if (target.tree === 'main') {
           assert.equal(r.status, 404, r.text);
           return;
@@ -241,7 +285,7 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         assert.equal(r.body['id'], target.accountId);
       });
 
-      it('no credentials at all → 401 unauthorized with the error handler\'s challenge', async () => {
+      it("no credentials at all → 401 unauthorized with the error handler's challenge", async () => {
         const r = await call(target, 'GET', '/console/api/account/profile');
         assert.equal(r.status, 401);
         assert.deepEqual(r.body, { code: 'unauthorized', message: 'Invalid Authorization token.', status: 401 });
@@ -268,7 +312,8 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         assert.deepEqual(Object.keys(r.body), ['accounts'], 'no "result" key');
         const accounts = r.body['accounts'] as Record<string, unknown>[];
         assert.ok(Array.isArray(accounts) && accounts.length > 0);
-        for (const k of ['id', 'name', 'email', 'role', 'status']) assert.ok(k in (accounts[0] ?? {}), `member field ${k}`);
+        for (const k of ['id', 'name', 'email', 'role', 'status'])
+          assert.ok(k in (accounts[0] ?? {}), `member field ${k}`);
         assert.ok(accounts.some((a) => a['role'] === 'owner'));
         for (const a of accounts) {
           if (versionFeatures(version).rbacFields) assert.deepEqual(a['roles'], [{ id: a['role'], name: a['role'] }]);
@@ -286,7 +331,7 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
     });
 
     describe('logout', () => {
-      it('POST /logout deletes the account\'s refresh token and clears the three cookies', async () => {
+      it("POST /logout deletes the account's refresh token and clears the three cookies", async () => {
         const s = await session();
         const r = await call(target, 'POST', '/console/api/logout', { cookie: s.cookie });
         assert.equal(r.status, 200, r.text);
@@ -298,7 +343,9 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
           assert.equal(c.value, '');
         }
         assert.equal(await target.redis.get(redisKey(target, `refresh_token:${s.refreshToken}`)), null);
-        const retry = await call(target, 'POST', '/console/api/refresh-token', { cookie: `${names.refresh}=${s.refreshToken}` });
+        const retry = await call(target, 'POST', '/console/api/refresh-token', {
+          cookie: `${names.refresh}=${s.refreshToken}`,
+        });
         assert.equal(retry.status, 401);
       });
     });
@@ -325,7 +372,9 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
       });
 
       it('POST /email-register/send-email', async () => {
-        const r = await call(target, 'POST', '/console/api/email-register/send-email', { json: { email: nobody(), language: 'en-US' } });
+        const r = await call(target, 'POST', '/console/api/email-register/send-email', {
+          json: { email: nobody(), language: 'en-US' },
+        });
         if (features['enable_email_password_login'] === false || features['is_allow_register'] === false) {
           assert.equal(r.status, 403, r.text);
         } else {
@@ -342,7 +391,9 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
       });
 
       it('POST /email-code-login for an unknown address (not gated by ENABLE_EMAIL_CODE_LOGIN)', async () => {
-        const r = await call(target, 'POST', '/console/api/email-code-login', { json: { email: nobody(), language: 'en-US' } });
+        const r = await call(target, 'POST', '/console/api/email-code-login', {
+          json: { email: nobody(), language: 'en-US' },
+        });
         if (features['is_allow_register'] === false) {
           assert.equal(r.status, 400, r.text);
           assert.equal(r.body['code'], 'account_not_found');
@@ -361,7 +412,11 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         const g = await call(target, 'GET', '/console/api/setup');
         assert.equal(g.status, 200);
         assert.equal(g.body['step'], 'finished');
-        assert.match(String(g.body['setup_at']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/, 'naive ISO timestamp, whole seconds');
+        assert.match(
+          String(g.body['setup_at']),
+          /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/,
+          'naive ISO timestamp, whole seconds',
+        );
         const p = await call(target, 'POST', '/console/api/setup', {
           json: { email: nobody(), name: 'Nobody', password: 'Contract-Passw0rd' },
         });
@@ -374,7 +429,7 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         }
       });
 
-      it('community edition does not serve /console/api/enterprise/* (Werkzeug\'s HTML 404)', async () => {
+      it("community edition does not serve /console/api/enterprise/* (Werkzeug's HTML 404)", async () => {
         const r = await call(target, 'GET', '/console/api/enterprise/sso/oidc/login');
         assert.equal(r.status, 404);
         assert.match(r.headers.get('content-type') ?? '', /^text\/html/);
@@ -400,7 +455,11 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         assert.ok(token);
 
         // the invite URL carries email + token; that (or the token alone) is what Dify looks up
-        const check = await call(target, 'GET', `/console/api/activate/check?email=${encodeURIComponent(email)}&token=${token}`);
+        const check = await call(
+          target,
+          'GET',
+          `/console/api/activate/check?email=${encodeURIComponent(email)}&token=${token}`,
+        );
         assert.equal(check.status, 200);
         assert.equal(check.body['is_valid'], true);
         const checkData = check.body['data'] as Record<string, unknown>;
@@ -413,10 +472,21 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
           assert.deepEqual(Object.keys(checkData).sort(), ['email', 'workspace_id', 'workspace_name']);
         }
         // with workspace_id AND email Dify reads a legacy key nothing writes any more: never valid
-        const legacy = await call(target, 'GET', `/console/api/activate/check?workspace_id=${target.workspaceId}&email=${encodeURIComponent(email)}&token=${token}`);
+        const legacy = await call(
+          target,
+          'GET',
+          `/console/api/activate/check?workspace_id=${target.workspaceId}&email=${encodeURIComponent(email)}&token=${token}`,
+        );
         assert.deepEqual(legacy.body, { is_valid: false });
         const legacyAct = await call(target, 'POST', '/console/api/activate', {
-          json: { workspace_id: target.workspaceId, email, token, name: 'Contract Person', interface_language: 'en-US', timezone: 'UTC' },
+          json: {
+            workspace_id: target.workspaceId,
+            email,
+            token,
+            name: 'Contract Person',
+            interface_language: 'en-US',
+            timezone: 'UTC',
+          },
         });
         assert.equal(legacyAct.status, 403, legacyAct.text);
         assert.equal(legacyAct.body['code'], 'already_activate');
@@ -427,15 +497,22 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         assert.equal(member['role'], 'editor');
         assert.equal(member['status'], 'pending');
 
-        const bad = await admin(target, 'PUT', `/console/api/workspaces/current/members/${member['id']}/update-role`, { role: 'superuser' });
+        const bad = await admin(target, 'PUT', `/console/api/workspaces/current/members/${member['id']}/update-role`, {
+          role: 'superuser',
+        });
         assert.equal(bad.status, 400);
         assert.deepEqual(bad.body, { code: 'invalid-role', message: 'Invalid role' });
-        const same = await admin(target, 'PUT', `/console/api/workspaces/current/members/${member['id']}/update-role`, { role: 'editor' });
+        const same = await admin(target, 'PUT', `/console/api/workspaces/current/members/${member['id']}/update-role`, {
+          role: 'editor',
+        });
         assert.equal(same.status, 400, 'the same role again is an error');
         const sameMessage = 'The provided role is already assigned to the member.';
-        if (versionFeatures(version).memberRoleErrorCodes) assert.deepEqual(same.body, { code: 'role-already-assigned', message: sameMessage });
+        if (versionFeatures(version).memberRoleErrorCodes)
+          assert.deepEqual(same.body, { code: 'role-already-assigned', message: sameMessage });
         else assert.deepEqual(same.body, { code: 'invalid_param', message: sameMessage, status: 400 });
-        const upd = await admin(target, 'PUT', `/console/api/workspaces/current/members/${member['id']}/update-role`, { role: 'normal' });
+        const upd = await admin(target, 'PUT', `/console/api/workspaces/current/members/${member['id']}/update-role`, {
+          role: 'normal',
+        });
         assert.equal(upd.status, 200, upd.text);
         assert.deepEqual(upd.body, { result: 'success' });
 
@@ -444,9 +521,18 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         });
         assert.equal(act.status, 200, act.text);
         if (versionFeatures(version).activateIssuesNoLogin) assert.deepEqual(act.body, { result: 'success' });
-        else assert.deepEqual(Object.keys(act.body['data'] as object).sort(), ['access_token', 'csrf_token', 'refresh_token'], 'before 1.11.2 activation logs in');
+        else
+          assert.deepEqual(
+            Object.keys(act.body['data'] as object).sort(),
+            ['access_token', 'csrf_token', 'refresh_token'],
+            'before 1.11.2 activation logs in',
+          );
         assert.equal(act.setCookies.length, 0, 'activation sets no cookies');
-        const recheck = await call(target, 'GET', `/console/api/activate/check?email=${encodeURIComponent(email)}&token=${token}`);
+        const recheck = await call(
+          target,
+          'GET',
+          `/console/api/activate/check?email=${encodeURIComponent(email)}&token=${token}`,
+        );
         assert.deepEqual(recheck.body, { is_valid: false });
 
         const after1 = await admin(target, 'GET', '/console/api/workspaces/current/members');
@@ -463,11 +549,19 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
         assert.equal(again.body['code'], 'member-not-found');
 
         // inviting the (active, removed) account again
-        const reinvite = await admin(target, 'POST', '/console/api/workspaces/current/members/invite-email', { emails: [email], role: 'editor' });
+        const reinvite = await admin(target, 'POST', '/console/api/workspaces/current/members/invite-email', {
+          emails: [email],
+          role: 'editor',
+        });
         assert.equal(reinvite.status, 201, reinvite.text);
         const re = (reinvite.body['invitation_results'] as Record<string, string>[])[0] ?? {};
         const listed = async () =>
-          ((await admin(target, 'GET', '/console/api/workspaces/current/members')).body['accounts'] as Record<string, string>[]).find((a) => a['email'] === email);
+          (
+            (await admin(target, 'GET', '/console/api/workspaces/current/members')).body['accounts'] as Record<
+              string,
+              string
+            >[]
+          ).find((a) => a['email'] === email);
         if (versionFeatures(version).inviteFlowV2) {
           // a token; the account joins only when it activates (name etc. optional for an active account)
           assert.equal(re['status'], 'success');
@@ -481,8 +575,15 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
           assert.equal(reAct.status, 200, reAct.text);
           assert.equal((await listed())?.['role'], 'editor');
           // a member already: no token
-          const dup = await admin(target, 'POST', '/console/api/workspaces/current/members/invite-email', { emails: [email], role: 'editor' });
-          assert.deepEqual((dup.body['invitation_results'] as unknown[])[0], { status: 'already_member', email, message: 'Account already in workspace.' });
+          const dup = await admin(target, 'POST', '/console/api/workspaces/current/members/invite-email', {
+            emails: [email],
+            role: 'editor',
+          });
+          assert.deepEqual((dup.body['invitation_results'] as unknown[])[0], {
+            status: 'already_member',
+            email,
+            message: 'Account already in workspace.',
+          });
         } else {
           // joined at once, answered with the sign-in URL
           assert.equal(re['status'], 'success');
@@ -499,12 +600,15 @@ export function contractSuite(label: string, makeTarget: () => Promise<ContractT
           role: 'owner',
         });
         assert.equal(r.status, 400, r.text);
-        if (versionFeatures(version).inviteErrorsV3) assert.deepEqual(r.body, { code: 'invalid_role', message: 'Invalid role.', status: 400 });
+        if (versionFeatures(version).inviteErrorsV3)
+          assert.deepEqual(r.body, { code: 'invalid_role', message: 'Invalid role.', status: 400 });
         else assert.deepEqual(r.body, { code: 'invalid-role', message: 'Invalid role' });
       });
 
       it('member routes take UUIDs only', async () => {
-        const r = await admin(target, 'PUT', '/console/api/workspaces/current/members/not-a-uuid/update-role', { role: 'normal' });
+        const r = await admin(target, 'PUT', '/console/api/workspaces/current/members/not-a-uuid/update-role', {
+          role: 'normal',
+        });
         assert.equal(r.status, 404);
       });
 

@@ -13,23 +13,23 @@
  *
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto'
-import type { KvStore } from '../store/types.js'
+import { createHash, randomBytes } from 'node:crypto';
+import type { KvStore } from '../store/types.js';
 
-const KEY_PREFIX = 'dify:breakglass:'
+const KEY_PREFIX = 'dify:breakglass:';
 /** Longest lifetime of an unredeemed token. */
-export const MAX_TOKEN_TTL_SECONDS = 24 * 3600
+export const MAX_TOKEN_TTL_SECONDS = 24 * 3600;
 
 /** Parses `10m`, `900s`, `1h`, `900` (seconds) into seconds; undefined if invalid or out of range. */
 export function parseTtl(text: string): number | undefined {
-  const m = /^(\d{1,6})([smh]?)$/.exec(text.trim())
-  if (!m) return undefined
-  const n = Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1)
-  return n >= 60 && n <= MAX_TOKEN_TTL_SECONDS ? n : undefined
+  const m = /^(\d{1,6})([smh]?)$/.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1);
+  return n >= 60 && n <= MAX_TOKEN_TTL_SECONDS ? n : undefined;
 }
 
 function tokenKey(token: string): string {
-  return KEY_PREFIX + createHash('sha256').update(token).digest('hex')
+  return KEY_PREFIX + createHash('sha256').update(token).digest('hex');
 }
 
 /**
@@ -38,29 +38,35 @@ function tokenKey(token: string): string {
  * @example
  * const { token, expiresAt } = await issueBreakGlassToken(store.kv, 600)
  */
-export async function issueBreakGlassToken(kv: KvStore, ttlSeconds: number, now = Date.now()): Promise<{ token: string; expiresAt: number }> {
+export async function issueBreakGlassToken(
+  kv: KvStore,
+  ttlSeconds: number,
+  now = Date.now(),
+): Promise<{ token: string; expiresAt: number }> {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 60 || ttlSeconds > MAX_TOKEN_TTL_SECONDS) {
-    throw Object.assign(new TypeError(`"ttl" must be between 60 s and ${MAX_TOKEN_TTL_SECONDS} s`), { code: 'ERR_INVALID_ARG_VALUE' })
+    throw Object.assign(new TypeError(`"ttl" must be between 60 s and ${MAX_TOKEN_TTL_SECONDS} s`), {
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
   }
-  const token = 'bg_' + randomBytes(32).toString('base64url')
-  const expiresAt = now + ttlSeconds * 1000
-  await kv.set(tokenKey(token), JSON.stringify({ expiresAt }), ttlSeconds)
-  return { token, expiresAt }
+  const token = `bg_${randomBytes(32).toString('base64url')}`;
+  const expiresAt = now + ttlSeconds * 1000;
+  await kv.set(tokenKey(token), JSON.stringify({ expiresAt }), ttlSeconds);
+  return { token, expiresAt };
 }
 
-export type RedeemResult = { ok: true } | { ok: false; reason: 'invalid' | 'expired' }
+export type RedeemResult = { ok: true } | { ok: false; reason: 'invalid' | 'expired' };
 
 /** Consumes a token (single use, also when expired). */
 export async function redeemBreakGlassToken(kv: KvStore, token: string, now = Date.now()): Promise<RedeemResult> {
-  if (typeof token !== 'string' || !/^bg_[A-Za-z0-9_-]{43}$/.test(token)) return { ok: false, reason: 'invalid' }
-  const raw = await kv.getDel(tokenKey(token))
-  if (raw === null) return { ok: false, reason: 'invalid' }
-  let expiresAt = 0
+  if (typeof token !== 'string' || !/^bg_[A-Za-z0-9_-]{43}$/.test(token)) return { ok: false, reason: 'invalid' };
+  const raw = await kv.getDel(tokenKey(token));
+  if (raw === null) return { ok: false, reason: 'invalid' };
+  let expiresAt = 0;
   try {
-    expiresAt = Number((JSON.parse(raw) as { expiresAt?: unknown }).expiresAt)
+    expiresAt = Number((JSON.parse(raw) as { expiresAt?: unknown }).expiresAt);
   } catch {
-    return { ok: false, reason: 'invalid' }
+    return { ok: false, reason: 'invalid' };
   }
-  if (!(expiresAt > now)) return { ok: false, reason: 'expired' }
-  return { ok: true }
+  if (!(expiresAt > now)) return { ok: false, reason: 'expired' };
+  return { ok: true };
 }

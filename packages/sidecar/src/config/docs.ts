@@ -20,7 +20,8 @@ export const ERROR_TABLE_END = '<!-- error-table:end -->';
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function literals(schema: TSchema): string[] | undefined {
-  if (KindGuard.IsUnion(schema) && schema.anyOf.every((s) => KindGuard.IsLiteral(s))) return schema.anyOf.map((s) => String((s as { const: unknown }).const));
+  if (KindGuard.IsUnion(schema) && schema.anyOf.every((s) => KindGuard.IsLiteral(s)))
+    return schema.anyOf.map((s) => String((s as { const: unknown }).const));
   return undefined;
 }
 
@@ -77,39 +78,59 @@ export function configTable(): string {
 /** What an operator should do for each error code. */
 export const ERROR_ADVICE: Record<SsoErrorCode, string> = {
   ERR_CONFIG_INVALID: 'Fix every listed problem (each has its own `ERR_CONFIG_*` code below) and restart.',
-  ERR_CONFIG_WEBAPP_POLICY: 'Fix every listed problem in the `gate.webAppPolicy` file; at start-up restart, at run time send SIGHUP again (the previous policy stays in force meanwhile).',
-  ERR_OIDC_DISCOVERY_FAILED: 'Check `DIFY_SSO_OIDC_ISSUER` (must equal the discovery `issuer` exactly), network and TLS to the IdP; the sidecar keeps retrying.',
-  ERR_OIDC_IDP_UNAVAILABLE: 'Wait for the IdP or fix connectivity; `/sso/health/ready` turns 200 once discovery succeeds. Break-glass exists for long outages.',
-  ERR_OIDC_TRANSACTION_INVALID: 'User took longer than `session.transactionTtlSeconds`, blocked cookies, replayed a callback or switched browsers: start again.',
-  ERR_OIDC_STATE_MISMATCH: 'Possible login CSRF or a stale tab; start again. Repeated occurrences deserve investigation.',
-  ERR_OIDC_ISSUER_MISMATCH: 'Possible IdP mix-up attack, or a proxy rewriting the callback query; check the issuer spelling and the IdP.',
-  ERR_OIDC_CALLBACK_ERROR: 'The IdP refused the login (user cancelled, consent, client config); see the IdP logs (`idpError` in the audit event).',
-  ERR_OIDC_CODE_EXCHANGE_FAILED: 'Check client id/secret (or private key), redirect URI registration and PKCE settings at the IdP.',
-  ERR_OIDC_ID_TOKEN_INVALID: 'Check the IdP signing algorithm against `oidc.idTokenAlgs`, the issuer, the client id and server clocks.',
+  ERR_CONFIG_WEBAPP_POLICY:
+    'Fix every listed problem in the `gate.webAppPolicy` file; at start-up restart, at run time send SIGHUP again (the previous policy stays in force meanwhile).',
+  ERR_OIDC_DISCOVERY_FAILED:
+    'Check `DIFY_SSO_OIDC_ISSUER` (must equal the discovery `issuer` exactly), network and TLS to the IdP; the sidecar keeps retrying.',
+  ERR_OIDC_IDP_UNAVAILABLE:
+    'Wait for the IdP or fix connectivity; `/sso/health/ready` turns 200 once discovery succeeds. Break-glass exists for long outages.',
+  ERR_OIDC_TRANSACTION_INVALID:
+    'User took longer than `session.transactionTtlSeconds`, blocked cookies, replayed a callback or switched browsers: start again.',
+  ERR_OIDC_STATE_MISMATCH:
+    'Possible login CSRF or a stale tab; start again. Repeated occurrences deserve investigation.',
+  ERR_OIDC_ISSUER_MISMATCH:
+    'Possible IdP mix-up attack, or a proxy rewriting the callback query; check the issuer spelling and the IdP.',
+  ERR_OIDC_CALLBACK_ERROR:
+    'The IdP refused the login (user cancelled, consent, client config); see the IdP logs (`idpError` in the audit event).',
+  ERR_OIDC_CODE_EXCHANGE_FAILED:
+    'Check client id/secret (or private key), redirect URI registration and PKCE settings at the IdP.',
+  ERR_OIDC_ID_TOKEN_INVALID:
+    'Check the IdP signing algorithm against `oidc.idTokenAlgs`, the issuer, the client id and server clocks.',
   ERR_OIDC_NONCE_MISMATCH: 'Possible replay/injection attempt or an IdP bug; investigate.',
-  ERR_OIDC_USERINFO_INVALID: 'UserInfo failed or returned another `sub`; check the IdP, or set `oidc.fetchUserinfo=false` if it has none.',
-  ERR_OIDC_ACCESS_DENIED: 'The user is not in an allowed group/role/domain; change the IdP assignment or the `policy.*` settings.',
+  ERR_OIDC_USERINFO_INVALID:
+    'UserInfo failed or returned another `sub`; check the IdP, or set `oidc.fetchUserinfo=false` if it has none.',
+  ERR_OIDC_ACCESS_DENIED:
+    'The user is not in an allowed group/role/domain; change the IdP assignment or the `policy.*` settings.',
   ERR_OIDC_EMAIL_NOT_VERIFIED: 'Verify the e-mail at the IdP, or authorise by group/role instead of e-mail domain.',
   ERR_OIDC_REFRESH_FAILED: 'The IdP session ended or tokens were revoked; the user signs in again.',
   ERR_TOKEN_INVALID: 'The caller sent a malformed, unsigned or wrongly signed JWT; obtain a fresh token from the IdP.',
   ERR_TOKEN_EXPIRED: 'Obtain a fresh token; check clocks if it happens right after issuance.',
-  ERR_TOKEN_ALG_NOT_ALLOWED: 'Configure the IdP to sign with an allowlisted algorithm or extend `oidc.idTokenAlgs` / `bearer.algorithms`.',
+  ERR_TOKEN_ALG_NOT_ALLOWED:
+    'Configure the IdP to sign with an allowlisted algorithm or extend `oidc.idTokenAlgs` / `bearer.algorithms`.',
   ERR_TOKEN_HEADER_FORBIDDEN: 'Tokens must not carry `jku`/`x5u`/`x5c`/`jwk`; keys come only from the discovered JWKS.',
   ERR_TOKEN_ISSUER: 'The token comes from another issuer (or a different spelling of it); use the configured IdP.',
   ERR_TOKEN_AUDIENCE: 'Add an audience mapper at the IdP so tokens carry one of `bearer.audience`.',
   ERR_TOKEN_SCOPE: 'Grant the client the scopes listed in `bearer.requiredScopes`.',
   ERR_TOKEN_REPLAYED: 'A logout token was sent twice; nothing to do unless it repeats (possible replay).',
   ERR_TOKEN_NOT_CONFIGURED: 'Set `DIFY_SSO_BEARER_AUDIENCE` to enable bearer verification.',
-  ERR_SESSION_STORE_UNAVAILABLE: 'Check Redis (`DIFY_SSO_REDIS_URL`); requests needing a session fail closed meanwhile.',
+  ERR_SESSION_STORE_UNAVAILABLE:
+    'Check Redis (`DIFY_SSO_REDIS_URL`); requests needing a session fail closed meanwhile.',
   ERR_SESSION_INVALID: 'Malformed session cookie or record; the user signs in again.',
-  ERR_SESSION_HOOK: 'A bug or an unexpected failure in an after-login hook (e.g. the Dify bridge); see the error log entry with this code.',
-  ERR_DIFY_UNSUPPORTED_VERSION: 'Run a Dify version listed in the compatibility table, or (at your own risk, newer minors only) set `DIFY_SSO_DIFY_ALLOW_NEWER_VERSIONS=true`.',
-  ERR_DIFY_VERSION_UNKNOWN: 'Check that `DIFY_SSO_DIFY_API_URL` points at dify-api itself (not a proxy that strips `X-Version`); for the generator, that the compose file names a `langgenius/dify-api:<version>` image.',
-  ERR_DIFY_ADMIN_API: 'Check `ADMIN_API_KEY_ENABLE=true` and `ADMIN_API_KEY` on dify-api against `DIFY_SSO_DIFY_ADMIN_API_KEY`, and `DIFY_SSO_DIFY_WORKSPACE_ID`; the status is in the log entry.',
-  ERR_DIFY_UNREACHABLE: 'Check `DIFY_SSO_DIFY_API_URL` and the network to dify-api; raise `DIFY_SSO_DIFY_TIMEOUT_SECONDS` on slow hosts.',
-  ERR_DIFY_SEED_FAILED: 'Check `DIFY_SSO_DIFY_REDIS_URL` and `DIFY_SSO_DIFY_REDIS_KEY_PREFIX` (same Redis and prefix as dify-api) and that the cookie settings (`DIFY_SSO_DIFY_CONSOLE_API_URL`, `…_CONSOLE_WEB_URL`, `…_COOKIE_DOMAIN`) equal dify-api\'s.',
+  ERR_SESSION_HOOK:
+    'A bug or an unexpected failure in an after-login hook (e.g. the Dify bridge); see the error log entry with this code.',
+  ERR_DIFY_UNSUPPORTED_VERSION:
+    'Run a Dify version listed in the compatibility table, or (at your own risk, newer minors only) set `DIFY_SSO_DIFY_ALLOW_NEWER_VERSIONS=true`.',
+  ERR_DIFY_VERSION_UNKNOWN:
+    'Check that `DIFY_SSO_DIFY_API_URL` points at dify-api itself (not a proxy that strips `X-Version`); for the generator, that the compose file names a `langgenius/dify-api:<version>` image.',
+  ERR_DIFY_ADMIN_API:
+    'Check `ADMIN_API_KEY_ENABLE=true` and `ADMIN_API_KEY` on dify-api against `DIFY_SSO_DIFY_ADMIN_API_KEY`, and `DIFY_SSO_DIFY_WORKSPACE_ID`; the status is in the log entry.',
+  ERR_DIFY_UNREACHABLE:
+    'Check `DIFY_SSO_DIFY_API_URL` and the network to dify-api; raise `DIFY_SSO_DIFY_TIMEOUT_SECONDS` on slow hosts.',
+  ERR_DIFY_SEED_FAILED:
+    "Check `DIFY_SSO_DIFY_REDIS_URL` and `DIFY_SSO_DIFY_REDIS_KEY_PREFIX` (same Redis and prefix as dify-api) and that the cookie settings (`DIFY_SSO_DIFY_CONSOLE_API_URL`, `…_CONSOLE_WEB_URL`, `…_COOKIE_DOMAIN`) equal dify-api's.",
   ERR_DIFY_KEY_PREFIX_UNSUPPORTED: 'Unset `DIFY_SSO_DIFY_REDIS_KEY_PREFIX` for Dify before 1.14.0.',
-  ERR_DIFY_NGINX_TEMPLATE: 'Point the generator at an unmodified Dify `docker/` directory of a supported version (it needs `nginx/conf.d/default.conf.template`).',
+  ERR_DIFY_NGINX_TEMPLATE:
+    'Point the generator at an unmodified Dify `docker/` directory of a supported version (it needs `nginx/conf.d/default.conf.template`).',
   ERR_DIFY_BREAK_GLASS: 'Nothing today; see the `break_glass.denied` audit events.',
 };
 
@@ -134,8 +155,13 @@ const CONFIG_ADVICE: Record<ConfigProblemCode, string> = {
  */
 export function errorTable(): string {
   const rows = [
-    ...Object.entries(ERROR_CODES).map(([code, when]) => `| \`${code}\` | ${cell(when)} | ${cell(ERROR_ADVICE[code as SsoErrorCode])} |`),
-    ...Object.entries(CONFIG_PROBLEM_CODES).map(([code, when]) => `| \`${code}\` | ${cell(when)} (listed inside \`ERR_CONFIG_INVALID\`) | ${cell(CONFIG_ADVICE[code as ConfigProblemCode])} |`),
+    ...Object.entries(ERROR_CODES).map(
+      ([code, when]) => `| \`${code}\` | ${cell(when)} | ${cell(ERROR_ADVICE[code as SsoErrorCode])} |`,
+    ),
+    ...Object.entries(CONFIG_PROBLEM_CODES).map(
+      ([code, when]) =>
+        `| \`${code}\` | ${cell(when)} (listed inside \`ERR_CONFIG_INVALID\`) | ${cell(CONFIG_ADVICE[code as ConfigProblemCode])} |`,
+    ),
   ];
   return ['| Code | When | What to do |', '|---|---|---|', ...rows].join('\n');
 }
@@ -155,5 +181,10 @@ export function renderReadme(readme: string): string {
     if (a < 0 || b < a) throw new Error(`README markers missing: ${start}`);
     return `${text.slice(0, a + start.length)}\n${body}\n${text.slice(b)}`;
   };
-  return replace(replace(readme, CONFIG_TABLE_START, CONFIG_TABLE_END, configTable()), ERROR_TABLE_START, ERROR_TABLE_END, errorTable());
+  return replace(
+    replace(readme, CONFIG_TABLE_START, CONFIG_TABLE_END, configTable()),
+    ERROR_TABLE_START,
+    ERROR_TABLE_END,
+    errorTable(),
+  );
 }

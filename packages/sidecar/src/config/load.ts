@@ -145,12 +145,19 @@ function coerceLeaf(leaf: ConfigLeaf, raw: string, report: (code: ConfigProblemC
       return n;
     }
     case 'Array': {
-      const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      const items = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
       const itemSchema = (schema as unknown as { items: TSchema }).items;
       const allowed = literalValues(itemSchema);
       if (allowed) {
         const bad = items.filter((i) => !allowed.includes(i));
-        if (bad.length > 0) return report('ERR_CONFIG_ENUM', `contains ${bad.map((b) => JSON.stringify(b)).join(', ')}; allowed: ${allowed.join(', ')}`);
+        if (bad.length > 0)
+          return report(
+            'ERR_CONFIG_ENUM',
+            `contains ${bad.map((b) => JSON.stringify(b)).join(', ')}; allowed: ${allowed.join(', ')}`,
+          );
       }
       const minLen = itemSchema.minLength as number | undefined;
       if (minLen !== undefined && items.some((i) => i.length < minLen)) {
@@ -160,7 +167,8 @@ function coerceLeaf(leaf: ConfigLeaf, raw: string, report: (code: ConfigProblemC
     }
     default: {
       const minLen = schema.minLength as number | undefined;
-      if (minLen !== undefined && raw.length < minLen) return report('ERR_CONFIG_RANGE', `must be at least ${minLen} characters`);
+      if (minLen !== undefined && raw.length < minLen)
+        return report('ERR_CONFIG_RANGE', `must be at least ${minLen} characters`);
       return raw;
     }
   }
@@ -191,10 +199,17 @@ const coreChecks: ConfigCheck[] = [
       if (url.username || url.password || url.search || url.hash || value.includes('#') || value.includes('?')) {
         return report('ERR_CONFIG_FORMAT', path, 'must not contain credentials, a query or a fragment');
       }
-      if (kind === 'origin' && url.pathname !== '/') return report('ERR_CONFIG_FORMAT', path, 'must be an origin without a path (e.g. https://dify.example.com)');
+      if (kind === 'origin' && url.pathname !== '/')
+        return report('ERR_CONFIG_FORMAT', path, 'must be an origin without a path (e.g. https://dify.example.com)');
       if (url.protocol === 'http:') {
-        if (!insecureAllowed) return report('ERR_CONFIG_INSECURE', path, 'must be an https URL (plain http needs DIFY_SSO_ALLOW_INSECURE_HTTP=true and a loopback host)');
-        if (!isLoopbackHost(url.hostname)) return report('ERR_CONFIG_INSECURE', path, 'may use plain http only on a loopback host');
+        if (!insecureAllowed)
+          return report(
+            'ERR_CONFIG_INSECURE',
+            path,
+            'must be an https URL (plain http needs DIFY_SSO_ALLOW_INSECURE_HTTP=true and a loopback host)',
+          );
+        if (!isLoopbackHost(url.hostname))
+          return report('ERR_CONFIG_INSECURE', path, 'may use plain http only on a loopback host');
       }
     };
     checkHttpUrl('publicUrl', 'origin');
@@ -202,8 +217,19 @@ const coreChecks: ConfigCheck[] = [
     const otel = getPath(c, 'otel.endpoint');
     if (typeof otel === 'string') {
       const url = parseUrl(otel);
-      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
-        report('ERR_CONFIG_FORMAT', 'otel.endpoint', 'must be an http(s) URL without credentials, query or fragment (e.g. http://otel-collector:4318/v1/traces)');
+      if (
+        !url ||
+        (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+        url.username ||
+        url.password ||
+        url.search ||
+        url.hash
+      ) {
+        report(
+          'ERR_CONFIG_FORMAT',
+          'otel.endpoint',
+          'must be an http(s) URL without credentials, query or fragment (e.g. http://otel-collector:4318/v1/traces)',
+        );
       }
     }
   },
@@ -216,11 +242,20 @@ const coreChecks: ConfigCheck[] = [
     for (const path of ['listen', 'metrics.listen']) {
       const listen = getPath(c, path);
       if (typeof listen !== 'string') continue;
-      const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(\d{1,5})$/.exec(listen);
-      if (!m || Number(m[2]) > 65535) report('ERR_CONFIG_FORMAT', path, `must be host:port (e.g. ${path === 'listen' ? '127.0.0.1:8088' : '0.0.0.0:9464'})`);
+      const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(listen);
+      if (!m || Number(m[2]) > 65535)
+        report(
+          'ERR_CONFIG_FORMAT',
+          path,
+          `must be host:port (e.g. ${path === 'listen' ? '127.0.0.1:8088' : '0.0.0.0:9464'})`,
+        );
     }
     if (typeof c.listen === 'string' && getPath(c, 'metrics.listen') === c.listen) {
-      report('ERR_CONFIG_CONFLICT', 'metrics.listen', 'must differ from listen (the metrics endpoint is never on the proxied port)');
+      report(
+        'ERR_CONFIG_CONFLICT',
+        'metrics.listen',
+        'must differ from listen (the metrics endpoint is never on the proxied port)',
+      );
     }
   },
   (c, report) => {
@@ -256,18 +291,35 @@ const coreChecks: ConfigCheck[] = [
     const domains = getPath(c, 'policy.allowedEmailDomains');
     if (!Array.isArray(domains)) return;
     const bad = domains.filter((d) => typeof d !== 'string' || !DOMAIN_RE.test(d));
-    if (bad.length > 0) report('ERR_CONFIG_FORMAT', 'policy.allowedEmailDomains', `must be lower-case domain names (got ${bad.map((b) => JSON.stringify(b)).join(', ')})`);
+    if (bad.length > 0)
+      report(
+        'ERR_CONFIG_FORMAT',
+        'policy.allowedEmailDomains',
+        `must be lower-case domain names (got ${bad.map((b) => JSON.stringify(b)).join(', ')})`,
+      );
   },
   (c, report) => {
     const issuer = getPath(c, 'oidc.issuer');
-    if (getPath(c, 'oidc.preset') === 'entra' && typeof issuer === 'string' && /\/(common|organizations|consumers)(\/|$)/i.test(issuer)) {
-      report('ERR_CONFIG_CONFLICT', 'oidc.issuer', 'must be a tenant issuer (https://login.microsoftonline.com/<tenant-id>/v2.0) with oidc.preset=entra');
+    if (
+      getPath(c, 'oidc.preset') === 'entra' &&
+      typeof issuer === 'string' &&
+      /\/(common|organizations|consumers)(\/|$)/i.test(issuer)
+    ) {
+      report(
+        'ERR_CONFIG_CONFLICT',
+        'oidc.issuer',
+        'must be a tenant issuer (https://login.microsoftonline.com/<tenant-id>/v2.0) with oidc.preset=entra',
+      );
     }
   },
   (c, report) => {
     const workers = getPath(c, 'workers');
     if (typeof workers === 'number' && workers > 1 && c.store !== 'redis') {
-      report('ERR_CONFIG_CONFLICT', 'workers', 'must be 0 or 1 with the memory store (sessions would differ per worker); set DIFY_SSO_STORE=redis');
+      report(
+        'ERR_CONFIG_CONFLICT',
+        'workers',
+        'must be 0 or 1 with the memory store (sessions would differ per worker); set DIFY_SSO_STORE=redis',
+      );
     }
   },
   (c, report) => {
@@ -288,7 +340,10 @@ const coreChecks: ConfigCheck[] = [
  * const config = loadConfig({ DIFY_SSO_OIDC_ISSUER: 'https://idp.example.com/realms/x', ... });
  * ```
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, options: LoadConfigOptions = {}): SidecarConfig {
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  options: LoadConfigOptions = {},
+): SidecarConfig {
   const readFile = options.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const problems: ConfigProblem[] = [];
   const config: Record<string, unknown> = {};
@@ -363,7 +418,8 @@ export function configWarnings(config: SidecarConfig): { code: string; message: 
   if (config.allowInsecureHttp) {
     out.push({
       code: 'WARN_CONFIG_INSECURE_HTTP',
-      message: 'DIFY_SSO_ALLOW_INSECURE_HTTP=true: plain-http issuer/public URL allowed on loopback and cookies are sent without Secure. Development only; never use this in production.',
+      message:
+        'DIFY_SSO_ALLOW_INSECURE_HTTP=true: plain-http issuer/public URL allowed on loopback and cookies are sent without Secure. Development only; never use this in production.',
     });
   }
   for (const [what, verify, env] of [
@@ -377,10 +433,16 @@ export function configWarnings(config: SidecarConfig): { code: string; message: 
       });
     }
   }
-  if (config.policy.allowedGroups.length + config.policy.allowedRoles.length + config.policy.allowedEmailDomains.length === 0) {
+  if (
+    config.policy.allowedGroups.length +
+      config.policy.allowedRoles.length +
+      config.policy.allowedEmailDomains.length ===
+    0
+  ) {
     out.push({
       code: 'WARN_CONFIG_OPEN_POLICY',
-      message: 'No access policy (allowed groups/roles/e-mail domains): every user the IdP authenticates for this client may sign in.',
+      message:
+        'No access policy (allowed groups/roles/e-mail domains): every user the IdP authenticates for this client may sign in.',
     });
   }
   return out;

@@ -5,14 +5,14 @@
  *
  * @module
  */
-import { parseArgs } from 'node:util'
-import { SIDECAR_IMAGE } from '../image.js'
-import { reportThrown, usageError, type CliIo, type Env } from '../lib/cli-io.js'
-import { renderDeployment, writeDeployment } from './compose.js'
-import { kubernetesDeployMain } from './kubernetes.js'
+import { parseArgs } from 'node:util';
+import { SIDECAR_IMAGE } from '../image.js';
+import { reportThrown, usageError, type CliIo, type Env } from '../lib/cli-io.js';
+import { renderDeployment, writeDeployment } from './compose.js';
+import { kubernetesDeployMain } from './kubernetes.js';
 
 /** The image this repository builds (`images/sidecar/Containerfile`), same name and tag. */
-export const DEFAULT_IMAGE = SIDECAR_IMAGE
+export const DEFAULT_IMAGE = SIDECAR_IMAGE;
 
 export const DEPLOY_USAGE = `Usage: dify-sso deploy --dify-docker <dir> [options]
 
@@ -40,7 +40,7 @@ Options:
   --kubernetes         write a Helm values file and the ingress-nginx wiring instead
                        (see dify-sso deploy --kubernetes --help)
   -h, --help           show this help
-`
+`;
 
 /**
  * `dify-sso deploy`: renders (or writes) the deployment files for a Dify `docker/` directory.
@@ -50,41 +50,51 @@ Options:
  */
 export async function deployMain(argv: string[], io: CliIo, _env: Env = {}): Promise<number> {
   // Kubernetes: Helm values + ingress-nginx wiring (deploy/kubernetes.ts).
-  if (argv.includes('--kubernetes')) return kubernetesDeployMain(argv.filter((a) => a !== '--kubernetes'), io)
-  let values
+  if (argv.includes('--kubernetes'))
+    return kubernetesDeployMain(
+      argv.filter((a) => a !== '--kubernetes'),
+      io,
+    );
+  let values;
   try {
-    ;({ values } = parseArgs({
+    ({ values } = parseArgs({
       args: argv,
       allowPositionals: false,
       options: {
         'dify-docker': { type: 'string' },
-        'image': { type: 'string' },
-        'port': { type: 'string' },
+        image: { type: 'string' },
+        port: { type: 'string' },
         'gate-subnet': { type: 'string' },
         'web-image': { type: 'string' },
         'gate-web-apps': { type: 'boolean', default: false },
         'webapp-policy': { type: 'string' },
         'gate-service-api': { type: 'boolean', default: false },
         'break-glass': { type: 'boolean', default: false },
-        'force': { type: 'boolean', default: false },
-        'dry': { type: 'boolean', default: false },
-        'help': { type: 'boolean', short: 'h', default: false },
+        force: { type: 'boolean', default: false },
+        dry: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
       },
-    }))
+    }));
   } catch (err) {
-    return usageError(io, 'deploy', (err as Error).message, DEPLOY_USAGE)
+    return usageError(io, 'deploy', (err as Error).message, DEPLOY_USAGE);
   }
   if (values.help) {
-    io.out(DEPLOY_USAGE)
-    return 0
+    io.out(DEPLOY_USAGE);
+    return 0;
   }
-  const dir = values['dify-docker']
-  if (!dir) return usageError(io, 'deploy', '--dify-docker <dir> is required', DEPLOY_USAGE)
-  const port = values.port === undefined ? undefined : Number(values.port)
+  const dir = values['dify-docker'];
+  if (!dir) return usageError(io, 'deploy', '--dify-docker <dir> is required', DEPLOY_USAGE);
+  const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
-    return usageError(io, 'deploy', `--port must be a TCP port (1-65535), got ${JSON.stringify(values.port)}`, DEPLOY_USAGE)
+    return usageError(
+      io,
+      'deploy',
+      `--port must be a TCP port (1-65535), got ${JSON.stringify(values.port)}`,
+      DEPLOY_USAGE,
+    );
   }
-  if (values['webapp-policy'] !== undefined && !values['gate-web-apps']) return usageError(io, 'deploy', '--webapp-policy needs --gate-web-apps', DEPLOY_USAGE)
+  if (values['webapp-policy'] !== undefined && !values['gate-web-apps'])
+    return usageError(io, 'deploy', '--webapp-policy needs --gate-web-apps', DEPLOY_USAGE);
   const opts = {
     ...(values['webapp-policy'] !== undefined ? { webAppPolicy: values['webapp-policy'] } : {}),
     ...(values['gate-subnet'] ? { gateSubnet: values['gate-subnet'] } : {}),
@@ -96,17 +106,17 @@ export async function deployMain(argv: string[], io: CliIo, _env: Env = {}): Pro
     gateServiceApi: values['gate-service-api'],
     breakGlass: values['break-glass'],
     force: values.force,
-  }
+  };
   try {
     if (values.dry) {
-      const r = renderDeployment(opts)
-      for (const [name, text] of Object.entries(r.files)) io.out(`==> ${name}\n${text}\n`)
-      return 0
+      const r = renderDeployment(opts);
+      for (const [name, text] of Object.entries(r.files)) io.out(`==> ${name}\n${text}\n`);
+      return 0;
     }
-    const r = writeDeployment(opts)
-    io.err(`dify-sso deploy: wrote ${Object.keys(r.files).join(', ')} for Dify ${r.difyVersion} in ${dir}\n`)
-    return 0
+    const r = writeDeployment(opts);
+    io.err(`dify-sso deploy: wrote ${Object.keys(r.files).join(', ')} for Dify ${r.difyVersion} in ${dir}\n`);
+    return 0;
   } catch (err) {
-    return reportThrown(io, 'deploy', err)
+    return reportThrown(io, 'deploy', err);
   }
 }

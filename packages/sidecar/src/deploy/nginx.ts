@@ -24,36 +24,36 @@
  *
  * @module
  */
-import { SSO_PATHS, SSO_PREFIX } from '@dify-sso-kit/vocabulary'
-import { DifyError } from '../errors.js'
-import { nginxBlankDirectives } from '../gate/identity-headers.js'
-import { nginxRawPathRule } from '../gate/raw-path.js'
-import { DIFY_UNAVAILABLE } from '../lib/dify-unavailable.js'
+import { SSO_PATHS, SSO_PREFIX } from '@dify-sso-kit/vocabulary';
+import { DifyError } from '../errors.js';
+import { nginxBlankDirectives } from '../gate/identity-headers.js';
+import { nginxRawPathRule } from '../gate/raw-path.js';
+import { DIFY_UNAVAILABLE } from '../lib/dify-unavailable.js';
 
-export const BEGIN_MARK = '# dify-sso-kit: begin (generated; do not edit)'
-export const END_MARK = '# dify-sso-kit: end'
-const GATE_MARK = '# dify-sso-kit: gate'
-const HEADERS_MARK = '# dify-sso-kit: identity headers (IDENTITY_HEADERS, generated)'
+export const BEGIN_MARK = '# dify-sso-kit: begin (generated; do not edit)';
+export const END_MARK = '# dify-sso-kit: end';
+const GATE_MARK = '# dify-sso-kit: gate';
+const HEADERS_MARK = '# dify-sso-kit: identity headers (IDENTITY_HEADERS, generated)';
 
 export interface InsertOptions {
   /** Sidecar base URL as nginx reaches it, e.g. `http://dify-sso:8080`. */
-  readonly sidecar: string
+  readonly sidecar: string;
   /** Also gate the published web-app API (`location /api`). */
-  readonly gateWebApps?: boolean
+  readonly gateWebApps?: boolean;
   /** Also gate the service API (`location /v1`: IdP bearer in `X-Sso-Token` next to the app key). */
-  readonly gateServiceApi?: boolean
+  readonly gateServiceApi?: boolean;
   /** Web-app SSO (`gate.webAppPolicy`): `= /api/passport` goes to the sidecar's passport broker. Needs `gateWebApps`. */
-  readonly webAppSso?: boolean
+  readonly webAppSso?: boolean;
   /**
    * Value nginx sends as `X-Sso-Gate-Secret` to `/sso/auth` (`gate.authRequestSecret`): the secret
    * itself, or an envsubst reference such as `${DIFY_SSO_GATE_AUTH_REQUEST_SECRET}` for Dify's
    * nginx entrypoint. Without it, machine access works only with a loopback-only `trustProxy`.
    */
-  readonly authRequestSecret?: string
+  readonly authRequestSecret?: string;
 }
 
 /** Name of the nginx `upstream` block for the sidecar (keep-alive connections for `auth_request`). */
-export const SIDECAR_UPSTREAM = 'dify_sso_sidecar'
+export const SIDECAR_UPSTREAM = 'dify_sso_sidecar';
 
 /**
  * An http-level `upstream` block for the sidecar with keep-alive connections: without it every
@@ -64,13 +64,20 @@ export const SIDECAR_UPSTREAM = 'dify_sso_sidecar'
  * sidecarUpstreamBlock('dify-sso:8080') // 'upstream dify_sso_sidecar { server dify-sso:8080; keepalive 32; }' (multi-line)
  */
 export function sidecarUpstreamBlock(server: string, keepalive = 32): string {
-  if (!/^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$/.test(server)) throw Object.assign(new TypeError('"server" must be host:port'), { code: 'ERR_INVALID_ARG_VALUE' })
-  return `# dify-sso-kit (generated; do not edit)\nupstream ${SIDECAR_UPSTREAM} {\n  server ${server};\n  keepalive ${keepalive};\n}\n`
+  if (!/^[A-Za-z0-9._\-[\]:]+:\d{1,5}$/.test(server))
+    throw Object.assign(new TypeError('"server" must be host:port'), { code: 'ERR_INVALID_ARG_VALUE' });
+  return `# dify-sso-kit (generated; do not edit)\nupstream ${SIDECAR_UPSTREAM} {\n  server ${server};\n  keepalive ${keepalive};\n}\n`;
 }
 
-function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, secret: string | undefined, webAppSso = false): string {
-  const i2 = ind + '  '
-  const px = (path: string) => `${ind}location ${path} {\n${i2}proxy_pass ${sidecar};\n${i2}${proxyInclude}\n${ind}}\n`
+function sidecarLocations(
+  sidecar: string,
+  proxyInclude: string,
+  ind: string,
+  secret: string | undefined,
+  webAppSso = false,
+): string {
+  const i2 = `${ind}  `;
+  const px = (path: string) => `${ind}location ${path} {\n${i2}proxy_pass ${sidecar};\n${i2}${proxyInclude}\n${ind}}\n`;
   return [
     `${ind}${BEGIN_MARK}`,
     // Server level, before nginx picks any location (gated or not): raw paths whose reading
@@ -131,7 +138,7 @@ function sidecarLocations(sidecar: string, proxyInclude: string, ind: string, se
     `${ind}}`,
     `${ind}${END_MARK}`,
     '',
-  ].join('\n')
+  ].join('\n');
 }
 
 function gateLines(ind: string, replaceAuthorization: boolean): string {
@@ -147,66 +154,69 @@ function gateLines(ind: string, replaceAuthorization: boolean): string {
     'error_page 401 = @sso_401;',
     'error_page 403 = @sso_403;',
     'error_page 502 504 = @dify_unavailable;',
-  ]
+  ];
   if (replaceAuthorization) {
     lines.push(
       'auth_request_set $sso_upstream_authorization $upstream_http_x_sso_upstream_authorization;',
       'auth_request_set $sso_upstream_workspace $upstream_http_x_sso_upstream_workspace_id;',
       'proxy_set_header Authorization $sso_upstream_authorization;',
       'proxy_set_header X-WORKSPACE-ID $sso_upstream_workspace;',
-    )
+    );
   }
-  return lines.map((l) => ind + l).join('\n') + '\n'
+  return `${lines.map((l) => ind + l).join('\n')}\n`;
 }
 
 /** The identity-header lines for a location; `except` = names the location sets itself. */
 function headerLines(ind: string, except: readonly string[] = []): string {
-  return [HEADERS_MARK, ...nginxBlankDirectives(except)].map((l) => ind + l).join('\n') + '\n'
+  return `${[HEADERS_MARK, ...nginxBlankDirectives(except)].map((l) => ind + l).join('\n')}\n`;
 }
 
 interface LocationBlock {
   /** Index just after `{\n`. */
-  readonly at: number
+  readonly at: number;
   /** Index of the closing `}`. */
-  readonly end: number
+  readonly end: number;
   /** Indentation of the block's body. */
-  readonly indent: string
-  readonly body: string
+  readonly indent: string;
+  readonly body: string;
 }
 
 /** Every `location … {` block of the template (nested ones included), with its body. */
 function locationBlocks(text: string): LocationBlock[] {
-  const out: LocationBlock[] = []
+  const out: LocationBlock[] = [];
   for (const m of text.matchAll(/^([ \t]*)location\b[^{\n]*\{[ \t]*\n/gm)) {
-    const at = (m.index as number) + m[0].length
-    let depth = 1
-    let i = at
+    const at = (m.index as number) + m[0].length;
+    let depth = 1;
+    let i = at;
     for (; i < text.length && depth > 0; i++) {
-      const c = text[i]
+      const c = text[i];
       if (c === '#') {
-        const nl = text.indexOf('\n', i)
-        i = nl === -1 ? text.length : nl
-      } else if (c === '{') depth++
-      else if (c === '}') depth--
+        const nl = text.indexOf('\n', i);
+        i = nl === -1 ? text.length : nl;
+      } else if (c === '{') depth++;
+      else if (c === '}') depth--;
     }
-    if (depth !== 0) fail('unbalanced braces in a location block')
-    out.push({ at, end: i - 1, indent: (m[1] ?? '') + '  ', body: text.slice(at, i - 1) })
+    if (depth !== 0) fail('unbalanced braces in a location block');
+    out.push({ at, end: i - 1, indent: `${m[1] ?? ''}  `, body: text.slice(at, i - 1) });
   }
-  return out
+  return out;
 }
 
 function fail(detail: string): never {
-  throw new DifyError('ERR_DIFY_NGINX_TEMPLATE', `unexpected nginx template shape: ${detail}`)
+  throw new DifyError('ERR_DIFY_NGINX_TEMPLATE', `unexpected nginx template shape: ${detail}`);
 }
 
 /** Finds `location <prefix> {` (plain prefix location) and returns the index just after `{\n`. */
 function findLocation(text: string, prefix: string): { at: number; indent: string } | undefined {
-  const re = new RegExp(`^([ \\t]*)location[ \\t]+${prefix.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}[ \\t]*\\{[ \\t]*\\n`, 'gm')
-  const matches = [...text.matchAll(re)]
-  if (matches.length > 1) fail(`"location ${prefix}" appears ${matches.length} times`)
-  const m = matches[0]
-  if (!m || m.index === undefined) return undefined
-  return { at: m.index + m[0].length, indent: (m[1] ?? '') + '  ' }
+  const re = new RegExp(
+    `^([ \\t]*)location[ \\t]+${prefix.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}[ \\t]*\\{[ \\t]*\\n`,
+    'gm',
+  );
+  const matches = [...text.matchAll(re)];
+  if (matches.length > 1) fail(`"location ${prefix}" appears ${matches.length} times`);
+  const m = matches[0];
+  if (!m || m.index === undefined) return undefined;
+  return { at: m.index + m[0].length, indent: `${m[1] ?? ''}  ` };
 }
 
 /**
@@ -219,21 +229,32 @@ function findLocation(text: string, prefix: string): { at: number; indent: strin
  * const out = insertSsoLocations(readFileSync('docker/nginx/conf.d/default.conf.template', 'utf8'), { sidecar: 'http://dify-sso:8080' })
  */
 export function insertSsoLocations(template: string, options: InsertOptions): string {
-  if (!/^https?:\/\/[A-Za-z0-9._\-\[\]:]+\/?$/.test(options.sidecar)) {
-    throw Object.assign(new TypeError('"sidecar" must be an http URL without a path (e.g. http://dify-sso:8080)'), { code: 'ERR_INVALID_ARG_VALUE' })
+  if (!/^https?:\/\/[A-Za-z0-9._\-[\]:]+\/?$/.test(options.sidecar)) {
+    throw Object.assign(new TypeError('"sidecar" must be an http URL without a path (e.g. http://dify-sso:8080)'), {
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
   }
-  const sidecar = options.sidecar.replace(/\/$/, '')
-  if (options.authRequestSecret !== undefined && !/^(\$\{[A-Z0-9_]+\}|[A-Za-z0-9._~+\/=-]{32,256})$/.test(options.authRequestSecret)) {
-    throw Object.assign(new TypeError('"authRequestSecret" must be 32+ URL-safe characters or an ${ENV_VAR} reference'), { code: 'ERR_INVALID_ARG_VALUE' })
+  const sidecar = options.sidecar.replace(/\/$/, '');
+  if (
+    options.authRequestSecret !== undefined &&
+    !/^(\$\{[A-Z0-9_]+\}|[A-Za-z0-9._~+/=-]{32,256})$/.test(options.authRequestSecret)
+  ) {
+    throw Object.assign(
+      new TypeError('"authRequestSecret" must be 32+ URL-safe characters or an ${ENV_VAR} reference'),
+      { code: 'ERR_INVALID_ARG_VALUE' },
+    );
   }
-  let text = template.replace(/\r\n/g, '\n')
-  if (text.includes(BEGIN_MARK) || text.includes(GATE_MARK) || text.includes(HEADERS_MARK)) fail('it already contains the dify-sso-kit blocks (use the original Dify template)')
-  const servers = text.match(/^[ \t]*server[ \t]*\{/gm) ?? []
-  if (servers.length !== 1) fail(`expected exactly one "server {" block, found ${servers.length}`)
-  const names = [...text.matchAll(/^([ \t]*)server_name[ \t][^;\n]*;[ \t]*\n/gm)]
-  if (names.length !== 1) fail(`expected exactly one "server_name …;" line, found ${names.length}`)
-  if (/^[ \t]*location[ \t]+(=|\^~)?[ \t]*\/sso\//m.test(text)) fail('it already routes /sso/')
-  const proxyInclude = /^[ \t]*include[ \t]+proxy\.conf;/m.test(text) ? 'include proxy.conf;' : 'proxy_http_version 1.1;'
+  let text = template.replace(/\r\n/g, '\n');
+  if (text.includes(BEGIN_MARK) || text.includes(GATE_MARK) || text.includes(HEADERS_MARK))
+    fail('it already contains the dify-sso-kit blocks (use the original Dify template)');
+  const servers = text.match(/^[ \t]*server[ \t]*\{/gm) ?? [];
+  if (servers.length !== 1) fail(`expected exactly one "server {" block, found ${servers.length}`);
+  const names = [...text.matchAll(/^([ \t]*)server_name[ \t][^;\n]*;[ \t]*\n/gm)];
+  if (names.length !== 1) fail(`expected exactly one "server_name …;" line, found ${names.length}`);
+  if (/^[ \t]*location[ \t]+(=|\^~)?[ \t]*\/sso\//m.test(text)) fail('it already routes /sso/');
+  const proxyInclude = /^[ \t]*include[ \t]+proxy\.conf;/m.test(text)
+    ? 'include proxy.conf;'
+    : 'proxy_http_version 1.1;';
 
   // 1. auth_request in the gated locations (bottom-up so indices stay valid).
   const gated: { prefix: string; replaceAuthorization: boolean; required: boolean }[] = [
@@ -241,54 +262,63 @@ export function insertSsoLocations(template: string, options: InsertOptions): st
     { prefix: '/socket.io/', replaceAuthorization: true, required: false },
     ...(options.gateWebApps ? [{ prefix: '/api', replaceAuthorization: false, required: true }] : []),
     ...(options.gateServiceApi ? [{ prefix: '/v1', replaceAuthorization: false, required: true }] : []),
-  ]
-  const inserts: { at: number; text: string }[] = []
-  const gateAt = new Map<number, { indent: string; replaceAuthorization: boolean }>()
+  ];
+  const inserts: { at: number; text: string }[] = [];
+  const gateAt = new Map<number, { indent: string; replaceAuthorization: boolean }>();
   for (const g of gated) {
-    const loc = findLocation(text, g.prefix)
+    const loc = findLocation(text, g.prefix);
     if (!loc) {
-      if (g.required) fail(`no "location ${g.prefix} {" block`)
-      continue
+      if (g.required) fail(`no "location ${g.prefix} {" block`);
+      continue;
     }
-    gateAt.set(loc.at, { indent: loc.indent, replaceAuthorization: g.replaceAuthorization })
+    gateAt.set(loc.at, { indent: loc.indent, replaceAuthorization: g.replaceAuthorization });
   }
   // Identity headers blanked in every location that proxies, gated or not.
-  const blocks = locationBlocks(text)
-  let serverLevel = text
-  const outer = blocks.filter((b) => !blocks.some((o) => o !== b && o.at <= b.at && b.end <= o.end))
-  for (const b of [...outer].sort((x, y) => y.at - x.at)) serverLevel = serverLevel.slice(0, b.at) + serverLevel.slice(b.end)
-  if (/^[ \t]*proxy_set_header[ \t]/m.test(serverLevel)) fail('server-level "proxy_set_header" (location-level identity-header lines would cancel its inheritance)')
+  const blocks = locationBlocks(text);
+  let serverLevel = text;
+  const outer = blocks.filter((b) => !blocks.some((o) => o !== b && o.at <= b.at && b.end <= o.end));
+  for (const b of [...outer].sort((x, y) => y.at - x.at))
+    serverLevel = serverLevel.slice(0, b.at) + serverLevel.slice(b.end);
+  if (/^[ \t]*proxy_set_header[ \t]/m.test(serverLevel))
+    fail('server-level "proxy_set_header" (location-level identity-header lines would cancel its inheritance)');
   for (const b of blocks) {
-    const g = gateAt.get(b.at)
-    const proxies = /^[ \t]*proxy_pass[ \t]/m.test(b.body)
-    if (!g && !proxies) continue
+    const g = gateAt.get(b.at);
+    const proxies = /^[ \t]*proxy_pass[ \t]/m.test(b.body);
+    if (!g && !proxies) continue;
     inserts.push({
       at: b.at,
-      text: (g ? gateLines(g.indent, g.replaceAuthorization) : '') + (proxies ? headerLines(g?.indent ?? b.indent, g?.replaceAuthorization ? ['x-workspace-id'] : []) : ''),
-    })
+      text:
+        (g ? gateLines(g.indent, g.replaceAuthorization) : '') +
+        (proxies ? headerLines(g?.indent ?? b.indent, g?.replaceAuthorization ? ['x-workspace-id'] : []) : ''),
+    });
   }
   // Published web-app pages: a regex location (checked before the plain prefix `location /`) with
   // the same upstream as `location /`; a browser without a kit session is sent to the SSO login.
-  let pages = ''
+  let pages = '';
   if (options.gateWebApps) {
-    const root = /^([ \t]*)location[ \t]+\/[ \t]*\{[ \t]*\n[^}]*?proxy_pass[ \t]+([^;\s]+);/m.exec(text)
-    if (!root) fail('no "location / {" block with a proxy_pass (needed to gate web-app pages)')
-    const ind = root[1] ?? '    '
+    const root = /^([ \t]*)location[ \t]+\/[ \t]*\{[ \t]*\n[^}]*?proxy_pass[ \t]+([^;\s]+);/m.exec(text);
+    if (!root) fail('no "location / {" block with a proxy_pass (needed to gate web-app pages)');
+    const ind = root[1] ?? '    ';
     pages = [
       `${ind}location ~ ^/(chat|chatbot|completion|workflow|agent)/ {`,
-      gateLines(ind + '  ', false).replace(/error_page 401 = @sso_401;/, 'error_page 401 = @sso_login;').trimEnd(),
-      headerLines(ind + '  ').trimEnd(),
+      gateLines(`${ind}  `, false)
+        .replace(/error_page 401 = @sso_401;/, 'error_page 401 = @sso_login;')
+        .trimEnd(),
+      headerLines(`${ind}  `).trimEnd(),
       `${ind}  proxy_pass ${root[2]};`,
       `${ind}  ${proxyInclude}`,
       `${ind}}`,
       '',
-    ].join('\n')
+    ].join('\n');
   }
   // 2. the sidecar's own locations right after server_name.
-  const sn = names[0] as RegExpMatchArray
-  const snEnd = (sn.index as number) + sn[0].length
-  inserts.push({ at: snEnd, text: '\n' + sidecarLocations(sidecar, proxyInclude, sn[1] ?? '    ', options.authRequestSecret, options.gateWebApps === true && options.webAppSso === true).replace(`${sn[1] ?? '    '}${END_MARK}\n`, `${pages}${sn[1] ?? '    '}${END_MARK}\n`) })
-  inserts.sort((a, b) => b.at - a.at)
-  for (const ins of inserts) text = text.slice(0, ins.at) + ins.text + text.slice(ins.at)
-  return text
+  const sn = names[0] as RegExpMatchArray;
+  const snEnd = (sn.index as number) + sn[0].length;
+  inserts.push({
+    at: snEnd,
+    text: `\n${sidecarLocations(sidecar, proxyInclude, sn[1] ?? '    ', options.authRequestSecret, options.gateWebApps === true && options.webAppSso === true).replace(`${sn[1] ?? '    '}${END_MARK}\n`, `${pages}${sn[1] ?? '    '}${END_MARK}\n`)}`,
+  });
+  inserts.sort((a, b) => b.at - a.at);
+  for (const ins of inserts) text = text.slice(0, ins.at) + ins.text + text.slice(ins.at);
+  return text;
 }

@@ -10,63 +10,66 @@
  */
 export interface CanonicalPath {
   /** Lower-case, decoded once, dot-segments resolved, no query/fragment, no trailing slash. */
-  readonly path: string
+  readonly path: string;
   /**
    * True when the raw path differs from its canonical form in anything but the query string.
    * Public (unauthenticated) allowances only apply to unaltered paths: an upstream that does
    * not normalise the same way must never be reached through a public exception.
    */
-  readonly altered: boolean
+  readonly altered: boolean;
 }
 
-const CONTROL = /[\u0000-\u001f\u007f]/
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Returns null for paths that cannot be canonicalised (not origin-form, bad escapes, control characters). */
 export function canonicalisePath(rawUri: string): CanonicalPath | null {
-  if (typeof rawUri !== 'string' || !rawUri.startsWith('/')) return null
-  let raw = rawUri
-  const cut = raw.search(/[?#]/)
-  if (cut !== -1) raw = raw.slice(0, cut)
-  let decoded: string
+  if (typeof rawUri !== 'string' || !rawUri.startsWith('/')) return null;
+  let raw = rawUri;
+  const cut = raw.search(/[?#]/);
+  if (cut !== -1) raw = raw.slice(0, cut);
+  let decoded: string;
   try {
-    decoded = decodeURIComponent(raw)
+    decoded = decodeURIComponent(raw);
   } catch {
-    return null
+    return null;
   }
-  if (CONTROL.test(decoded)) return null
-  let p = decoded
-  const cut2 = p.search(/[?#]/)
-  if (cut2 !== -1) p = p.slice(0, cut2)
-  p = p.replace(/\\/g, '/')
+  if (CONTROL.test(decoded)) return null;
+  let p = decoded;
+  const cut2 = p.search(/[?#]/);
+  if (cut2 !== -1) p = p.slice(0, cut2);
+  p = p.replace(/\\/g, '/');
   // `;` path parameters: some servers strip them; match as if stripped.
-  p = p.split('/').map((seg) => {
-    const i = seg.indexOf(';')
-    return i === -1 ? seg : seg.slice(0, i)
-  }).join('/')
-  p = p.replace(/\/{2,}/g, '/')
-  p = removeDotSegments(p)
-  p = p.toLowerCase()
-  if (p.length > 1 && p.endsWith('/')) p = p.replace(/\/+$/, '')
-  if (p === '') p = '/'
-  return { path: p, altered: p !== raw }
+  p = p
+    .split('/')
+    .map((seg) => {
+      const i = seg.indexOf(';');
+      return i === -1 ? seg : seg.slice(0, i);
+    })
+    .join('/');
+  p = p.replace(/\/{2,}/g, '/');
+  p = removeDotSegments(p);
+  p = p.toLowerCase();
+  if (p.length > 1 && p.endsWith('/')) p = p.replace(/\/+$/, '');
+  if (p === '') p = '/';
+  return { path: p, altered: p !== raw };
 }
 
 /** RFC 3986 §5.2.4, applied to an absolute path. */
 function removeDotSegments(path: string): string {
-  const out: string[] = []
-  const segs = path.split('/')
+  const out: string[] = [];
+  const segs = path.split('/');
   for (let i = 1; i < segs.length; i++) {
-    const s = segs[i] ?? ''
+    const s = segs[i] ?? '';
     if (s === '.') {
-      if (i === segs.length - 1) out.push('')
-      continue
+      if (i === segs.length - 1) out.push('');
+      continue;
     }
     if (s === '..') {
-      out.pop()
-      if (i === segs.length - 1) out.push('')
-      continue
+      out.pop();
+      if (i === segs.length - 1) out.push('');
+      continue;
     }
-    out.push(s)
+    out.push(s);
   }
-  return '/' + out.join('/')
+  return `/${out.join('/')}`;
 }

@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net'
+import { BlockList, isIP } from 'node:net';
 
 /**
  * A parsed list of CIDR ranges (IPv4 and IPv6). IPv4-mapped IPv6 peers (`::ffff:10.0.0.1`)
@@ -9,44 +9,44 @@ import { BlockList, isIP } from 'node:net'
  * list.contains('10.1.2.3') // true
  */
 export interface CidrList {
-  readonly entries: readonly string[]
-  contains(ip: string | undefined): boolean
+  readonly entries: readonly string[];
+  contains(ip: string | undefined): boolean;
 }
 
 /** Throws a TypeError coded ERR_CONFIG_INVALID naming the bad entry. */
 export function parseCidrList(value: string | readonly string[], path = 'cidrs'): CidrList {
-  const items = (typeof value === 'string' ? value.split(',') : [...value]).map((s) => s.trim()).filter(Boolean)
-  const bl = new BlockList()
+  const items = (typeof value === 'string' ? value.split(',') : [...value]).map((s) => s.trim()).filter(Boolean);
+  const bl = new BlockList();
   for (const item of items) {
-    const [addr, bitsText] = item.split('/')
-    const family = isIP(addr ?? '')
-    if (family === 0) throw configError(`"${path}" entry "${item}" must be an IP address or CIDR`)
-    const max = family === 4 ? 32 : 128
-    const bits = bitsText === undefined ? max : Number(bitsText)
+    const [addr, bitsText] = item.split('/');
+    const family = isIP(addr ?? '');
+    if (family === 0) throw configError(`"${path}" entry "${item}" must be an IP address or CIDR`);
+    const max = family === 4 ? 32 : 128;
+    const bits = bitsText === undefined ? max : Number(bitsText);
     if (!Number.isInteger(bits) || bits < 0 || bits > max || (bitsText !== undefined && !/^\d+$/.test(bitsText))) {
-      throw configError(`"${path}" entry "${item}" has an invalid prefix length`)
+      throw configError(`"${path}" entry "${item}" has an invalid prefix length`);
     }
-    bl.addSubnet(addr as string, bits, family === 4 ? 'ipv4' : 'ipv6')
+    bl.addSubnet(addr as string, bits, family === 4 ? 'ipv4' : 'ipv6');
   }
   return {
     entries: items,
     contains(ip) {
-      if (!ip) return false
-      const v4 = unmapV4(ip)
-      const family = isIP(v4)
-      if (family === 0) return false
-      return bl.check(v4, family === 4 ? 'ipv4' : 'ipv6')
+      if (!ip) return false;
+      const v4 = unmapV4(ip);
+      const family = isIP(v4);
+      if (family === 0) return false;
+      return bl.check(v4, family === 4 ? 'ipv4' : 'ipv6');
     },
-  }
+  };
 }
 
 export function unmapV4(ip: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
-  return m ? (m[1] as string) : ip
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  return m ? (m[1] as string) : ip;
 }
 
 function configError(message: string): TypeError {
-  return Object.assign(new TypeError(message), { code: 'ERR_CONFIG_INVALID' })
+  return Object.assign(new TypeError(message), { code: 'ERR_CONFIG_INVALID' });
 }
 
 /**
@@ -81,21 +81,21 @@ export function clientAddress(
   headers: Record<string, string | string[] | undefined>,
   trusted: CidrList,
 ): string | undefined {
-  const p = peer ? unmapV4(peer) : undefined
-  if (!trusted.contains(p)) return p
-  const xff = headerValue(headers['x-forwarded-for'])
-  if (xff === undefined) return p
-  const hops = xff.split(',').map((s) => unmapV4(s.trim()))
+  const p = peer ? unmapV4(peer) : undefined;
+  if (!trusted.contains(p)) return p;
+  const xff = headerValue(headers['x-forwarded-for']);
+  if (xff === undefined) return p;
+  const hops = xff.split(',').map((s) => unmapV4(s.trim()));
   for (let i = hops.length - 1; i >= 0; i--) {
-    const h = hops[i] as string
-    if (isIP(h) === 0) return undefined // malformed chain: client unknown (never the proxy itself)
-    if (!trusted.contains(h)) return h
+    const h = hops[i] as string;
+    if (isIP(h) === 0) return undefined; // malformed chain: client unknown (never the proxy itself)
+    if (!trusted.contains(h)) return h;
   }
   // Every hop is a trusted proxy: the left-most one was written by the trusted proxy to its right.
-  return hops[0]
+  return hops[0];
 }
 
 export function headerValue(v: string | string[] | undefined): string | undefined {
-  if (Array.isArray(v)) return v.join(',')
-  return v
+  if (Array.isArray(v)) return v.join(',');
+  return v;
 }

@@ -3,17 +3,17 @@
  * request that reaches dify-api through the kit. The names are defined once in the vocabulary
  * package (`packages/vocabulary/src/headers.ts`), which the nginx generator reads too.
  */
-import { CLIENT_RESERVED_HEADERS, IDENTITY_HEADERS, IDENTITY_HEADER_PREFIXES } from '@dify-sso-kit/vocabulary'
+import { CLIENT_RESERVED_HEADERS, IDENTITY_HEADERS, IDENTITY_HEADER_PREFIXES } from '@dify-sso-kit/vocabulary';
 
-export { CLIENT_RESERVED_HEADERS, IDENTITY_HEADERS, IDENTITY_HEADER_PREFIXES }
+export { CLIENT_RESERVED_HEADERS, IDENTITY_HEADERS, IDENTITY_HEADER_PREFIXES };
 
 export function normaliseHeaderName(name: string): string {
-  return name.toLowerCase().replace(/_/g, '-')
+  return name.toLowerCase().replace(/_/g, '-');
 }
 
 export function isIdentityHeader(name: string): boolean {
-  const n = normaliseHeaderName(name)
-  return IDENTITY_HEADERS.includes(n) || IDENTITY_HEADER_PREFIXES.some((p) => n.startsWith(p))
+  const n = normaliseHeaderName(name);
+  return IDENTITY_HEADERS.includes(n) || IDENTITY_HEADER_PREFIXES.some((p) => n.startsWith(p));
 }
 
 /**
@@ -23,11 +23,11 @@ export function isIdentityHeader(name: string): boolean {
  * stripIdentityHeaders({ 'X_Forwarded_User': 'admin', accept: '*' }) // { accept: '*' }
  */
 export function stripIdentityHeaders<T>(headers: Record<string, T>): Record<string, T> {
-  const out: Record<string, T> = {}
+  const out: Record<string, T> = {};
   for (const [k, v] of Object.entries(headers)) {
-    if (!isIdentityHeader(k)) out[k] = v
+    if (!isIdentityHeader(k)) out[k] = v;
   }
-  return out
+  return out;
 }
 
 /**
@@ -52,16 +52,17 @@ export function stripIdentityHeaders<T>(headers: Record<string, T>): Record<stri
  */
 export function refusedIdentityHeader(names: Iterable<string>, allowed: readonly string[] = []): string | undefined {
   for (const name of names) {
-    const n = normaliseHeaderName(name)
-    if (IDENTITY_HEADER_PREFIXES.some((p) => n.startsWith(p)) && !(allowed.includes(n) && n === name.toLowerCase())) return n
-    if (name.includes('_') && IDENTITY_HEADERS.includes(n)) return n
+    const n = normaliseHeaderName(name);
+    if (IDENTITY_HEADER_PREFIXES.some((p) => n.startsWith(p)) && !(allowed.includes(n) && n === name.toLowerCase()))
+      return n;
+    if (name.includes('_') && IDENTITY_HEADERS.includes(n)) return n;
   }
-  return undefined
+  return undefined;
 }
 
 /** `x-forwarded-user` → `X-Forwarded-User` (nginx matches header names case-insensitively). */
 function displayName(n: string): string {
-  return n.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase())
+  return n.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
 }
 
 /**
@@ -72,6 +73,6 @@ function displayName(n: string): string {
  * nginxBlankDirectives(['x-workspace-id'])[0] // 'proxy_set_header X-Forwarded-User "";'
  */
 export function nginxBlankDirectives(except: readonly string[] = []): string[] {
-  const skip = except.map(normaliseHeaderName)
-  return IDENTITY_HEADERS.filter((n) => !skip.includes(n)).map((n) => `proxy_set_header ${displayName(n)} "";`)
+  const skip = except.map(normaliseHeaderName);
+  return IDENTITY_HEADERS.filter((n) => !skip.includes(n)).map((n) => `proxy_set_header ${displayName(n)} "";`);
 }

@@ -32,38 +32,44 @@
  *
  * @module
  */
-import { headerValue } from './cidr.js'
+import { headerValue } from './cidr.js';
 
 /** Codes of {@link readOriginalRequest} refusals (also the gate's reason codes). */
-export type OriginalRequestRefusal = 'invalid_path' | 'original_url_invalid' | 'original_host_mismatch' | 'original_request_ambiguous'
+export type OriginalRequestRefusal =
+  | 'invalid_path'
+  | 'original_url_invalid'
+  | 'original_host_mismatch'
+  | 'original_request_ambiguous';
 
 /** The original request an `auth_request` subrequest describes, or why it is refused. */
 export type OriginalRequest =
   | {
-      readonly ok: true
+      readonly ok: true;
       /** Raw request target (path + query) exactly as the client sent it. */
-      readonly rawUri: string
+      readonly rawUri: string;
       /** `X-Original-Method`, if sent. */
-      readonly method: string | undefined
+      readonly method: string | undefined;
       /** Which header set described it. */
-      readonly via: 'nginx' | 'ingress-nginx'
+      readonly via: 'nginx' | 'ingress-nginx';
     }
-  | { readonly ok: false; readonly code: OriginalRequestRefusal; readonly detail: string }
+  | { readonly ok: false; readonly code: OriginalRequestRefusal; readonly detail: string };
 
 /** Header ingress-nginx sets to the original `$request_uri` (reserved prefix `x-auth-request-`). */
-export const AUTH_REQUEST_REDIRECT_HEADER = 'x-auth-request-redirect'
+export const AUTH_REQUEST_REDIRECT_HEADER = 'x-auth-request-redirect';
 
-const URL_SHAPE = /^(https?):\/\/([^/?#]*)(.*)$/is
-const AUTHORITY = /^(?:([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)|(\[[0-9a-f:.]+\]))(?::(\d{1,5}))?$/i
+const URL_SHAPE = /^(https?):\/\/([^/?#]*)(.*)$/is;
+const AUTHORITY =
+  /^(?:([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)|(\[[0-9a-f:.]+\]))(?::(\d{1,5}))?$/i;
 
 function refuse(code: OriginalRequestRefusal, detail: string): OriginalRequest {
-  return { ok: false, code, detail }
+  return { ok: false, code, detail };
 }
 
 function count(rawHeaders: readonly string[] | undefined, name: string): number {
-  let n = 0
-  if (rawHeaders) for (let i = 0; i < rawHeaders.length; i += 2) if ((rawHeaders[i] as string).toLowerCase() === name) n++
-  return n
+  let n = 0;
+  if (rawHeaders)
+    for (let i = 0; i < rawHeaders.length; i += 2) if ((rawHeaders[i] as string).toLowerCase() === name) n++;
+  return n;
 }
 
 /**
@@ -83,32 +89,36 @@ export function readOriginalRequest(
   publicUrl: string,
   rawHeaders?: readonly string[],
 ): OriginalRequest {
-  const uri = headerValue(headers['x-original-uri'])
-  const url = headerValue(headers['x-original-url'])
-  const method = headerValue(headers['x-original-method'])
+  const uri = headerValue(headers['x-original-uri']);
+  const url = headerValue(headers['x-original-url']);
+  const method = headerValue(headers['x-original-method']);
   if (url === undefined) {
-    if (!uri) return refuse('invalid_path', 'X-Original-URI missing')
-    return { ok: true, rawUri: uri, method, via: 'nginx' }
+    if (!uri) return refuse('invalid_path', 'X-Original-URI missing');
+    return { ok: true, rawUri: uri, method, via: 'nginx' };
   }
-  if (count(rawHeaders, 'x-original-url') > 1 || /\s/.test(url)) return refuse('original_url_invalid', 'X-Original-URL repeated or holding whitespace')
-  const m = URL_SHAPE.exec(url)
-  if (!m) return refuse('original_url_invalid', 'X-Original-URL is not an absolute http(s) URL')
-  const authority = AUTHORITY.exec(m[2] as string)
-  if (!authority) return refuse('original_url_invalid', 'X-Original-URL has no valid host')
-  const rawUri = m[3] as string
-  if (!method) return refuse('original_url_invalid', 'X-Original-URL without X-Original-Method')
+  if (count(rawHeaders, 'x-original-url') > 1 || /\s/.test(url))
+    return refuse('original_url_invalid', 'X-Original-URL repeated or holding whitespace');
+  const m = URL_SHAPE.exec(url);
+  if (!m) return refuse('original_url_invalid', 'X-Original-URL is not an absolute http(s) URL');
+  const authority = AUTHORITY.exec(m[2] as string);
+  if (!authority) return refuse('original_url_invalid', 'X-Original-URL has no valid host');
+  const rawUri = m[3] as string;
+  if (!method) return refuse('original_url_invalid', 'X-Original-URL without X-Original-Method');
 
-  const pub = new URL(publicUrl)
-  const host = (authority[1] ?? authority[2] ?? '').toLowerCase()
-  if (host !== pub.hostname.toLowerCase()) return refuse('original_host_mismatch', 'X-Original-URL host differs from publicUrl')
-  const port = authority[3]
-  const pubPort = pub.port || (pub.protocol === 'https:' ? '443' : '80')
-  if (port !== undefined && String(Number(port)) !== pubPort) return refuse('original_host_mismatch', 'X-Original-URL port differs from publicUrl')
+  const pub = new URL(publicUrl);
+  const host = (authority[1] ?? authority[2] ?? '').toLowerCase();
+  if (host !== pub.hostname.toLowerCase())
+    return refuse('original_host_mismatch', 'X-Original-URL host differs from publicUrl');
+  const port = authority[3];
+  const pubPort = pub.port || (pub.protocol === 'https:' ? '443' : '80');
+  if (port !== undefined && String(Number(port)) !== pubPort)
+    return refuse('original_host_mismatch', 'X-Original-URL port differs from publicUrl');
 
-  if (uri !== undefined && uri !== rawUri) return refuse('original_request_ambiguous', 'X-Original-URI and X-Original-URL name different targets')
-  const redirect = headerValue(headers[AUTH_REQUEST_REDIRECT_HEADER])
+  if (uri !== undefined && uri !== rawUri)
+    return refuse('original_request_ambiguous', 'X-Original-URI and X-Original-URL name different targets');
+  const redirect = headerValue(headers[AUTH_REQUEST_REDIRECT_HEADER]);
   if (redirect !== undefined && (count(rawHeaders, AUTH_REQUEST_REDIRECT_HEADER) > 1 || redirect !== rawUri)) {
-    return refuse('original_request_ambiguous', 'X-Auth-Request-Redirect differs from the X-Original-URL target')
+    return refuse('original_request_ambiguous', 'X-Auth-Request-Redirect differs from the X-Original-URL target');
   }
-  return { ok: true, rawUri, method, via: 'ingress-nginx' }
+  return { ok: true, rawUri, method, via: 'ingress-nginx' };
 }

@@ -37,9 +37,9 @@
  * Matches the whole target; the alternatives after `^[^?]*` only look at the path part.
  */
 export const RAW_PATH_REFUSED_SOURCE =
-  '^(?:[^/]|[^?]*(?:%(?:2f|5c|2e|3b|[01][0-9a-f]|7f)|%(?![0-9a-f]{2})|[\\\\;#\\x00-\\x1f\\x7f]|/\\.\\.?(?:/|\\?|$)))'
+  '^(?:[^/]|[^?]*(?:%(?:2f|5c|2e|3b|[01][0-9a-f]|7f)|%(?![0-9a-f]{2})|[\\\\;#\\x00-\\x1f\\x7f]|/\\.\\.?(?:/|\\?|$)))';
 
-const REFUSED = new RegExp(RAW_PATH_REFUSED_SOURCE, 'i')
+const REFUSED = new RegExp(RAW_PATH_REFUSED_SOURCE, 'i');
 
 /**
  * Whether a raw request target (`$request_uri` / Node's `req.url`) must be refused with 400
@@ -50,7 +50,7 @@ const REFUSED = new RegExp(RAW_PATH_REFUSED_SOURCE, 'i')
  * isRefusedRawPath('/_next/static/chunks/app-1.2.js?v=1') // false
  */
 export function isRefusedRawPath(rawUri: string): boolean {
-  return typeof rawUri !== 'string' || rawUri === '' || REFUSED.test(rawUri)
+  return typeof rawUri !== 'string' || rawUri === '' || REFUSED.test(rawUri);
 }
 
 /**
@@ -63,6 +63,6 @@ export function isRefusedRawPath(rawUri: string): boolean {
  * nginxRawPathRule('    ') // ['    if ($request_uri ~* "^(?:[^/]|…)") {', '      return 400;', '    }']
  */
 export function nginxRawPathRule(indent: string): string[] {
-  const quoted = RAW_PATH_REFUSED_SOURCE.replace(/\\/g, '\\\\').replace(/"/g, '\\"')
-  return [`${indent}if ($request_uri ~* "${quoted}") {`, `${indent}  return 400;`, `${indent}}`]
+  const quoted = RAW_PATH_REFUSED_SOURCE.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  return [`${indent}if ($request_uri ~* "${quoted}") {`, `${indent}  return 400;`, `${indent}}`];
 }

@@ -42,18 +42,25 @@ function stringList(value: unknown): string[] {
  * const claims = extractClaims('keycloak', { ...idToken, ...userinfo }, config.policy)
  * ```
  */
-export function extractClaims(preset: SidecarConfig['oidc']['preset'], raw: JWTPayload & Record<string, unknown>, policy: PolicyConfig): SessionClaims {
+export function extractClaims(
+  preset: SidecarConfig['oidc']['preset'],
+  raw: JWTPayload & Record<string, unknown>,
+  policy: PolicyConfig,
+): SessionClaims {
   let groups = stringList(atPath(raw, policy.groupsClaim));
   let roles: string[];
   switch (preset) {
     case 'keycloak': {
       groups = groups.map((g) => (g.startsWith('/') ? g.slice(1) : g));
-      roles = policy.rolesClaim ? stringList(atPath(raw, policy.rolesClaim)) : stringList(atPath(raw, 'realm_access.roles'));
+      roles = policy.rolesClaim
+        ? stringList(atPath(raw, policy.rolesClaim))
+        : stringList(atPath(raw, 'realm_access.roles'));
       if (!policy.rolesClaim) {
         const resource = raw.resource_access;
         if (resource && typeof resource === 'object') {
           for (const [client, value] of Object.entries(resource as Record<string, unknown>)) {
-            for (const role of stringList((value as { roles?: unknown } | null)?.roles)) roles.push(`${client}:${role}`);
+            for (const role of stringList((value as { roles?: unknown } | null)?.roles))
+              roles.push(`${client}:${role}`);
           }
         }
       }
@@ -128,7 +135,12 @@ export type PolicyResult = { ok: true } | { ok: false; reason: 'access_denied' |
  * const r = checkPolicy(claims, raw, config.policy, 'generic'); if (!r.ok) deny(r.reason)
  * ```
  */
-export function checkPolicy(claims: SessionClaims, raw: Record<string, unknown>, policy: PolicyConfig, preset: SidecarConfig['oidc']['preset']): PolicyResult {
+export function checkPolicy(
+  claims: SessionClaims,
+  raw: Record<string, unknown>,
+  policy: PolicyConfig,
+  preset: SidecarConfig['oidc']['preset'],
+): PolicyResult {
   if (policy.allowedGroups.length > 0 && !claims.groups.some((g) => policy.allowedGroups.includes(g))) {
     return { ok: false, reason: 'access_denied', detail: 'group' };
   }

@@ -28,7 +28,9 @@ export type KeyPurpose = 'transaction-cookie' | 'token-at-rest';
  */
 export function deriveKeys(secrets: readonly string[], purpose: KeyPurpose): DerivedKey[] {
   return secrets.map((secret) => {
-    const key = new Uint8Array(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.from('dify-sso-kit'), `dify-sso ${purpose} v1`, 32));
+    const key = new Uint8Array(
+      hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.from('dify-sso-kit'), `dify-sso ${purpose} v1`, 32),
+    );
     return { kid: sha256(Buffer.from(key)).slice(0, 12), key };
   });
 }
@@ -85,7 +87,12 @@ function pickKey(keys: readonly DerivedKey[], kid: unknown): Uint8Array {
  * const sealed = await seal({ state }, keys, 600, new Date())
  * ```
  */
-export async function seal(payload: JWTPayload, keys: readonly DerivedKey[], ttlSeconds: number, now: Date): Promise<string> {
+export async function seal(
+  payload: JWTPayload,
+  keys: readonly DerivedKey[],
+  ttlSeconds: number,
+  now: Date,
+): Promise<string> {
   const current = keys[0];
   if (!current) throw new Error('no key');
   const iat = Math.floor(now.getTime() / 1000);

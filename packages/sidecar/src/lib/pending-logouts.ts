@@ -58,7 +58,12 @@ export function withPendingLogouts(store: SessionStore): SessionStore {
     get: async (id: string, touch?: Parameters<SessionStore['get']>[1]) => {
       if (pending.size > 0) {
         await pending.flush();
-        if (pending.size > 0) throw new SessionStoreError('ERR_SESSION_STORE_UNAVAILABLE', 'deferred back-channel logouts not applied yet', { reason: 'session_error' });
+        if (pending.size > 0)
+          throw new SessionStoreError(
+            'ERR_SESSION_STORE_UNAVAILABLE',
+            'deferred back-channel logouts not applied yet',
+            { reason: 'session_error' },
+          );
       }
       return store.get(id, touch);
     },
@@ -112,7 +117,10 @@ export class PendingLogouts {
     const max = this.#d.maxEntries ?? 10_000;
     if (this.#items.size >= max) {
       this.#items.delete(this.#items.keys().next().value as string);
-      this.#d.log.error({ code: 'ERR_SESSION_STORE_UNAVAILABLE' }, 'too many deferred back-channel logouts; the oldest was dropped');
+      this.#d.log.error(
+        { code: 'ERR_SESSION_STORE_UNAVAILABLE' },
+        'too many deferred back-channel logouts; the oldest was dropped',
+      );
     }
     this.#items.set(key, { ...logout, until: Date.now() + this.#d.ttlMs });
     this.#schedule();
@@ -145,7 +153,9 @@ export class PendingLogouts {
       }
       let gone: SessionRecord[];
       try {
-        gone = item.sid ? await this.#store.deleteBySid(item.iss, item.sid) : await this.#store.deleteBySub(item.iss, item.sub as string);
+        gone = item.sid
+          ? await this.#store.deleteBySid(item.iss, item.sid)
+          : await this.#store.deleteBySub(item.iss, item.sub as string);
       } catch {
         return; // the store is still down: try again later
       }

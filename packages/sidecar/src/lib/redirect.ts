@@ -24,7 +24,10 @@ function decodeFully(value: string): string | undefined {
 }
 
 function hasDotSegment(path: string): boolean {
-  return path.split('?')[0]!.split('/').some((seg) => seg === '.' || seg === '..');
+  return path
+    .split('?')[0]!
+    .split('/')
+    .some((seg) => seg === '.' || seg === '..');
 }
 
 /**

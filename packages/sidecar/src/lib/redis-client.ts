@@ -148,7 +148,9 @@ export function createRedisClient(s: RedisConnectionSettings, tuning: RedisClien
       retryDelayOnClusterDown: 100,
       clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
       // Keep host names as given so TLS checks the certificate against them.
-      ...(tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
+      ...(tls
+        ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) }
+        : {}),
     };
     client = new Cluster(nodes, options);
   } else if (s.mode === 'sentinel') {
@@ -190,7 +192,8 @@ export function createRedisClient(s: RedisConnectionSettings, tuning: RedisClien
 export function describeRedis(s: RedisConnectionSettings): string {
   const tls = redisTlsOptions(s) ? ', TLS' : '';
   if (s.mode === 'cluster') return `cluster of ${s.clusterNodes.length} seed node(s)${tls}`;
-  if (s.mode === 'sentinel') return `sentinel ${s.sentinelName ?? '?'} via ${s.sentinels.length} sentinel(s), db ${s.db}${tls}`;
+  if (s.mode === 'sentinel')
+    return `sentinel ${s.sentinelName ?? '?'} via ${s.sentinels.length} sentinel(s), db ${s.db}${tls}`;
   const u = s.url ? new URL(s.url) : undefined;
   return `standalone ${u ? `${u.hostname}:${u.port || 6379}` : '?'}${tls}`;
 }
@@ -222,7 +225,10 @@ export async function closeRedisClient(client: RedisClient): Promise<void> {
 export function withDeadline<T>(op: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`Redis did not answer within ${ms} ms`), { code: 'ERR_REDIS_DEADLINE' })), ms);
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`Redis did not answer within ${ms} ms`), { code: 'ERR_REDIS_DEADLINE' })),
+      ms,
+    );
   });
   return Promise.race([op, deadline]).finally(() => clearTimeout(timer));
 }

@@ -43,13 +43,16 @@ export interface SpanHandle {
 }
 
 /** Values are codes: letters, digits, `_ . : / * -`, at most 64 characters (methods, route patterns, reason and error codes). */
-const VALUE_RE = /^[A-Za-z0-9_.:/*\-]{0,64}$/;
+const VALUE_RE = /^[A-Za-z0-9_.:/*-]{0,64}$/;
 
 const NOOP_SPAN: SpanHandle = { setAttribute() {} };
 
 interface Active {
   run<T>(name: string, attrs: SpanAttributes, fn: (span: SpanHandle) => Promise<T>): Promise<T>;
-  startSpan(name: string, attrs: SpanAttributes): { handle: SpanHandle; end(error?: boolean): void; bind<T>(fn: () => T): T };
+  startSpan(
+    name: string,
+    attrs: SpanAttributes,
+  ): { handle: SpanHandle; end(error?: boolean): void; bind<T>(fn: () => T): T };
   shutdown(): Promise<void>;
 }
 
@@ -113,14 +116,16 @@ export type TracingConfig = SidecarConfig['otel'];
  */
 export function otelEnvDefaults(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...env };
-  const off = env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true' || env.OTEL_TRACES_EXPORTER?.trim().toLowerCase() === 'none';
+  const off =
+    env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true' || env.OTEL_TRACES_EXPORTER?.trim().toLowerCase() === 'none';
   if (!env.DIFY_SSO_OTEL_ENDPOINT && !off) {
     const signal = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
     const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
     if (signal) out.DIFY_SSO_OTEL_ENDPOINT = signal;
     else if (base) out.DIFY_SSO_OTEL_ENDPOINT = `${base.replace(/\/+$/, '')}/v1/traces`;
   }
-  if (!env.DIFY_SSO_OTEL_SERVICE_NAME && env.OTEL_SERVICE_NAME?.trim()) out.DIFY_SSO_OTEL_SERVICE_NAME = env.OTEL_SERVICE_NAME.trim();
+  if (!env.DIFY_SSO_OTEL_SERVICE_NAME && env.OTEL_SERVICE_NAME?.trim())
+    out.DIFY_SSO_OTEL_SERVICE_NAME = env.OTEL_SERVICE_NAME.trim();
   return out;
 }
 
@@ -138,7 +143,13 @@ export async function startTracing(o: TracingConfig): Promise<() => Promise<void
   const endpoint = (o as Partial<TracingConfig>).endpoint;
   if (!endpoint) return async () => {};
   if (active) return () => stopTracing();
-  const [api, { TracerProvider, BatchSpanProcessor, TraceIdRatioBasedSampler, ParentBasedSampler }, { OTLPTraceExporter }, { resourceFromAttributes }, { AsyncLocalStorageContextManager }] = await Promise.all([
+  const [
+    api,
+    { TracerProvider, BatchSpanProcessor, TraceIdRatioBasedSampler, ParentBasedSampler },
+    { OTLPTraceExporter },
+    { resourceFromAttributes },
+    { AsyncLocalStorageContextManager },
+  ] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace'),
     import('@opentelemetry/exporter-trace-otlp-http'),
@@ -243,7 +254,11 @@ export function traceRequests(app: FastifyInstance): void {
     const route = request.routeOptions.url;
     if (route?.startsWith('/sso/health/')) return done();
     const { name, attrs } = requestSpanName(request.method, route);
-    const span = startSpan(name, { ...attrs, 'http.request.method': request.method, ...(route ? { 'http.route': route } : {}) });
+    const span = startSpan(name, {
+      ...attrs,
+      'http.request.method': request.method,
+      ...(route ? { 'http.route': route } : {}),
+    });
     if (!span) return done();
     spans.set(request, span);
     span.bind(() => done());
@@ -256,10 +271,12 @@ export function traceRequests(app: FastifyInstance): void {
       const code = reply.getHeader('x-sso-code');
       if (typeof code === 'string') span.handle.setAttribute('dify_sso.reason', code);
       const route = request.routeOptions.url;
-      if (route === '/sso/auth') span.handle.setAttribute('dify_sso.gate.result', reply.statusCode === 204 ? 'allow' : 'deny');
+      if (route === '/sso/auth')
+        span.handle.setAttribute('dify_sso.gate.result', reply.statusCode === 204 ? 'allow' : 'deny');
       const location = reply.getHeader('location');
       // The sign-in page's reason code (`/signin?message=<code>`): a code, never the rest of the URL.
-      const reason = typeof location === 'string' ? /[?&]message=([a-z0-9_]{1,64})(?:&|$)/.exec(location)?.[1] : undefined;
+      const reason =
+        typeof location === 'string' ? /[?&]message=([a-z0-9_]{1,64})(?:&|$)/.exec(location)?.[1] : undefined;
       if (reason && typeof code !== 'string') span.handle.setAttribute('dify_sso.reason', reason);
       span.end(reply.statusCode >= 500);
     }
@@ -279,8 +296,10 @@ export function traceRequests(app: FastifyInstance): void {
 export function traceStore(store: SessionStore): SessionStore {
   if (!active) return store;
   const kind = store.kind;
-  const span = <A extends unknown[], R>(op: string, fn: (...a: A) => Promise<R>) =>
-    (...a: A): Promise<R> => withSpan(`dify_sso.store.${op}`, { 'dify_sso.store.kind': kind }, () => fn(...a));
+  const span =
+    <A extends unknown[], R>(op: string, fn: (...a: A) => Promise<R>) =>
+    (...a: A): Promise<R> =>
+      withSpan(`dify_sso.store.${op}`, { 'dify_sso.store.kind': kind }, () => fn(...a));
   const kv = store.kv;
   return Object.freeze({
     ...store,

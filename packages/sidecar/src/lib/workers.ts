@@ -39,7 +39,8 @@ type HealthMessage =
   | { difySso: 'health'; seq: number; ready: boolean }
   | { difySso: 'cluster'; expected: number; ready: number };
 
-const isHealthMessage = (m: unknown): m is HealthMessage => typeof m === 'object' && m !== null && typeof (m as { difySso?: unknown }).difySso === 'string';
+const isHealthMessage = (m: unknown): m is HealthMessage =>
+  typeof m === 'object' && m !== null && typeof (m as { difySso?: unknown }).difySso === 'string';
 
 /** Readiness of the whole worker set as the primary last saw it. */
 export interface ClusterHealth {
@@ -56,7 +57,10 @@ export interface ClusterHealth {
  * @example
  * workerCount({ workers: 0, store: 'redis' }) // availableParallelism()
  */
-export function workerCount(config: Pick<SidecarConfig, 'workers' | 'store'>, cpus: () => number = availableParallelism): number {
+export function workerCount(
+  config: Pick<SidecarConfig, 'workers' | 'store'>,
+  cpus: () => number = availableParallelism,
+): number {
   if (config.workers === 0) return config.store === 'redis' ? Math.max(1, cpus()) : 1;
   return config.workers;
 }
@@ -104,7 +108,10 @@ export function superviseWorkers(count: number, log: SupervisorLog, now: () => n
         while (deaths.length > 0 && (deaths[0] as number) < t - CRASH_WINDOW_MS) deaths.shift();
         log.error({ code: 'ERR_WORKER_EXITED', worker: w.id, exitCode: code, signal }, 'worker exited unexpectedly');
         if (deaths.length > CRASH_LIMIT) {
-          log.error({ code: 'ERR_WORKER_CRASH_LOOP', deaths: deaths.length, windowSeconds: CRASH_WINDOW_MS / 1000 }, 'workers keep dying; stopping the sidecar');
+          log.error(
+            { code: 'ERR_WORKER_CRASH_LOOP', deaths: deaths.length, windowSeconds: CRASH_WINDOW_MS / 1000 },
+            'workers keep dying; stopping the sidecar',
+          );
           exitCode = 1;
           stop();
           if (workers.size === 0) resolve(exitCode);
@@ -122,7 +129,10 @@ export function superviseWorkers(count: number, log: SupervisorLog, now: () => n
         const state = seen.get(w);
         if (!state) continue;
         if (state.at !== undefined && t - state.at > UNRESPONSIVE_MS) {
-          log.error({ code: 'ERR_WORKER_UNRESPONSIVE', worker: w.id, silentMs: t - state.at }, 'worker stopped answering; replacing it');
+          log.error(
+            { code: 'ERR_WORKER_UNRESPONSIVE', worker: w.id, silentMs: t - state.at },
+            'worker stopped answering; replacing it',
+          );
           seen.delete(w);
           w.process.kill('SIGKILL');
           continue;
@@ -179,7 +189,9 @@ export function answerHealthQuestions(ready: () => Promise<boolean>): void {
       pending ??= ready()
         .catch(() => false)
         .finally(() => (pending = undefined));
-      void pending.then((ok) => process.send?.({ difySso: 'health', seq: m.seq, ready: ok } satisfies HealthMessage, undefined, {}, () => {}));
+      void pending.then((ok) =>
+        process.send?.({ difySso: 'health', seq: m.seq, ready: ok } satisfies HealthMessage, undefined, {}, () => {}),
+      );
     }
   });
 }

@@ -38,10 +38,20 @@ export async function backchannelLogoutRoutes(app: FastifyInstance): Promise<voi
   });
   app.addHook('onClose', async () => pending?.close());
   /** The store is down after the token was verified: 503 to the OP, audited, retried later. */
-  const deferred = (request: FastifyRequest, err: SessionStoreError, l: { iss: string; sid?: string | undefined; sub?: string | undefined }): never => {
+  const deferred = (
+    request: FastifyRequest,
+    err: SessionStoreError,
+    l: { iss: string; sid?: string | undefined; sub?: string | undefined },
+  ): never => {
     const logout = { iss: l.iss, ...(l.sid ? { sid: l.sid } : {}), ...(l.sub ? { sub: l.sub } : {}) };
     pending?.add(logout);
-    sso.audit('auth.backchannel.rejected', { request, reason: err.reason, errorCode: err.code, ...logout, deferred: true });
+    sso.audit('auth.backchannel.rejected', {
+      request,
+      reason: err.reason,
+      errorCode: err.code,
+      ...logout,
+      deferred: true,
+    });
     throw err;
   };
   app.post(SSO_PATHS.backchannelLogout, async (request, reply) => {
@@ -52,9 +62,14 @@ export async function backchannelLogoutRoutes(app: FastifyInstance): Promise<voi
     let sub: string | undefined;
     let sid: string | undefined;
     try {
-      const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      if (type !== 'application/x-www-form-urlencoded') throw new TokenError('ERR_TOKEN_INVALID', 'not form-encoded', { reason: 'content_type' });
-      if (typeof token !== 'string') throw new TokenError('ERR_TOKEN_INVALID', 'no logout_token', { reason: 'missing' });
+      const type = String(request.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim()
+        .toLowerCase();
+      if (type !== 'application/x-www-form-urlencoded')
+        throw new TokenError('ERR_TOKEN_INVALID', 'not form-encoded', { reason: 'content_type' });
+      if (typeof token !== 'string')
+        throw new TokenError('ERR_TOKEN_INVALID', 'no logout_token', { reason: 'missing' });
       const payload = await sso.oidc.verifyJwt(token, {
         algorithms: o.idTokenAlgs,
         audience: o.clientId,
@@ -63,14 +78,17 @@ export async function backchannelLogoutRoutes(app: FastifyInstance): Promise<voi
         ...(o.requireLogoutTokenTyp ? { typ: 'logout+jwt' } : {}),
       });
       const events = payload.events;
-      if (!events || typeof events !== 'object' || Array.isArray(events)) throw new TokenError('ERR_TOKEN_INVALID', 'no events', { reason: 'no_event' });
+      if (!events || typeof events !== 'object' || Array.isArray(events))
+        throw new TokenError('ERR_TOKEN_INVALID', 'no events', { reason: 'no_event' });
       const member = (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT];
-      if (!member || typeof member !== 'object' || Array.isArray(member)) throw new TokenError('ERR_TOKEN_INVALID', 'wrong event', { reason: 'wrong_event' });
+      if (!member || typeof member !== 'object' || Array.isArray(member))
+        throw new TokenError('ERR_TOKEN_INVALID', 'wrong event', { reason: 'wrong_event' });
       if ('nonce' in payload) throw new TokenError('ERR_TOKEN_INVALID', 'nonce present', { reason: 'nonce_present' });
       sub = typeof payload.sub === 'string' && payload.sub ? payload.sub : undefined;
       sid = typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined;
       if (!sub && !sid) throw new TokenError('ERR_TOKEN_INVALID', 'no sid or sub', { reason: 'no_sid_sub' });
-      if (typeof payload.jti !== 'string' || !payload.jti) throw new TokenError('ERR_TOKEN_INVALID', 'no jti', { reason: 'no_jti' });
+      if (typeof payload.jti !== 'string' || !payload.jti)
+        throw new TokenError('ERR_TOKEN_INVALID', 'no jti', { reason: 'no_jti' });
       iss = payload.iss as string;
       const ttl = o.logoutTokenMaxAgeSeconds + 2 * o.clockToleranceSeconds + 60;
       const fresh = await sso.store.kv.setIfAbsent(`jti:${sha256(`${iss}\u0000${payload.jti}`)}`, '1', ttl);
@@ -78,7 +96,11 @@ export async function backchannelLogoutRoutes(app: FastifyInstance): Promise<voi
     } catch (err) {
       if (err instanceof SessionStoreError) deferred(request, err, { iss: iss!, sid, sub });
       const reason = err instanceof SsoError ? err.reason : 'invalid';
-      sso.audit('auth.backchannel.rejected', { request, reason, errorCode: err instanceof SsoError ? err.code : 'ERR_TOKEN_INVALID' });
+      sso.audit('auth.backchannel.rejected', {
+        request,
+        reason,
+        errorCode: err instanceof SsoError ? err.code : 'ERR_TOKEN_INVALID',
+      });
       throw new BackchannelLogoutInvalidError();
     }
     let ended: SessionRecord[];
@@ -89,7 +111,13 @@ export async function backchannelLogoutRoutes(app: FastifyInstance): Promise<voi
       throw err;
     }
     for (const s of ended) await sso.sessions.runEndHooks(s, 'backchannel');
-    sso.audit('auth.backchannel', { request, iss, ...(sub ? { sub } : {}), ...(sid ? { sid } : {}), count: ended.length });
+    sso.audit('auth.backchannel', {
+      request,
+      iss,
+      ...(sub ? { sub } : {}),
+      ...(sid ? { sid } : {}),
+      count: ended.length,
+    });
     return reply.code(200).send();
   });
 }

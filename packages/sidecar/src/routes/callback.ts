@@ -13,7 +13,21 @@ import { canonicalRedirect } from '../lib/redirect.js';
 import type { SidecarConfig } from '../config/schema.js';
 import type { OidcClient } from '../services/oidc-client.js';
 
-const OWN_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'azp', 'jti', 'auth_time', 'at_hash', 'c_hash', 'sid']);
+const OWN_CLAIMS = new Set([
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'iat',
+  'nbf',
+  'nonce',
+  'azp',
+  'jti',
+  'auth_time',
+  'at_hash',
+  'c_hash',
+  'sid',
+]);
 
 /**
  * Keycloak puts realm and client roles into its (JWT) access token, not into the ID token or
@@ -51,7 +65,12 @@ export async function callbackRoutes(app: FastifyInstance): Promise<void> {
   const sso = app.sso;
   const config = sso.config;
 
-  const fail = (request: FastifyRequest, reply: FastifyReply, reason: ReasonCode, fields: Record<string, unknown> = {}) => {
+  const fail = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    reason: ReasonCode,
+    fields: Record<string, unknown> = {},
+  ) => {
     sso.audit('auth.login.failure', { request, reason, ...fields });
     return reply.redirect(sso.signinUrl(reason), 302);
   };
@@ -101,13 +120,26 @@ export async function callbackRoutes(app: FastifyInstance): Promise<void> {
       });
     }
 
-    const session = await sso.sessions.createSession(request, reply, { iss, sub, ...(sid ? { sid } : {}), claims, tokens });
+    const session = await sso.sessions.createSession(request, reply, {
+      iss,
+      sub,
+      ...(sid ? { sid } : {}),
+      claims,
+      tokens,
+    });
     let redirectTo = tx.redirect;
     const relay: string[] = [];
     try {
       for (const hook of sso.afterLoginHooks) {
         const current = (await sso.store.get(session.id)) ?? session;
-        const r = await hook({ request, reply, session: current, claims: raw, redirectTo, ...(tx.inviteToken ? { inviteToken: tx.inviteToken } : {}) });
+        const r = await hook({
+          request,
+          reply,
+          session: current,
+          claims: raw,
+          redirectTo,
+          ...(tx.inviteToken ? { inviteToken: tx.inviteToken } : {}),
+        });
         if (r?.redirectTo) redirectTo = canonicalRedirect(r.redirectTo, config.publicUrl, config.homePath);
         if (r?.setCookie) relay.push(...r.setCookie);
       }
@@ -117,7 +149,11 @@ export async function callbackRoutes(app: FastifyInstance): Promise<void> {
       if (gone) await sso.sessions.runEndHooks(gone, 'logout');
       const reason = signInReason(err);
       if (!(err instanceof SsoError)) request.log.error({ code: 'ERR_SESSION_HOOK' }, 'after-login hook failed');
-      return fail(request, reply, reason, { errorCode: err instanceof SsoError ? err.code : 'ERR_SESSION_HOOK', iss, sub });
+      return fail(request, reply, reason, {
+        errorCode: err instanceof SsoError ? err.code : 'ERR_SESSION_HOOK',
+        iss,
+        sub,
+      });
     }
     if (relay.length > 0) {
       const existing = reply.getHeader('set-cookie');

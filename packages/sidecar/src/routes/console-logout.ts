@@ -13,18 +13,18 @@
  *
  * @module
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { difyClearCookies, type DifyCookieSettings } from '../dify/contract/cookies.js'
-import { CROSS_SITE_CODE, isSameOriginRequest } from '../lib/same-origin.js'
-import { endSession } from './logout.js'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { difyClearCookies, type DifyCookieSettings } from '../dify/contract/cookies.js';
+import { CROSS_SITE_CODE, isSameOriginRequest } from '../lib/same-origin.js';
+import { endSession } from './logout.js';
 
 /** What the console logout needs from the Dify bridge. */
 export interface ConsoleLogoutDeps {
   /** dify-api base URL (no trailing slash). */
-  readonly apiUrl: string
+  readonly apiUrl: string;
   /** Dify's cookie settings (to clear its cookies when dify-api does not answer). */
-  readonly cookies: DifyCookieSettings
-  readonly fetch: typeof fetch
+  readonly cookies: DifyCookieSettings;
+  readonly fetch: typeof fetch;
 }
 
 /**
@@ -35,19 +35,31 @@ export interface ConsoleLogoutDeps {
  */
 export function consoleLogoutRoute(app: FastifyInstance, deps: ConsoleLogoutDeps): void {
   // The stock SPA posts `Content-Type: application/json` with an empty body, which dify-api accepts.
-  const emptyJsonBody = { onRequest: async (request: FastifyRequest) => { if (request.headers['content-length'] === '0') delete request.headers['content-type'] } }
-  app.post('/console/api/logout', emptyJsonBody, async (request, reply) => consoleLogout(app, deps, request, reply))
+  const emptyJsonBody = {
+    onRequest: async (request: FastifyRequest) => {
+      if (request.headers['content-length'] === '0') delete request.headers['content-type'];
+    },
+  };
+  app.post('/console/api/logout', emptyJsonBody, async (request, reply) => consoleLogout(app, deps, request, reply));
 }
 
-async function consoleLogout(app: FastifyInstance, deps: ConsoleLogoutDeps, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const config = app.sso.config
+async function consoleLogout(
+  app: FastifyInstance,
+  deps: ConsoleLogoutDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const config = app.sso.config;
   if (!isSameOriginRequest(request, config.publicUrl)) {
-    request.log.warn({ code: CROSS_SITE_CODE }, 'cross-site console logout refused')
-    return reply.code(403).header('cache-control', 'no-store').send({ code: CROSS_SITE_CODE, message: 'Logout is only accepted from this site.', status: 403 })
+    request.log.warn({ code: CROSS_SITE_CODE }, 'cross-site console logout refused');
+    return reply
+      .code(403)
+      .header('cache-control', 'no-store')
+      .send({ code: CROSS_SITE_CODE, message: 'Logout is only accepted from this site.', status: 403 });
   }
-  const csrfHeader = request.headers['x-csrf-token']
-  const csrf = Array.isArray(csrfHeader) ? csrfHeader.join(',') : csrfHeader
-  const relay: string[] = []
+  const csrfHeader = request.headers['x-csrf-token'];
+  const csrf = Array.isArray(csrfHeader) ? csrfHeader.join(',') : csrfHeader;
+  const relay: string[] = [];
   try {
     const res = await deps.fetch(`${deps.apiUrl}/console/api/logout`, {
       method: 'POST',
@@ -58,19 +70,22 @@ async function consoleLogout(app: FastifyInstance, deps: ConsoleLogoutDeps, requ
       },
       signal: AbortSignal.timeout(config.dify.timeoutSeconds * 1000),
       redirect: 'manual',
-    })
-    relay.push(...res.headers.getSetCookie())
-    await res.arrayBuffer().catch(() => undefined)
+    });
+    relay.push(...res.headers.getSetCookie());
+    await res.arrayBuffer().catch(() => undefined);
   } catch {
-    request.log.warn({ code: 'ERR_DIFY_UNREACHABLE' }, 'Dify logout failed; clearing cookies locally')
+    request.log.warn({ code: 'ERR_DIFY_UNREACHABLE' }, 'Dify logout failed; clearing cookies locally');
   }
-  if (relay.length === 0) relay.push(...difyClearCookies(deps.cookies))
+  if (relay.length === 0) relay.push(...difyClearCookies(deps.cookies));
 
-  const idp = await endSession(request, reply, { via: 'console', postLogoutRedirectUri: new URL(config.signinPath, config.publicUrl).href })
-  for (const c of relay) reply.header('set-cookie', c)
-  const target = idp?.href ?? config.signinPath
-  reply.header('cache-control', 'no-store')
-  const accept = String(request.headers.accept ?? '')
-  if (accept.includes('text/html') && !accept.includes('application/json')) return reply.redirect(target, 303)
-  return reply.code(200).send({ result: 'success', redirect_url: target })
+  const idp = await endSession(request, reply, {
+    via: 'console',
+    postLogoutRedirectUri: new URL(config.signinPath, config.publicUrl).href,
+  });
+  for (const c of relay) reply.header('set-cookie', c);
+  const target = idp?.href ?? config.signinPath;
+  reply.header('cache-control', 'no-store');
+  const accept = String(request.headers.accept ?? '');
+  if (accept.includes('text/html') && !accept.includes('application/json')) return reply.redirect(target, 303);
+  return reply.code(200).send({ result: 'success', redirect_url: target });
 }

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import type { FastifyInstance } from 'fastify'
-import { SsoError } from '../errors.js'
+import type { FastifyInstance } from 'fastify';
+import { SsoError } from '../errors.js';
 
 /**
  * Registers the `/console/api/enterprise/*` compatibility routes.
@@ -19,20 +19,34 @@ import { SsoError } from '../errors.js'
  * enterpriseSsoRoutes(app)
  */
 export function enterpriseSsoRoutes(app: FastifyInstance): void {
-  const sso = app.sso
-  app.get<{ Params: { protocol: string }; Querystring: { invite_token?: string } }>('/console/api/enterprise/sso/:protocol/login', async (request, reply) => {
-    reply.header('cache-control', 'no-store')
-    if (request.params.protocol !== 'oidc') return reply.code(404).send({ code: 'not_found', message: 'Only the oidc protocol is served.', status: 404 })
-    const invite = request.query.invite_token
-    try {
-      const { url, state } = await sso.beginLogin(request, reply, typeof invite === 'string' && invite !== '' ? { inviteToken: invite } : {})
-      return reply.send({ url, state })
-    } catch (err) {
-      if (err instanceof SsoError && err.reason === 'idp_unavailable') return reply.code(503).send({ code: 'idp_unavailable', message: 'The identity provider is not available.', status: 503 })
-      throw err
-    }
-  })
+  const sso = app.sso;
+  app.get<{ Params: { protocol: string }; Querystring: { invite_token?: string } }>(
+    '/console/api/enterprise/sso/:protocol/login',
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      if (request.params.protocol !== 'oidc')
+        return reply.code(404).send({ code: 'not_found', message: 'Only the oidc protocol is served.', status: 404 });
+      const invite = request.query.invite_token;
+      try {
+        const { url, state } = await sso.beginLogin(
+          request,
+          reply,
+          typeof invite === 'string' && invite !== '' ? { inviteToken: invite } : {},
+        );
+        return reply.send({ url, state });
+      } catch (err) {
+        if (err instanceof SsoError && err.reason === 'idp_unavailable')
+          return reply
+            .code(503)
+            .send({ code: 'idp_unavailable', message: 'The identity provider is not available.', status: 503 });
+        throw err;
+      }
+    },
+  );
   app.all('/console/api/enterprise/*', async (_request, reply) =>
-    reply.code(404).header('cache-control', 'no-store').send({ code: 'not_found', message: 'The requested URL was not found on the server.', status: 404 }),
-  )
+    reply
+      .code(404)
+      .header('cache-control', 'no-store')
+      .send({ code: 'not_found', message: 'The requested URL was not found on the server.', status: 404 }),
+  );
 }

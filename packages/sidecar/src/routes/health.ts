@@ -10,7 +10,6 @@ import { SSO_PATHS } from '@dify-sso-kit/vocabulary';
 import { isWorker, workerSetHealth } from '../lib/workers.js';
 import { readiness } from '../services/readiness.js';
 
-
 /**
  * Registers the health routes.
  *
@@ -27,7 +26,10 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     const set = isWorker() ? (workerSetHealth() ?? { expected: 0, ready: -1 }) : undefined;
     const workers = set === undefined || set.ready === set.expected;
     const ok = oidc && store && workers;
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { oidc, store, ...(set ? { workers: { ready: Math.max(0, set.ready), expected: set.expected } } : {}) } });
+    return reply.code(ok ? 200 : 503).send({
+      status: ok ? 'ok' : 'unavailable',
+      checks: { oidc, store, ...(set ? { workers: { ready: Math.max(0, set.ready), expected: set.expected } } : {}) },
+    });
   });
 }
 

@@ -54,7 +54,11 @@ export interface EndSessionOptions {
  * return reply.redirect(idp?.href ?? '/signin', 303)
  * ```
  */
-export async function endSession(request: FastifyRequest, reply: FastifyReply, options: EndSessionOptions): Promise<URL | undefined> {
+export async function endSession(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: EndSessionOptions,
+): Promise<URL | undefined> {
   const sso = request.server.sso;
   const id = sso.sessions.sessionIdOf(request);
   const record = id ? await sso.store.delete(id) : null;
@@ -66,15 +70,31 @@ export async function endSession(request: FastifyRequest, reply: FastifyReply, o
     if (options.via === 'console') {
       // The stock SPA ignores `redirect_url` and goes to its sign-in page, so the browser never
       // visits the IdP: end the IdP session from here too (best effort; the outcome is audited).
-      const ended = await sso.oidc.endIdpSession({ ...(idToken ? { idToken } : {}), ...(tokens?.refreshToken ? { refreshToken: tokens.refreshToken } : {}) });
-      if (ended.idpLogout === 'failed') request.log.warn({ code: 'WARN_OIDC_IDP_LOGOUT_FAILED' }, 'ending the IdP session from the server failed; the browser-facing end-session URL is still returned');
+      const ended = await sso.oidc.endIdpSession({
+        ...(idToken ? { idToken } : {}),
+        ...(tokens?.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+      });
+      if (ended.idpLogout === 'failed')
+        request.log.warn(
+          { code: 'WARN_OIDC_IDP_LOGOUT_FAILED' },
+          'ending the IdP session from the server failed; the browser-facing end-session URL is still returned',
+        );
       idp = { via: 'console', ...ended };
     }
-    sso.audit('auth.logout', { request, iss: record.iss, sub: record.sub, ...(record.sid ? { sid: record.sid } : {}), ...idp });
+    sso.audit('auth.logout', {
+      request,
+      iss: record.iss,
+      sub: record.sub,
+      ...(record.sid ? { sid: record.sid } : {}),
+      ...idp,
+    });
     await sso.sessions.runEndHooks(record, 'logout');
   }
   sso.sessions.clearCookies(reply);
-  return sso.oidc.endSessionUrlIfReachable({ ...(idToken ? { idTokenHint: idToken } : {}), postLogoutRedirectUri: options.postLogoutRedirectUri });
+  return sso.oidc.endSessionUrlIfReachable({
+    ...(idToken ? { idTokenHint: idToken } : {}),
+    postLogoutRedirectUri: options.postLogoutRedirectUri,
+  });
 }
 
 /**
@@ -90,7 +110,8 @@ export async function logoutRoutes(app: FastifyInstance): Promise<void> {
   app.get(SSO_PATHS.logout, async (request: FastifyRequest, reply: FastifyReply) => {
     const q = (request.query ?? {}) as Record<string, unknown>;
     const target = canonicalRedirect(q.redirect, sso.config.publicUrl, sso.config.signinPath);
-    const hidden = target === sso.config.signinPath ? '' : `<input type="hidden" name="redirect" value="${escapeHtml(target)}">`;
+    const hidden =
+      target === sso.config.signinPath ? '' : `<input type="hidden" name="redirect" value="${escapeHtml(target)}">`;
     return reply
       .header('cache-control', 'no-store')
       .header('content-security-policy', CSP)
@@ -107,12 +128,18 @@ export async function logoutRoutes(app: FastifyInstance): Promise<void> {
   app.post(SSO_PATHS.logout, async (request: FastifyRequest, reply: FastifyReply) => {
     if (!isSameOriginRequest(request, sso.config.publicUrl)) {
       request.log.warn({ code: CROSS_SITE_CODE }, 'cross-site logout refused');
-      return reply.code(403).header('cache-control', 'no-store').send({ code: CROSS_SITE_CODE, message: 'Logout is only accepted from this site.', status: 403 });
+      return reply
+        .code(403)
+        .header('cache-control', 'no-store')
+        .send({ code: CROSS_SITE_CODE, message: 'Logout is only accepted from this site.', status: 403 });
     }
     const q = (request.query ?? {}) as Record<string, unknown>;
     const b = (request.body ?? {}) as Record<string, unknown>;
     const target = canonicalRedirect(q.redirect ?? b.redirect, sso.config.publicUrl, sso.config.signinPath);
-    const idp = await endSession(request, reply, { via: 'sso', postLogoutRedirectUri: new URL(target, sso.config.publicUrl).href });
+    const idp = await endSession(request, reply, {
+      via: 'sso',
+      postLogoutRedirectUri: new URL(target, sso.config.publicUrl).href,
+    });
     return reply.header('cache-control', 'no-store').redirect(idp?.href ?? target, 303);
   });
 }

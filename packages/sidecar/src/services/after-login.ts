@@ -34,4 +34,6 @@ export interface AfterLoginResult {
  * the new session is deleted (end hooks run with cause `logout`) and the browser goes to
  * `<signinPath>?message=<err.reason>`.
  */
-export type AfterLoginHook = (ctx: AfterLoginContext) => void | AfterLoginResult | Promise<void | AfterLoginResult>;
+export type AfterLoginHook = (
+  ctx: AfterLoginContext,
+) => undefined | AfterLoginResult | Promise<undefined | AfterLoginResult>;

@@ -35,7 +35,8 @@ export interface AuditFields {
 export type AuditFn = (event: AuditEvent, fields?: AuditFields) => void;
 
 const REDACTED = '[Redacted]';
-const SENSITIVE_KEY = /token|secret|password|passwd|cookie|authorization|verifier|assertion|nonce|^code$|^state$|^session$|^sealed$/i;
+const SENSITIVE_KEY =
+  /token|secret|password|passwd|cookie|authorization|verifier|assertion|nonce|^code$|^state$|^session$|^sealed$/i;
 const PUBLIC_CODE = /^(ERR|WARN)_[A-Z0-9_]+$|^FST_[A-Z0-9_]+$/;
 
 /**

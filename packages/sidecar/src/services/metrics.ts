@@ -40,7 +40,8 @@ export type MetricName = (typeof METRIC_NAMES)[number];
 
 /** Labels are closed sets or stable codes; anything else is folded into `other` (bounded cardinality). */
 const REASON = /^[a-z0-9_]{1,48}$/;
-const label = (v: unknown, fallback = 'none'): string => (typeof v === 'string' && REASON.test(v) ? v : v === undefined ? fallback : 'other');
+const label = (v: unknown, fallback = 'none'): string =>
+  typeof v === 'string' && REASON.test(v) ? v : v === undefined ? fallback : 'other';
 
 /** The sidecar's metrics. */
 export interface SidecarMetrics {
@@ -70,8 +71,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sidec
     labelNames: ['mode', 'result', 'reason'] as const,
     registers: [registry],
   });
-  const events = new Counter({ name: 'dify_sso_audit_events_total', help: 'Audit events by event name.', labelNames: ['event'] as const, registers: [registry] });
-  const logins = new Counter({ name: 'dify_sso_logins_total', help: 'Completed sign-ins by outcome (success, failure) and reason code.', labelNames: ['outcome', 'reason'] as const, registers: [registry] });
+  const events = new Counter({
+    name: 'dify_sso_audit_events_total',
+    help: 'Audit events by event name.',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
+  const logins = new Counter({
+    name: 'dify_sso_logins_total',
+    help: 'Completed sign-ins by outcome (success, failure) and reason code.',
+    labelNames: ['outcome', 'reason'] as const,
+    registers: [registry],
+  });
   const backchannel = new Counter({
     name: 'dify_sso_backchannel_logouts_total',
     help: 'Back-channel logout requests by outcome (accepted, rejected) and reason code.',
@@ -85,7 +96,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sidec
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   });
-  const storeErrors = new Counter({ name: 'dify_sso_store_errors_total', help: 'Failed session store operations by operation and store kind.', labelNames: ['op', 'store'] as const, registers: [registry] });
+  const storeErrors = new Counter({
+    name: 'dify_sso_store_errors_total',
+    help: 'Failed session store operations by operation and store kind.',
+    labelNames: ['op', 'store'] as const,
+    registers: [registry],
+  });
   const idp = new Histogram({
     name: 'dify_sso_idp_request_duration_seconds',
     help: 'Requests to the OpenID Provider (discovery, JWKS, token, UserInfo, end-session) by method and status class, until response headers.',
@@ -93,7 +109,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sidec
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const idpErrors = new Counter({ name: 'dify_sso_idp_request_errors_total', help: 'Requests to the OpenID Provider that failed without a response (network, timeout).', registers: [registry] });
+  const idpErrors = new Counter({
+    name: 'dify_sso_idp_request_errors_total',
+    help: 'Requests to the OpenID Provider that failed without a response (network, timeout).',
+    registers: [registry],
+  });
   let sized: { stats(): { sessions: number } } | undefined;
   new Gauge({
     name: 'dify_sso_sessions',
@@ -116,14 +136,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sidec
         if (event === 'auth.login.success') logins.inc({ outcome: 'success', reason: 'ok' });
         else if (event === 'auth.login.failure') logins.inc({ outcome: 'failure', reason: label(fields?.reason) });
         else if (event === 'auth.backchannel') backchannel.inc({ outcome: 'accepted', reason: 'ok' });
-        else if (event === 'auth.backchannel.rejected') backchannel.inc({ outcome: 'rejected', reason: label(fields?.reason) });
+        else if (event === 'auth.backchannel.rejected')
+          backchannel.inc({ outcome: 'rejected', reason: label(fields?.reason) });
         audit(event, fields);
       };
     },
     wrapStore(store) {
       const kind = store.kind;
-      if (kind === 'memory' && typeof (store as { stats?: unknown }).stats === 'function') sized = store as unknown as { stats(): { sessions: number } };
-      const timed = <A extends unknown[], R>(op: string, fn: (...a: A) => Promise<R>) =>
+      if (kind === 'memory' && typeof (store as { stats?: unknown }).stats === 'function')
+        sized = store as unknown as { stats(): { sessions: number } };
+      const timed =
+        <A extends unknown[], R>(op: string, fn: (...a: A) => Promise<R>) =>
         async (...a: A): Promise<R> => {
           const end = storeOps.startTimer({ op, store: kind });
           try {
@@ -163,7 +186,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sidec
       const ours = (m: Msg) => String(m.request.origin ?? '') === origin;
       const onCreate = (m: unknown) => {
         const msg = m as Msg;
-        if (ours(msg)) started.set(msg.request, { end: idp.startTimer({ method: label((msg.request.method ?? 'GET').toLowerCase(), 'get') }) });
+        if (ours(msg))
+          started.set(msg.request, {
+            end: idp.startTimer({ method: label((msg.request.method ?? 'GET').toLowerCase(), 'get') }),
+          });
       };
       const onHeaders = (m: unknown) => {
         const msg = m as Msg;
@@ -210,7 +236,10 @@ export function countAuthRequestDecisions(app: FastifyInstance, metrics: Sidecar
  * @example
  * const server = await serveMetrics({ host: '0.0.0.0', port: 9464 }, metrics.registry)
  */
-export async function serveMetrics(at: { host: string; port: number }, registry: Registry | 'cluster'): Promise<Server> {
+export async function serveMetrics(
+  at: { host: string; port: number },
+  registry: Registry | 'cluster',
+): Promise<Server> {
   const aggregator = registry === 'cluster' ? new AggregatorRegistry() : undefined;
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/sso/metrics') {
@@ -219,7 +248,13 @@ export async function serveMetrics(at: { host: string; port: number }, registry:
     }
     const body = aggregator ? aggregator.clusterMetrics() : (registry as Registry).metrics();
     body.then(
-      (text) => res.writeHead(200, { 'content-type': (aggregator ?? (registry as Registry)).contentType, 'cache-control': 'no-store' }).end(text),
+      (text) =>
+        res
+          .writeHead(200, {
+            'content-type': (aggregator ?? (registry as Registry)).contentType,
+            'cache-control': 'no-store',
+          })
+          .end(text),
       () => res.writeHead(503, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
     );
   });

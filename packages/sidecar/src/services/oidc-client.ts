@@ -150,7 +150,10 @@ export class OidcClient {
     try {
       await this.#pending;
     } catch (cause) {
-      throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'identity provider unavailable', { cause, reason: 'idp_unavailable' });
+      throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'identity provider unavailable', {
+        cause,
+        reason: 'idp_unavailable',
+      });
     }
   }
 
@@ -206,7 +209,8 @@ export class OidcClient {
   }
 
   #cfg(): oidc.Configuration {
-    if (!this.#config) throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'identity provider unavailable', { reason: 'idp_unavailable' });
+    if (!this.#config)
+      throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'identity provider unavailable', { reason: 'idp_unavailable' });
     return this.#config;
   }
 
@@ -225,7 +229,9 @@ export class OidcClient {
     const url = `${issuer.endsWith('/') ? issuer : `${issuer}/`}.well-known/openid-configuration`;
     let ok = false;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(Math.min(3, this.#opts.oidc.httpTimeoutSeconds) * 1000) });
+      const res = await fetch(url, {
+        signal: AbortSignal.timeout(Math.min(3, this.#opts.oidc.httpTimeoutSeconds) * 1000),
+      });
       await res.arrayBuffer();
       ok = res.ok;
     } catch {
@@ -259,7 +265,10 @@ export class OidcClient {
    * @throws {OidcError} with reasons `idp_error`, `invalid_state`, `token_exchange_failed`,
    *   `invalid_id_token`, `nonce_mismatch`, `userinfo_invalid`.
    */
-  async exchange(search: string, checks: { state: string; nonce: string; codeVerifier: string }): Promise<ExchangeResult> {
+  async exchange(
+    search: string,
+    checks: { state: string; nonce: string; codeVerifier: string },
+  ): Promise<ExchangeResult> {
     await this.ensureReady();
     const config = this.#cfg();
     const currentUrl = new URL(this.redirectUri);
@@ -267,8 +276,14 @@ export class OidcClient {
     // RFC 9207 mix-up defence, checked here so the reason is precise (openid-client checks it too).
     const returnedIss = currentUrl.searchParams.getAll('iss');
     const issSupported = config.serverMetadata().authorization_response_iss_parameter_supported === true;
-    if (returnedIss.length > 1 || (returnedIss.length === 1 && returnedIss[0] !== this.#opts.oidc.issuer) || (returnedIss.length === 0 && issSupported)) {
-      throw new OidcError('ERR_OIDC_ISSUER_MISMATCH', 'authorization response iss mismatch', { reason: 'issuer_mismatch' });
+    if (
+      returnedIss.length > 1 ||
+      (returnedIss.length === 1 && returnedIss[0] !== this.#opts.oidc.issuer) ||
+      (returnedIss.length === 0 && issSupported)
+    ) {
+      throw new OidcError('ERR_OIDC_ISSUER_MISMATCH', 'authorization response iss mismatch', {
+        reason: 'issuer_mismatch',
+      });
     }
     let response: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
@@ -317,7 +332,10 @@ export class OidcClient {
    * Only for ID tokens the sidecar received itself from the token endpoint: an unknown `kid`
    * refetches the JWKS at once (single-flight), without the untrusted-token cooldown.
    */
-  async verifyIdToken(idToken: string, expect: { nonce?: string; sub?: string }): Promise<JWTPayload & Record<string, unknown>> {
+  async verifyIdToken(
+    idToken: string,
+    expect: { nonce?: string; sub?: string },
+  ): Promise<JWTPayload & Record<string, unknown>> {
     const o = this.#opts.oidc;
     let payload: JWTPayload;
     try {
@@ -363,7 +381,8 @@ export class OidcClient {
     }
     if (token.split('.').length !== 3) throw new TokenError('ERR_TOKEN_INVALID', 'not a JWS', { reason: 'malformed' });
     for (const h of FORBIDDEN_HEADERS) {
-      if (h in header) throw new TokenError('ERR_TOKEN_HEADER_FORBIDDEN', `forbidden header ${h}`, { reason: 'forbidden_header' });
+      if (h in header)
+        throw new TokenError('ERR_TOKEN_HEADER_FORBIDDEN', `forbidden header ${h}`, { reason: 'forbidden_header' });
     }
     if (typeof header.alg !== 'string' || !v.algorithms.includes(header.alg)) {
       throw new TokenError('ERR_TOKEN_ALG_NOT_ALLOWED', 'algorithm not allowed', { reason: 'alg_not_allowed' });
@@ -379,7 +398,11 @@ export class OidcClient {
       ...(v.requiredClaims ? { requiredClaims: v.requiredClaims } : {}),
     };
     try {
-      const payload = await verifyWithCandidates(token, (this.#jwks as JwksCache).getKey(v.channel ?? 'untrusted'), options);
+      const payload = await verifyWithCandidates(
+        token,
+        (this.#jwks as JwksCache).getKey(v.channel ?? 'untrusted'),
+        options,
+      );
       const iat = payload.iat;
       if (typeof iat === 'number' && iat > this.#opts.now() / 1000 + this.#opts.oidc.clockToleranceSeconds) {
         throw new TokenError('ERR_TOKEN_EXPIRED', 'iat in the future', { reason: 'iat_future' });
@@ -401,22 +424,42 @@ export class OidcClient {
     await this.ensureReady();
     let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
     try {
-      response = await withSpan('dify_sso.oidc.token', { 'dify_sso.grant_type': 'refresh_token' }, () => oidc.refreshTokenGrant(this.#cfg(), refreshToken));
+      response = await withSpan('dify_sso.oidc.token', { 'dify_sso.grant_type': 'refresh_token' }, () =>
+        oidc.refreshTokenGrant(this.#cfg(), refreshToken),
+      );
     } catch (cause) {
       const status = (cause as { status?: unknown }).status;
       const code = (cause as { code?: string }).code;
       // A slow IdP (timeout) or a 5xx must never end sessions: only a refusal does.
-      if (isTransportError(cause) || (typeof status === 'number' && status >= 500) || code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_RESPONSE_IS_NOT_CONFORM') {
-        throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'refresh: IdP error status', { cause, reason: 'idp_unavailable' });
+      if (
+        isTransportError(cause) ||
+        (typeof status === 'number' && status >= 500) ||
+        code === 'OAUTH_RESPONSE_IS_NOT_JSON' ||
+        code === 'OAUTH_RESPONSE_IS_NOT_CONFORM'
+      ) {
+        throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'refresh: IdP error status', {
+          cause,
+          reason: 'idp_unavailable',
+        });
       }
       const body = cause instanceof oidc.ResponseBodyError ? cause.error : undefined;
-      if (body) throw new OidcError('ERR_OIDC_REFRESH_FAILED', 'refresh refused', { cause, reason: body === 'invalid_grant' ? 'invalid_grant' : 'refresh_refused' });
+      if (body)
+        throw new OidcError('ERR_OIDC_REFRESH_FAILED', 'refresh refused', {
+          cause,
+          reason: body === 'invalid_grant' ? 'invalid_grant' : 'refresh_refused',
+        });
       if (cause instanceof oidc.ClientError || (cause as { code?: string }).code?.startsWith('OAUTH_')) {
-        throw new OidcError('ERR_OIDC_REFRESH_FAILED', 'refresh response invalid', { cause, reason: 'invalid_id_token' });
+        throw new OidcError('ERR_OIDC_REFRESH_FAILED', 'refresh response invalid', {
+          cause,
+          reason: 'invalid_id_token',
+        });
       }
-      throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'refresh transport failure', { cause, reason: 'idp_unavailable' });
+      throw new OidcError('ERR_OIDC_IDP_UNAVAILABLE', 'refresh transport failure', {
+        cause,
+        reason: 'idp_unavailable',
+      });
     }
-    let idToken = response.id_token;
+    const idToken = response.id_token;
     if (idToken) await this.verifyIdToken(idToken, { sub: expectSub });
     const expiresIn = response.expiresIn();
     return {
@@ -453,7 +496,10 @@ export class OidcClient {
    * const { idpLogout } = await app.sso.oidc.endIdpSession({ idToken, refreshToken })
    * ```
    */
-  async endIdpSession(tokens: { idToken?: string; refreshToken?: string }): Promise<{ idpLogout: 'ended' | 'failed' | 'unsupported'; refreshRevoked?: boolean }> {
+  async endIdpSession(tokens: {
+    idToken?: string;
+    refreshToken?: string;
+  }): Promise<{ idpLogout: 'ended' | 'failed' | 'unsupported'; refreshRevoked?: boolean }> {
     const config = this.#config;
     if (!config) return { idpLogout: tokens.idToken ? 'failed' : 'unsupported' };
     const meta = config.serverMetadata();
@@ -531,15 +577,23 @@ function isTransportError(err: unknown): boolean {
 
 function mapExchangeError(cause: unknown): OidcError {
   const code = (cause as { code?: string }).code;
-  const mk = (c: SsoErrorCode, reason: ReasonCode) => new OidcError(c, 'authorization code exchange failed', { cause, reason });
+  const mk = (c: SsoErrorCode, reason: ReasonCode) =>
+    new OidcError(c, 'authorization code exchange failed', { cause, reason });
   // The IdP is down or does not answer in time (oidc.httpTimeoutSeconds): not a bad code.
   if (isTransportError(cause)) return mk('ERR_OIDC_IDP_UNAVAILABLE', 'idp_unavailable');
   if (cause instanceof oidc.AuthorizationResponseError) return mk('ERR_OIDC_CALLBACK_ERROR', 'idp_error');
   if (cause instanceof oidc.ResponseBodyError) return mk('ERR_OIDC_CODE_EXCHANGE_FAILED', 'token_exchange_failed');
-  if ((code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || code === 'OAUTH_INVALID_RESPONSE') && causeClaim(cause) === 'nonce') {
+  if (
+    (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || code === 'OAUTH_INVALID_RESPONSE') &&
+    causeClaim(cause) === 'nonce'
+  ) {
     return mk('ERR_OIDC_NONCE_MISMATCH', 'nonce_mismatch');
   }
-  if (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' || code === 'OAUTH_KEY_SELECTION_FAILED') {
+  if (
+    code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' ||
+    code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' ||
+    code === 'OAUTH_KEY_SELECTION_FAILED'
+  ) {
     return mk('ERR_OIDC_ID_TOKEN_INVALID', 'invalid_id_token');
   }
   if (code?.startsWith('OAUTH_')) {
@@ -574,16 +628,22 @@ async function verifyWithCandidates(token: string, jwks: Jwks, options: JWTVerif
 }
 
 function mapJoseError(cause: unknown): TokenError {
-  if (cause instanceof joseErrors.JWTExpired) return new TokenError('ERR_TOKEN_EXPIRED', 'token expired', { cause, reason: 'expired' });
+  if (cause instanceof joseErrors.JWTExpired)
+    return new TokenError('ERR_TOKEN_EXPIRED', 'token expired', { cause, reason: 'expired' });
   if (cause instanceof joseErrors.JWTClaimValidationFailed) {
     const claim = cause.claim;
     if (claim === 'iss') return new TokenError('ERR_TOKEN_ISSUER', 'issuer mismatch', { cause, reason: 'issuer' });
-    if (claim === 'aud') return new TokenError('ERR_TOKEN_AUDIENCE', 'audience mismatch', { cause, reason: 'audience' });
-    if (claim === 'nbf' || claim === 'iat') return new TokenError('ERR_TOKEN_EXPIRED', 'token not valid now', { cause, reason: 'not_valid_now' });
+    if (claim === 'aud')
+      return new TokenError('ERR_TOKEN_AUDIENCE', 'audience mismatch', { cause, reason: 'audience' });
+    if (claim === 'nbf' || claim === 'iat')
+      return new TokenError('ERR_TOKEN_EXPIRED', 'token not valid now', { cause, reason: 'not_valid_now' });
     return new TokenError('ERR_TOKEN_INVALID', 'claim validation failed', { cause, reason: `claim_${claim}` });
   }
-  if (cause instanceof joseErrors.JOSEAlgNotAllowed) return new TokenError('ERR_TOKEN_ALG_NOT_ALLOWED', 'algorithm not allowed', { cause, reason: 'alg_not_allowed' });
-  if (cause instanceof joseErrors.JWSSignatureVerificationFailed) return new TokenError('ERR_TOKEN_INVALID', 'bad signature', { cause, reason: 'signature' });
-  if (cause instanceof joseErrors.JWKSNoMatchingKey) return new TokenError('ERR_TOKEN_INVALID', 'no matching key', { cause, reason: 'no_matching_key' });
+  if (cause instanceof joseErrors.JOSEAlgNotAllowed)
+    return new TokenError('ERR_TOKEN_ALG_NOT_ALLOWED', 'algorithm not allowed', { cause, reason: 'alg_not_allowed' });
+  if (cause instanceof joseErrors.JWSSignatureVerificationFailed)
+    return new TokenError('ERR_TOKEN_INVALID', 'bad signature', { cause, reason: 'signature' });
+  if (cause instanceof joseErrors.JWKSNoMatchingKey)
+    return new TokenError('ERR_TOKEN_INVALID', 'no matching key', { cause, reason: 'no_matching_key' });
   return new TokenError('ERR_TOKEN_INVALID', 'token invalid', { cause, reason: 'invalid' });
 }

@@ -147,7 +147,11 @@ export class SessionManager {
    *
    * @throws {OidcError} reason `idp_unavailable` when discovery has not succeeded.
    */
-  async beginLogin(request: FastifyRequest, reply: FastifyReply, opts: BeginLoginOptions = {}): Promise<{ url: string; state: string }> {
+  async beginLogin(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    opts: BeginLoginOptions = {},
+  ): Promise<{ url: string; state: string }> {
     const c = this.#d.config;
     const tx: LoginTransaction = {
       state: randomToken(32),
@@ -155,7 +159,8 @@ export class SessionManager {
       codeVerifier: randomPKCECodeVerifier(),
       redirect: canonicalRedirect(opts.redirect, c.publicUrl, c.homePath),
     };
-    if (typeof opts.inviteToken === 'string' && /^[A-Za-z0-9._~+/=-]{1,512}$/.test(opts.inviteToken)) tx.inviteToken = opts.inviteToken;
+    if (typeof opts.inviteToken === 'string' && /^[A-Za-z0-9._~+/=-]{1,512}$/.test(opts.inviteToken))
+      tx.inviteToken = opts.inviteToken;
     const url = await this.#d.oidc.authorizationUrl(tx);
     const sealed = await seal({ ...tx }, this.#txKeys, c.session.transactionTtlSeconds, new Date(this.#d.now()));
     reply.setCookie(this.names.transaction, sealed, this.#cookieOptions(c.session.transactionTtlSeconds));
@@ -168,20 +173,32 @@ export class SessionManager {
    *
    * @throws {OidcError} `ERR_OIDC_TRANSACTION_INVALID` (`login_expired`) or `ERR_OIDC_STATE_MISMATCH` (`invalid_state`).
    */
-  async consumeTransaction(request: FastifyRequest, reply: FastifyReply, returnedState: unknown): Promise<LoginTransaction> {
+  async consumeTransaction(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    returnedState: unknown,
+  ): Promise<LoginTransaction> {
     const sealed = request.cookies[this.names.transaction];
     reply.clearCookie(this.names.transaction, this.#cookieOptions(0));
-    if (!sealed) throw new OidcError('ERR_OIDC_TRANSACTION_INVALID', 'no login transaction', { reason: 'login_expired' });
+    if (!sealed)
+      throw new OidcError('ERR_OIDC_TRANSACTION_INVALID', 'no login transaction', { reason: 'login_expired' });
     let tx: LoginTransaction;
     try {
       tx = (await unseal(sealed, this.#txKeys, new Date(this.#d.now()))) as unknown as LoginTransaction;
     } catch (cause) {
-      throw new OidcError('ERR_OIDC_TRANSACTION_INVALID', 'login transaction invalid or expired', { cause, reason: 'login_expired' });
+      throw new OidcError('ERR_OIDC_TRANSACTION_INVALID', 'login transaction invalid or expired', {
+        cause,
+        reason: 'login_expired',
+      });
     }
     if (typeof tx.state !== 'string' || typeof returnedState !== 'string' || !safeEqual(tx.state, returnedState)) {
       throw new OidcError('ERR_OIDC_STATE_MISMATCH', 'state mismatch', { reason: 'invalid_state' });
     }
-    const first = await this.#d.store.kv.setIfAbsent(`state:${sha256(tx.state)}`, '1', this.#d.config.session.transactionTtlSeconds + 60);
+    const first = await this.#d.store.kv.setIfAbsent(
+      `state:${sha256(tx.state)}`,
+      '1',
+      this.#d.config.session.transactionTtlSeconds + 60,
+    );
     if (!first) throw new OidcError('ERR_OIDC_TRANSACTION_INVALID', 'state already used', { reason: 'invalid_state' });
     return tx;
   }
@@ -194,7 +211,12 @@ export class SessionManager {
    */
   async sealTokens(tokens: IdpTokens): Promise<string> {
     const key = this.#atRestKeys[0] as DerivedKey;
-    const packed = { ...tokens, idToken: packJwt(tokens.idToken), accessToken: packJwt(tokens.accessToken), ...(tokens.refreshToken !== undefined ? { refreshToken: packJwt(tokens.refreshToken) } : {}) };
+    const packed = {
+      ...tokens,
+      idToken: packJwt(tokens.idToken),
+      accessToken: packJwt(tokens.accessToken),
+      ...(tokens.refreshToken !== undefined ? { refreshToken: packJwt(tokens.refreshToken) } : {}),
+    };
     return new CompactEncrypt(deflateRawSync(JSON.stringify(packed)))
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: key.kid, cty: TOKENS_CTY })
       .encrypt(key.key);
@@ -214,7 +236,10 @@ export class SessionManager {
         { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] },
       );
       if (protectedHeader.cty !== TOKENS_CTY) return JSON.parse(new TextDecoder().decode(plaintext)) as IdpTokens;
-      const packed = JSON.parse(inflateRawSync(plaintext, { maxOutputLength: 1 << 20 }).toString('utf8')) as Record<string, unknown>;
+      const packed = JSON.parse(inflateRawSync(plaintext, { maxOutputLength: 1 << 20 }).toString('utf8')) as Record<
+        string,
+        unknown
+      >;
       return {
         ...(packed as unknown as IdpTokens),
         idToken: unpackJwt(packed.idToken),
@@ -286,12 +311,21 @@ export class SessionManager {
     const now = this.#d.now();
     const s = this.#d.config.session;
     // The last-seen touch rides on the read (one Redis command per check).
-    const record = await store.get(sha256(raw), { now, afterMs: TOUCH_INTERVAL_MS, idleMs: s.idleTimeoutSeconds * 1000 });
+    const record = await store.get(sha256(raw), {
+      now,
+      afterMs: TOUCH_INTERVAL_MS,
+      idleMs: s.idleTimeoutSeconds * 1000,
+    });
     if (!record) return { ok: false, reason: 'revoked' };
     if (now >= record.absoluteExpiresAt || now - record.lastSeenAt >= s.idleTimeoutSeconds * 1000) {
       const gone = await store.delete(record.id);
       if (gone) {
-        this.#d.audit('auth.session.expired', { request, iss: record.iss, sub: record.sub, reason: now >= record.absoluteExpiresAt ? 'absolute_timeout' : 'idle_timeout' });
+        this.#d.audit('auth.session.expired', {
+          request,
+          iss: record.iss,
+          sub: record.sub,
+          reason: now >= record.absoluteExpiresAt ? 'absolute_timeout' : 'idle_timeout',
+        });
         await this.runEndHooks(gone, 'expired');
       }
       return { ok: false, reason: 'expired' };
@@ -311,14 +345,20 @@ export class SessionManager {
     return { ok: true, session: current };
   }
 
-  async #liveness(request: FastifyRequest, record: SessionRecord): Promise<'ok' | 'skipped' | 'revoked' | 'idp_unavailable'> {
+  async #liveness(
+    request: FastifyRequest,
+    record: SessionRecord,
+  ): Promise<'ok' | 'skipped' | 'revoked' | 'idp_unavailable'> {
     const store = this.#d.store;
     const lockKey = `refresh-lock:${record.id}`;
     if (!(await store.kv.setIfAbsent(lockKey, '1', 30))) return 'skipped';
     try {
       const tokens = await this.openTokens(record);
       if (!tokens?.refreshToken) {
-        this.#d.log.warn({ code: 'ERR_OIDC_REFRESH_FAILED' }, 'liveness refresh impossible: no refresh token; ending session');
+        this.#d.log.warn(
+          { code: 'ERR_OIDC_REFRESH_FAILED' },
+          'liveness refresh impossible: no refresh token; ending session',
+        );
         await this.#endForLiveness(request, record, 'no_refresh_token');
         return 'revoked';
       }
@@ -333,14 +373,22 @@ export class SessionManager {
       const merged: IdpTokens = {
         idToken: fresh.idToken || tokens.idToken,
         accessToken: fresh.accessToken,
-        ...(fresh.refreshToken ?? tokens.refreshToken ? { refreshToken: fresh.refreshToken ?? tokens.refreshToken } : {}),
+        ...((fresh.refreshToken ?? tokens.refreshToken)
+          ? { refreshToken: fresh.refreshToken ?? tokens.refreshToken }
+          : {}),
         ...(fresh.expiresAt !== undefined ? { expiresAt: fresh.expiresAt } : {}),
       };
       // Group and role changes at the IdP take effect here (the refreshed ID token was verified by oidc.refresh).
       const cfg = this.#d.config;
-      const next = fresh.idToken ? extractClaims(cfg.oidc.preset, decodeJwt(fresh.idToken) as Parameters<typeof extractClaims>[1], cfg.policy) : undefined;
+      const next = fresh.idToken
+        ? extractClaims(cfg.oidc.preset, decodeJwt(fresh.idToken) as Parameters<typeof extractClaims>[1], cfg.policy)
+        : undefined;
       const claims = next ? { ...record.claims, groups: next.groups, roles: next.roles } : undefined;
-      const updated = await store.update(record.id, { tokens: await this.sealTokens(merged), lastRefreshAt: this.#d.now(), ...(claims ? { claims } : {}) });
+      const updated = await store.update(record.id, {
+        tokens: await this.sealTokens(merged),
+        lastRefreshAt: this.#d.now(),
+        ...(claims ? { claims } : {}),
+      });
       if (!updated) return 'revoked';
       this.#d.audit('auth.session.refreshed', { request, iss: record.iss, sub: record.sub });
       return 'ok';
@@ -361,13 +409,20 @@ export class SessionManager {
       try {
         await hook(session, cause);
       } catch (err) {
-        this.#d.log.error({ code: (err as { code?: string }).code ?? 'ERR_SESSION_HOOK', cause }, 'session end hook failed');
+        this.#d.log.error(
+          { code: (err as { code?: string }).code ?? 'ERR_SESSION_HOOK', cause },
+          'session end hook failed',
+        );
       }
     }
   }
 
   /** Ends every session of `(iss, sub)` (admin "log this user out everywhere"); returns how many. */
-  async endUserSessions(sub: string, cause: SessionEndCause = 'admin', iss = this.#d.config.oidc.issuer): Promise<number> {
+  async endUserSessions(
+    sub: string,
+    cause: SessionEndCause = 'admin',
+    iss = this.#d.config.oidc.issuer,
+  ): Promise<number> {
     const gone = await this.#d.store.deleteBySub(iss, sub);
     for (const s of gone) await this.runEndHooks(s, cause);
     if (gone.length > 0) this.#d.audit('auth.session.revoked', { iss, sub, reason: cause, count: gone.length });

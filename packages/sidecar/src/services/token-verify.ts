@@ -62,7 +62,10 @@ export class TokenVerifier {
     try {
       return await this.#verify(token);
     } catch (err) {
-      const e = err instanceof TokenError ? err : new TokenError('ERR_TOKEN_INVALID', 'token invalid', { cause: err, reason: 'invalid' });
+      const e =
+        err instanceof TokenError
+          ? err
+          : new TokenError('ERR_TOKEN_INVALID', 'token invalid', { cause: err, reason: 'invalid' });
       this.#d.audit('auth.token.rejected', { reason: e.reason, errorCode: e.code });
       throw e;
     }
@@ -70,8 +73,12 @@ export class TokenVerifier {
 
   async #verify(token: string): Promise<BearerClaims> {
     const b = this.#d.bearer;
-    if (b.audience.length === 0) throw new TokenError('ERR_TOKEN_NOT_CONFIGURED', 'bearer verification not configured', { reason: 'not_configured' });
-    if (typeof token !== 'string' || token.length === 0 || token.length > 16384) throw new TokenError('ERR_TOKEN_INVALID', 'malformed', { reason: 'malformed' });
+    if (b.audience.length === 0)
+      throw new TokenError('ERR_TOKEN_NOT_CONFIGURED', 'bearer verification not configured', {
+        reason: 'not_configured',
+      });
+    if (typeof token !== 'string' || token.length === 0 || token.length > 16384)
+      throw new TokenError('ERR_TOKEN_INVALID', 'malformed', { reason: 'malformed' });
     const key = sha256(token);
     const nowSec = this.#d.now() / 1000;
     const hit = this.#cache.get(key);

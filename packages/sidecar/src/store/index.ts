@@ -22,12 +22,18 @@ export { createRedisStore } from './redis.js';
  * ```
  */
 export function createStore(
-  config: Pick<SidecarConfig, 'store'> & { redis: Partial<RedisConnectionSettings> & { keyPrefix: string } } & Partial<Pick<SidecarConfig, 'memory'>>,
+  config: Pick<SidecarConfig, 'store'> & { redis: Partial<RedisConnectionSettings> & { keyPrefix: string } } & Partial<
+      Pick<SidecarConfig, 'memory'>
+    >,
   now?: () => number,
 ): SessionStore {
   if (config.store === 'redis') {
     const { keyPrefix, ...connection } = config.redis;
-    return createRedisStore({ settings: { ...STANDALONE_DEFAULTS, ...connection }, keyPrefix, ...(now ? { now } : {}) });
+    return createRedisStore({
+      settings: { ...STANDALONE_DEFAULTS, ...connection },
+      keyPrefix,
+      ...(now ? { now } : {}),
+    });
   }
   return createMemoryStore(now, config.memory ? { maxSessions: config.memory.maxSessions } : {});
 }

@@ -15,7 +15,14 @@
  *
  * @module
  */
-import { STORE_GRACE_SECONDS, type KvStore, type SessionClaims, type SessionPatch, type SessionRecord, type SessionStore } from './types.js';
+import {
+  STORE_GRACE_SECONDS,
+  type KvStore,
+  type SessionClaims,
+  type SessionPatch,
+  type SessionRecord,
+  type SessionStore,
+} from './types.js';
 
 interface Entry<T> {
   value: T;
@@ -84,7 +91,8 @@ export function createMemoryStore(now: () => number = Date.now, options: MemoryS
     if (pool.size < INTERN_LIMIT) pool.set(v, v);
     return v;
   };
-  const list = (xs: readonly string[]): string[] => (xs.length === 0 ? (EMPTY_LIST as string[]) : Object.freeze(xs.map(intern)) as string[]);
+  const list = (xs: readonly string[]): string[] =>
+    xs.length === 0 ? (EMPTY_LIST as string[]) : (Object.freeze(xs.map(intern)) as string[]);
   const compactClaims = (c: SessionClaims): SessionClaims => {
     const { groups, roles, ...rest } = c;
     return Object.freeze({ groups: list(groups), roles: list(roles), ...copy(rest) });
@@ -116,7 +124,10 @@ export function createMemoryStore(now: () => number = Date.now, options: MemoryS
   };
   const addIndex = (index: Index, iss: string, key: string, id: string) => {
     let keys = index.get(iss);
-    if (!keys) index.set(iss, (keys = new Map()));
+    if (!keys) {
+      keys = new Map();
+      index.set(iss, keys);
+    }
     const cur = keys.get(key);
     if (cur === undefined || cur === id) keys.set(key, id);
     else if (typeof cur === 'string') keys.set(key, new Set([cur, id]));

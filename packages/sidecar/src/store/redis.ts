@@ -28,8 +28,21 @@
 import { Redis } from 'ioredis';
 import { SessionStoreError } from '../errors.js';
 import { sha256 } from '../lib/crypto.js';
-import { createRedisClient, withDeadline, type RedisClient, type RedisClientTuning, type RedisConnectionSettings } from '../lib/redis-client.js';
-import { STORE_GRACE_SECONDS, type KvStore, type SessionPatch, type SessionRecord, type SessionStore, type SessionTouch } from './types.js';
+import {
+  createRedisClient,
+  withDeadline,
+  type RedisClient,
+  type RedisClientTuning,
+  type RedisConnectionSettings,
+} from '../lib/redis-client.js';
+import {
+  STORE_GRACE_SECONDS,
+  type KvStore,
+  type SessionPatch,
+  type SessionRecord,
+  type SessionStore,
+  type SessionTouch,
+} from './types.js';
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions {
@@ -101,7 +114,10 @@ async function wrapWithin<T>(deadlineMs: number, op: () => Promise<T>): Promise<
     // Upper bound of one store operation (several commands), whatever the topology does meanwhile.
     return await withDeadline(op(), deadlineMs);
   } catch (cause) {
-    throw new SessionStoreError('ERR_SESSION_STORE_UNAVAILABLE', 'session store operation failed', { cause, reason: 'session_error' });
+    throw new SessionStoreError('ERR_SESSION_STORE_UNAVAILABLE', 'session store operation failed', {
+      cause,
+      reason: 'session_error',
+    });
   }
 }
 
@@ -116,7 +132,8 @@ async function wrapWithin<T>(deadlineMs: number, op: () => Promise<T>): Promise<
 export function createRedisStore(options: RedisStoreOptions): SessionStore {
   const now = options.now ?? Date.now;
   const tuning = options.tuning ?? STORE_REDIS_TUNING;
-  const wrap = <T>(op: () => Promise<T>): Promise<T> => wrapWithin(tuning.commandTimeoutMs + tuning.connectTimeoutMs, op);
+  const wrap = <T>(op: () => Promise<T>): Promise<T> =>
+    wrapWithin(tuning.commandTimeoutMs + tuning.connectTimeoutMs, op);
   const owned = !options.client;
   const redis: RedisClient =
     options.client ??
@@ -187,7 +204,8 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       }),
     setIfAbsent: (key, value, ttl) =>
       wrap(async () => {
-        const res = ttl > 0 ? await redis.set(kvKey(key), value, 'EX', ttl, 'NX') : await redis.set(kvKey(key), value, 'NX');
+        const res =
+          ttl > 0 ? await redis.set(kvKey(key), value, 'EX', ttl, 'NX') : await redis.set(kvKey(key), value, 'NX');
         return res === 'OK';
       }),
     getDel: (key) => wrap(() => redis.getdel(kvKey(key))),

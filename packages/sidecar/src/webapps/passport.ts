@@ -20,21 +20,23 @@
  */
 
 /** Header the Dify web client sends the passport in (dify `web/config` `PASSPORT_HEADER_NAME`). */
-export const PASSPORT_HEADER = 'x-app-passport'
+export const PASSPORT_HEADER = 'x-app-passport';
 /** Header naming the app on `/api/passport` (dify `api/constants/__init__.py` `HEADER_NAME_APP_CODE`). */
-export const APP_CODE_HEADER = 'x-app-code'
+export const APP_CODE_HEADER = 'x-app-code';
 
 /** The claims the gate needs. */
 export interface PassportClaims {
-  readonly appCode: string
-  readonly appId: string
-  readonly endUserId: string
+  readonly appCode: string;
+  readonly appId: string;
+  readonly endUserId: string;
 }
 
 /** Outcome of reading a request's passport. */
-export type PassportRead = { readonly ok: true; readonly token: string; readonly claims: PassportClaims } | { readonly ok: false; readonly reason: 'missing' | 'ambiguous' | 'malformed' }
+export type PassportRead =
+  | { readonly ok: true; readonly token: string; readonly claims: PassportClaims }
+  | { readonly ok: false; readonly reason: 'missing' | 'ambiguous' | 'malformed' };
 
-const JWT_RE = /^[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+$/
+const JWT_RE = /^[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+$/;
 
 /**
  * Decodes the payload of a compact JWT without verifying it (dify-api verifies it).
@@ -43,26 +45,26 @@ const JWT_RE = /^[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+$/
  * decodePassport(token)?.endUserId
  */
 export function decodePassport(token: string): PassportClaims | undefined {
-  const m = JWT_RE.exec(token)
-  if (!m || token.length > 4096) return undefined
-  let payload: unknown
+  const m = JWT_RE.exec(token);
+  if (!m || token.length > 4096) return undefined;
+  let payload: unknown;
   try {
-    payload = JSON.parse(Buffer.from(m[1] as string, 'base64url').toString('utf8'))
+    payload = JSON.parse(Buffer.from(m[1] as string, 'base64url').toString('utf8'));
   } catch {
-    return undefined
+    return undefined;
   }
-  if (payload === null || typeof payload !== 'object') return undefined
-  const p = payload as Record<string, unknown>
-  const { app_code: appCode, app_id: appId, end_user_id: endUserId } = p
-  if (typeof appCode !== 'string' || typeof appId !== 'string' || typeof endUserId !== 'string') return undefined
-  if (appCode === '' || appId === '' || endUserId === '' || endUserId.length > 128) return undefined
-  return { appCode, appId, endUserId }
+  if (payload === null || typeof payload !== 'object') return undefined;
+  const p = payload as Record<string, unknown>;
+  const { app_code: appCode, app_id: appId, end_user_id: endUserId } = p;
+  if (typeof appCode !== 'string' || typeof appId !== 'string' || typeof endUserId !== 'string') return undefined;
+  if (appCode === '' || appId === '' || endUserId === '' || endUserId.length > 128) return undefined;
+  return { appCode, appId, endUserId };
 }
 
 function single(v: string | readonly string[] | undefined): string | undefined | null {
-  if (v === undefined) return undefined
-  if (typeof v === 'string') return v
-  return v.length === 1 ? (v[0] as string) : null
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return v;
+  return v.length === 1 ? (v[0] as string) : null;
 }
 
 /**
@@ -73,16 +75,29 @@ function single(v: string | readonly string[] | undefined): string | undefined |
  */
 export function readPassport(headers: Readonly<Record<string, string | readonly string[] | undefined>>): PassportRead {
   for (const name of Object.keys(headers)) {
-    const n = name.toLowerCase()
-    if (n !== PASSPORT_HEADER && n !== APP_CODE_HEADER && (n.replace(/_/g, '-') === PASSPORT_HEADER || n.replace(/_/g, '-') === APP_CODE_HEADER)) return { ok: false, reason: 'ambiguous' }
+    const n = name.toLowerCase();
+    if (
+      n !== PASSPORT_HEADER &&
+      n !== APP_CODE_HEADER &&
+      (n.replace(/_/g, '-') === PASSPORT_HEADER || n.replace(/_/g, '-') === APP_CODE_HEADER)
+    )
+      return { ok: false, reason: 'ambiguous' };
   }
-  const cookie = headers['cookie']
-  const cookieText = typeof cookie === 'string' ? cookie : Array.isArray(cookie) ? cookie.join(';') : ''
+  const cookie = headers['cookie'];
+  const cookieText = typeof cookie === 'string' ? cookie : Array.isArray(cookie) ? cookie.join(';') : '';
   // Any cookie whose name mentions "passport" (dify reads `passport-<code>` before the header).
-  if (/passport/i.test(cookieText.split(/[;,]/).map((c) => c.split('=', 1)[0] ?? '').join(';'))) return { ok: false, reason: 'ambiguous' }
-  const raw = single(headers[PASSPORT_HEADER])
-  if (raw === null) return { ok: false, reason: 'ambiguous' }
-  if (raw === undefined || raw === '') return { ok: false, reason: 'missing' }
-  const claims = decodePassport(raw)
-  return claims ? { ok: true, token: raw, claims } : { ok: false, reason: 'malformed' }
+  if (
+    /passport/i.test(
+      cookieText
+        .split(/[;,]/)
+        .map((c) => c.split('=', 1)[0] ?? '')
+        .join(';'),
+    )
+  )
+    return { ok: false, reason: 'ambiguous' };
+  const raw = single(headers[PASSPORT_HEADER]);
+  if (raw === null) return { ok: false, reason: 'ambiguous' };
+  if (raw === undefined || raw === '') return { ok: false, reason: 'missing' };
+  const claims = decodePassport(raw);
+  return claims ? { ok: true, token: raw, claims } : { ok: false, reason: 'malformed' };
 }

@@ -19,32 +19,40 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs'
-import { parse as parseYaml } from 'yaml'
-import { SsoError } from '../errors.js'
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { SsoError } from '../errors.js';
 
 /** One access mode. */
-export type WebAppMode = 'public' | 'authenticated' | { readonly groups: readonly string[] } | { readonly roles: readonly string[] }
+export type WebAppMode =
+  | 'public'
+  | 'authenticated'
+  | { readonly groups: readonly string[] }
+  | { readonly roles: readonly string[] };
 
 /** A validated policy. */
 export interface WebAppPolicy {
-  readonly default: WebAppMode
+  readonly default: WebAppMode;
   /** Whom a refused person should ask (shown on the denial page); may be empty. */
-  readonly contact: string
+  readonly contact: string;
   /** App code or app id → mode. */
-  readonly apps: ReadonlyMap<string, WebAppMode>
+  readonly apps: ReadonlyMap<string, WebAppMode>;
 }
 
 /** Why a person may not use an app (stable reason codes, also in audit events). */
-export type WebAppDenial = 'webapp_login_required' | 'webapp_group_required' | 'webapp_role_required'
+export type WebAppDenial = 'webapp_login_required' | 'webapp_group_required' | 'webapp_role_required';
 
 /** Dify app codes are 16 alphanumerics (dify `api/models/model.py` `Site.generate_code`); accept 1–64. */
-export const APP_CODE_RE = /^[A-Za-z0-9]{1,64}$/
+export const APP_CODE_RE = /^[A-Za-z0-9]{1,64}$/;
 /** Dify app ids are UUIDs. */
-export const APP_ID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
+export const APP_ID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** The policy used when `gate.webApps` is on and no file is given: every app needs a signed-in person. */
-export const DEFAULT_WEBAPP_POLICY: WebAppPolicy = Object.freeze({ default: 'authenticated', contact: '', apps: new Map() })
+export const DEFAULT_WEBAPP_POLICY: WebAppPolicy = Object.freeze({
+  default: 'authenticated',
+  contact: '',
+  apps: new Map(),
+});
 
 /**
  * Thrown when a policy file is unreadable or invalid; the message lists every problem once.
@@ -56,30 +64,40 @@ export const DEFAULT_WEBAPP_POLICY: WebAppPolicy = Object.freeze({ default: 'aut
  */
 export class WebAppPolicyError extends SsoError {
   /** Every problem found. */
-  readonly problems: readonly string[]
+  readonly problems: readonly string[];
 
   constructor(file: string, problems: readonly string[], cause?: unknown) {
-    super('ERR_CONFIG_WEBAPP_POLICY', `Invalid web-app policy ${file} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` + problems.map((p) => `  - ${p}`).join('\n'), cause === undefined ? {} : { cause })
-    this.problems = Object.freeze([...problems])
+    super(
+      'ERR_CONFIG_WEBAPP_POLICY',
+      `Invalid web-app policy ${file} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      cause === undefined ? {} : { cause },
+    );
+    this.problems = Object.freeze([...problems]);
   }
 }
 
 function parseMode(v: unknown, where: string, problems: string[]): WebAppMode | undefined {
-  if (v === 'public' || v === 'authenticated') return v
+  if (v === 'public' || v === 'authenticated') return v;
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-    const keys = Object.keys(v)
+    const keys = Object.keys(v);
     if (keys.length === 1 && (keys[0] === 'groups' || keys[0] === 'roles')) {
-      const k = keys[0]
-      const list = (v as Record<string, unknown>)[k]
-      if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string' && x.trim() !== '' && x.length <= 256)) {
-        problems.push(`${where}.${k} must be a non-empty list of names`)
-        return undefined
+      const k = keys[0];
+      const list = (v as Record<string, unknown>)[k];
+      if (
+        !Array.isArray(list) ||
+        list.length === 0 ||
+        !list.every((x) => typeof x === 'string' && x.trim() !== '' && x.length <= 256)
+      ) {
+        problems.push(`${where}.${k} must be a non-empty list of names`);
+        return undefined;
       }
-      return k === 'groups' ? { groups: Object.freeze([...new Set(list as string[])]) } : { roles: Object.freeze([...new Set(list as string[])]) }
+      return k === 'groups'
+        ? { groups: Object.freeze([...new Set(list as string[])]) }
+        : { roles: Object.freeze([...new Set(list as string[])]) };
     }
   }
-  problems.push(`${where} must be "public", "authenticated", {groups: [...]} or {roles: [...]}`)
-  return undefined
+  problems.push(`${where} must be "public", "authenticated", {groups: [...]} or {roles: [...]}`);
+  return undefined;
 }
 
 /**
@@ -89,35 +107,42 @@ function parseMode(v: unknown, where: string, problems: string[]): WebAppMode | 
  * parseWebAppPolicy({ default: 'authenticated', apps: { abc: 'public' } }).policy?.apps.get('abc') // 'public'
  */
 export function parseWebAppPolicy(doc: unknown): { policy?: WebAppPolicy; problems: string[] } {
-  const problems: string[] = []
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return { problems: ['the document must be an object with "default" and "apps"'] }
-  const d = doc as Record<string, unknown>
-  for (const k of Object.keys(d)) if (!['default', 'contact', 'apps'].includes(k)) problems.push(`unknown key "${k}" (allowed: default, contact, apps)`)
-  let def: WebAppMode | undefined
-  if (d['default'] === undefined) problems.push('"default" is required (the mode of apps not listed)')
-  else def = parseMode(d['default'], '"default"', problems)
-  const contact = d['contact'] ?? ''
-  if (typeof contact !== 'string' || contact.length > 500) problems.push('"contact" must be a string of at most 500 characters')
-  const apps = new Map<string, WebAppMode>()
-  const rawApps = d['apps'] ?? {}
-  if (rawApps === null || typeof rawApps !== 'object' || Array.isArray(rawApps)) problems.push('"apps" must be an object of app code or app id → mode')
+  const problems: string[] = [];
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    return { problems: ['the document must be an object with "default" and "apps"'] };
+  const d = doc as Record<string, unknown>;
+  for (const k of Object.keys(d))
+    if (!['default', 'contact', 'apps'].includes(k))
+      problems.push(`unknown key "${k}" (allowed: default, contact, apps)`);
+  let def: WebAppMode | undefined;
+  if (d['default'] === undefined) problems.push('"default" is required (the mode of apps not listed)');
+  else def = parseMode(d['default'], '"default"', problems);
+  const contact = d['contact'] ?? '';
+  if (typeof contact !== 'string' || contact.length > 500)
+    problems.push('"contact" must be a string of at most 500 characters');
+  const apps = new Map<string, WebAppMode>();
+  const rawApps = d['apps'] ?? {};
+  if (rawApps === null || typeof rawApps !== 'object' || Array.isArray(rawApps))
+    problems.push('"apps" must be an object of app code or app id → mode');
   else {
     for (const [key, v] of Object.entries(rawApps as Record<string, unknown>)) {
       if (!APP_CODE_RE.test(key) && !APP_ID_RE.test(key)) {
-        problems.push(`apps key "${key.slice(0, 80)}" is neither an app code (1–64 letters and digits) nor an app id (UUID)`)
-        continue
+        problems.push(
+          `apps key "${key.slice(0, 80)}" is neither an app code (1–64 letters and digits) nor an app id (UUID)`,
+        );
+        continue;
       }
-      const norm = APP_ID_RE.test(key) ? key.toLowerCase() : key
+      const norm = APP_ID_RE.test(key) ? key.toLowerCase() : key;
       if (apps.has(norm)) {
-        problems.push(`apps key "${key}" is listed twice`)
-        continue
+        problems.push(`apps key "${key}" is listed twice`);
+        continue;
       }
-      const m = parseMode(v, `apps["${key}"]`, problems)
-      if (m !== undefined) apps.set(norm, m)
+      const m = parseMode(v, `apps["${key}"]`, problems);
+      if (m !== undefined) apps.set(norm, m);
     }
   }
-  if (problems.length > 0 || def === undefined) return { problems }
-  return { policy: Object.freeze({ default: def, contact: contact as string, apps }), problems }
+  if (problems.length > 0 || def === undefined) return { problems };
+  return { policy: Object.freeze({ default: def, contact: contact as string, apps }), problems };
 }
 
 /**
@@ -128,26 +153,30 @@ export function parseWebAppPolicy(doc: unknown): { policy?: WebAppPolicy; proble
  * const policy = loadWebAppPolicy('/etc/dify-sso/webapps.yaml')
  */
 export function loadWebAppPolicy(file: string): WebAppPolicy {
-  let text: string
+  let text: string;
   try {
-    text = readFileSync(file, 'utf8')
+    text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new WebAppPolicyError(file, [`cannot be read (${(e as { code?: string }).code ?? 'error'})`], e)
+    throw new WebAppPolicyError(file, [`cannot be read (${(e as { code?: string }).code ?? 'error'})`], e);
   }
-  let doc: unknown
+  let doc: unknown;
   try {
-    doc = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 0 })
+    doc = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 0 });
   } catch (e) {
-    throw new WebAppPolicyError(file, [`is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}`], e)
+    throw new WebAppPolicyError(file, [`is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}`], e);
   }
-  const { policy, problems } = parseWebAppPolicy(doc)
-  if (!policy) throw new WebAppPolicyError(file, problems)
-  return policy
+  const { policy, problems } = parseWebAppPolicy(doc);
+  if (!policy) throw new WebAppPolicyError(file, problems);
+  return policy;
 }
 
 /** The mode of an app: its app code entry, else its app id entry, else the default. */
 export function modeFor(policy: WebAppPolicy, appCode: string | undefined, appId: string | undefined): WebAppMode {
-  return (appCode !== undefined ? policy.apps.get(appCode) : undefined) ?? (appId !== undefined ? policy.apps.get(appId.toLowerCase()) : undefined) ?? policy.default
+  return (
+    (appCode !== undefined ? policy.apps.get(appCode) : undefined) ??
+    (appId !== undefined ? policy.apps.get(appId.toLowerCase()) : undefined) ??
+    policy.default
+  );
 }
 
 /**
@@ -157,32 +186,35 @@ export function modeFor(policy: WebAppPolicy, appCode: string | undefined, appId
  * @example
  * accessDenial({ groups: ['finance'] }, { groups: ['hr'], roles: [] }) // 'webapp_group_required'
  */
-export function accessDenial(mode: WebAppMode, person: { readonly groups: readonly string[]; readonly roles: readonly string[] } | undefined): WebAppDenial | undefined {
-  if (mode === 'public') return undefined
-  if (!person) return 'webapp_login_required'
-  if (mode === 'authenticated') return undefined
-  if ('groups' in mode) return mode.groups.some((g) => person.groups.includes(g)) ? undefined : 'webapp_group_required'
-  return mode.roles.some((r) => person.roles.includes(r)) ? undefined : 'webapp_role_required'
+export function accessDenial(
+  mode: WebAppMode,
+  person: { readonly groups: readonly string[]; readonly roles: readonly string[] } | undefined,
+): WebAppDenial | undefined {
+  if (mode === 'public') return undefined;
+  if (!person) return 'webapp_login_required';
+  if (mode === 'authenticated') return undefined;
+  if ('groups' in mode) return mode.groups.some((g) => person.groups.includes(g)) ? undefined : 'webapp_group_required';
+  return mode.roles.some((r) => person.roles.includes(r)) ? undefined : 'webapp_role_required';
 }
 
 /** A reloadable holder: `reload()` swaps in a new valid policy, or keeps the old one and throws. */
 export class WebAppPolicyHolder {
-  #policy: WebAppPolicy
-  readonly file: string | undefined
+  #policy: WebAppPolicy;
+  readonly file: string | undefined;
 
   constructor(file: string | undefined) {
-    this.file = file
-    this.#policy = file === undefined ? DEFAULT_WEBAPP_POLICY : loadWebAppPolicy(file)
+    this.file = file;
+    this.#policy = file === undefined ? DEFAULT_WEBAPP_POLICY : loadWebAppPolicy(file);
   }
 
   get current(): WebAppPolicy {
-    return this.#policy
+    return this.#policy;
   }
 
   /** Re-reads the file. @throws {WebAppPolicyError} (the previous policy stays in force) */
   reload(): WebAppPolicy {
-    if (this.file === undefined) return this.#policy
-    this.#policy = loadWebAppPolicy(this.file)
-    return this.#policy
+    if (this.file === undefined) return this.#policy;
+    this.#policy = loadWebAppPolicy(this.file);
+    return this.#policy;
   }
 }

@@ -1,6 +1,6 @@
-import { test } from 'node:test'
-import assert from 'node:assert/strict'
-import { canonicalisePath } from '../../src/gate/canonical-path.js'
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { canonicalisePath } from '../../src/gate/canonical-path.js';
 
 const table: [string, string | null, boolean?][] = [
   ['/console/api/login', '/console/api/login', false],
@@ -23,14 +23,14 @@ const table: [string, string | null, boolean?][] = [
   ['/console/api/crlf%0d%0a', null],
   ['console/api/login', null],
   ['http://evil/console/api/login', null],
-]
+];
 
 for (const [raw, want, altered] of table) {
   test(`canonicalisePath(${JSON.stringify(raw)})`, () => {
-    const got = canonicalisePath(raw)
-    if (want === null) return assert.equal(got, null)
-    assert.ok(got)
-    assert.equal(got.path, want)
-    if (altered !== undefined) assert.equal(got.altered, altered)
-  })
+    const got = canonicalisePath(raw);
+    if (want === null) return assert.equal(got, null);
+    assert.ok(got);
+    assert.equal(got.path, want);
+    if (altered !== undefined) assert.equal(got.altered, altered);
+  });
 }

@@ -9,7 +9,10 @@ import type { HostileOp } from './hostile-op.js';
 export const SECRET = 'test-session-secret-0123456789-abcdefghijklmnop';
 export const PUBLIC_URL = 'https://dify.example.com';
 
-export function testEnv(op: { issuer: string; clientId: string; clientSecret: string }, overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+export function testEnv(
+  op: { issuer: string; clientId: string; clientSecret: string },
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
   return {
     DIFY_SSO_OIDC_ISSUER: op.issuer,
     DIFY_SSO_OIDC_CLIENT_ID: op.clientId,
@@ -76,7 +79,12 @@ export interface LoginResult {
 export async function login(
   app: FastifyInstance,
   op: HostileOp,
-  opts: { redirect?: string; user?: { sub?: string; claims?: Record<string, unknown>; sid?: string }; jar?: Jar; mutateCallback?: (q: string) => string } = {},
+  opts: {
+    redirect?: string;
+    user?: { sub?: string; claims?: Record<string, unknown>; sid?: string };
+    jar?: Jar;
+    mutateCallback?: (q: string) => string;
+  } = {},
 ): Promise<LoginResult> {
   const jar: Jar = opts.jar ?? new Map();
   const loginRes = await app.inject({
@@ -88,7 +96,11 @@ export async function login(
   const authUrl = new URL(loginRes.headers.location as string);
   let q = op.authorize(authUrl.href, opts.user ?? {});
   if (opts.mutateCallback) q = opts.mutateCallback(q);
-  const callbackRes = await app.inject({ method: 'GET', url: `/sso/callback${q}`, headers: { cookie: cookieHeader(jar) } });
+  const callbackRes = await app.inject({
+    method: 'GET',
+    url: `/sso/callback${q}`,
+    headers: { cookie: cookieHeader(jar) },
+  });
   absorb(jar, callbackRes);
   return { loginRes, callbackRes, authUrl, jar };
 }

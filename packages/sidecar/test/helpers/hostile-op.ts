@@ -145,7 +145,10 @@ export class HostileOp {
     return `?code=${encodeURIComponent(code)}&state=${encodeURIComponent(p.get('state') ?? '')}&iss=${encodeURIComponent(this.issuer)}`;
   }
 
-  async signIdToken(grant: CodeGrant, extra: (c: Record<string, unknown>) => Record<string, unknown> = (c) => c): Promise<string> {
+  async signIdToken(
+    grant: CodeGrant,
+    extra: (c: Record<string, unknown>) => Record<string, unknown> = (c) => c,
+  ): Promise<string> {
     const nowSec = Math.floor(this.now() / 1000);
     let claims: Record<string, unknown> = {
       iss: this.issuer,
@@ -165,25 +168,32 @@ export class HostileOp {
   }
 
   /** Signs arbitrary claims: normal, unsigned (alg none), with a bad signature, or with an unpublished key. */
-  async sign(claims: Record<string, unknown>, header: Record<string, unknown>, mode: 'normal' | 'none' | 'bad-signature' | 'unpublished-key' = 'normal'): Promise<string> {
+  async sign(
+    claims: Record<string, unknown>,
+    header: Record<string, unknown>,
+    mode: 'normal' | 'none' | 'bad-signature' | 'unpublished-key' = 'normal',
+  ): Promise<string> {
     if (mode === 'none') {
       const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
       return `${enc({ ...header, alg: 'none' })}.${enc(claims)}.`;
     }
-    const key = mode === 'bad-signature' ? this.otherKey : mode === 'unpublished-key' ? await makeKey('unpublished') : this.key;
+    const key =
+      mode === 'bad-signature' ? this.otherKey : mode === 'unpublished-key' ? await makeKey('unpublished') : this.key;
     const h = { ...header } as { alg: string } & Record<string, unknown>;
     if (mode === 'unpublished-key') h.kid = 'unpublished';
     return new SignJWT(claims as JWTPayload).setProtectedHeader(h).sign(key.privateKey);
   }
 
   /** A back-channel logout token (valid by default). */
-  async logoutToken(opts: {
-    claims?: (c: Record<string, unknown>) => Record<string, unknown>;
-    header?: (h: Record<string, unknown>) => Record<string, unknown>;
-    sign?: 'normal' | 'none' | 'bad-signature' | 'unpublished-key';
-    sub?: string;
-    sid?: string;
-  } = {}): Promise<string> {
+  async logoutToken(
+    opts: {
+      claims?: (c: Record<string, unknown>) => Record<string, unknown>;
+      header?: (h: Record<string, unknown>) => Record<string, unknown>;
+      sign?: 'normal' | 'none' | 'bad-signature' | 'unpublished-key';
+      sub?: string;
+      sid?: string;
+    } = {},
+  ): Promise<string> {
     const nowSec = Math.floor(this.now() / 1000);
     let claims: Record<string, unknown> = {
       iss: this.issuer,
@@ -202,10 +212,22 @@ export class HostileOp {
   }
 
   /** A client-credentials style JWT access token. */
-  async accessTokenJwt(claims: Record<string, unknown>, header: Record<string, unknown> = {}, mode: 'normal' | 'none' | 'bad-signature' | 'unpublished-key' = 'normal'): Promise<string> {
+  async accessTokenJwt(
+    claims: Record<string, unknown>,
+    header: Record<string, unknown> = {},
+    mode: 'normal' | 'none' | 'bad-signature' | 'unpublished-key' = 'normal',
+  ): Promise<string> {
     const nowSec = Math.floor(this.now() / 1000);
     return this.sign(
-      { iss: this.issuer, sub: 'machine-1', aud: 'dify-console-api', iat: nowSec, exp: nowSec + 300, scope: 'dify:console', ...claims },
+      {
+        iss: this.issuer,
+        sub: 'machine-1',
+        aud: 'dify-console-api',
+        iat: nowSec,
+        exp: nowSec + 300,
+        scope: 'dify:console',
+        ...claims,
+      },
       { alg: this.key.alg, kid: this.key.kid, typ: 'JWT', ...header },
       mode,
     );
@@ -215,7 +237,13 @@ export class HostileOp {
     const url = new URL(req.url ?? '/', this.issuer);
     let body = '';
     for await (const chunk of req) body += chunk;
-    this.requests.push({ path: url.pathname, method: req.method ?? 'GET', auth: req.headers.authorization, body, query: url.search });
+    this.requests.push({
+      path: url.pathname,
+      method: req.method ?? 'GET',
+      auth: req.headers.authorization,
+      body,
+      query: url.search,
+    });
     const json = (status: number, value: unknown) => {
       res.statusCode = status;
       res.setHeader('content-type', 'application/json');
@@ -231,12 +259,26 @@ export class HostileOp {
       case '/token': {
         const form = new URLSearchParams(body);
         const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
-        const [id, secret] = basic ? Buffer.from(basic[1]!, 'base64').toString().split(':').map((v) => decodeURIComponent(v.replace(/\+/g, ' '))) : [];
+        const [id, secret] = basic
+          ? Buffer.from(basic[1]!, 'base64')
+              .toString()
+              .split(':')
+              .map((v) => decodeURIComponent(v.replace(/\+/g, ' ')))
+          : [];
         const assertion = form.get('client_assertion');
         let clientOk = id === this.clientId && secret === this.clientSecret;
-        if (!clientOk && assertion && this.clientPublicKey && form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
+        if (
+          !clientOk &&
+          assertion &&
+          this.clientPublicKey &&
+          form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+        ) {
           try {
-            const { payload } = await jwtVerify(assertion, this.clientPublicKey, { issuer: this.clientId, subject: this.clientId, audience: [this.issuer, `${this.issuer}/token`] });
+            const { payload } = await jwtVerify(assertion, this.clientPublicKey, {
+              issuer: this.clientId,
+              subject: this.clientId,
+              audience: [this.issuer, `${this.issuer}/token`],
+            });
             clientOk = typeof payload.jti === 'string' && typeof payload.exp === 'number';
           } catch {
             clientOk = false;
@@ -246,9 +288,11 @@ export class HostileOp {
         if (form.get('grant_type') === 'authorization_code') {
           const grant = this.codes.get(form.get('code') ?? '');
           this.codes.delete(form.get('code') ?? '');
-          if (!grant) return json(400, { error: 'invalid_grant', error_description: 'secret-ish IdP text that must never leak' });
+          if (!grant)
+            return json(400, { error: 'invalid_grant', error_description: 'secret-ish IdP text that must never leak' });
           const verifier = form.get('code_verifier') ?? '';
-          if (createHash('sha256').update(verifier).digest('base64url') !== grant.challenge) return json(400, { error: 'invalid_grant' });
+          if (createHash('sha256').update(verifier).digest('base64url') !== grant.challenge)
+            return json(400, { error: 'invalid_grant' });
           if (form.get('redirect_uri') !== grant.redirectUri) return json(400, { error: 'invalid_grant' });
           return json(200, await this.tokensFor(grant));
         }
@@ -276,7 +320,12 @@ export class HostileOp {
       }
       case '/revoke': {
         const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
-        const [id, secret] = basic ? Buffer.from(basic[1]!, 'base64').toString().split(':').map((v) => decodeURIComponent(v.replace(/\+/g, ' '))) : [];
+        const [id, secret] = basic
+          ? Buffer.from(basic[1]!, 'base64')
+              .toString()
+              .split(':')
+              .map((v) => decodeURIComponent(v.replace(/\+/g, ' ')))
+          : [];
         if (id !== this.clientId || secret !== this.clientSecret) return json(401, { error: 'invalid_client' });
         this.refreshTokens.delete(new URLSearchParams(body).get('token') ?? '');
         res.statusCode = 200;
@@ -290,7 +339,11 @@ export class HostileOp {
           res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
           return json(401, { error: 'invalid_token' });
         }
-        return json(200, { sub: this.scenario.userinfoSub ?? grant.sub, ...grant.claims, ...this.scenario.userinfoClaims });
+        return json(200, {
+          sub: this.scenario.userinfoSub ?? grant.sub,
+          ...grant.claims,
+          ...this.scenario.userinfoClaims,
+        });
       }
       default:
         return json(404, { error: 'not_found' });
@@ -301,7 +354,16 @@ export class HostileOp {
     const nowSec = Math.floor(this.now() / 1000);
     const access = this.scenario.accessTokenClaims
       ? await this.sign(
-          { iss: this.issuer, sub: grant.sub, azp: this.clientId, aud: 'account', iat: nowSec, exp: nowSec + 300, typ: 'Bearer', ...this.scenario.accessTokenClaims },
+          {
+            iss: this.issuer,
+            sub: grant.sub,
+            azp: this.clientId,
+            aud: 'account',
+            iat: nowSec,
+            exp: nowSec + 300,
+            typ: 'Bearer',
+            ...this.scenario.accessTokenClaims,
+          },
           { alg: this.key.alg, kid: this.key.kid, typ: 'JWT' },
         )
       : randomBytes(16).toString('base64url');

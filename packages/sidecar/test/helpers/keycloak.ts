@@ -9,17 +9,28 @@ export const REALM = 'dify-sso';
 
 export function keycloakUrl(): string {
   const url = process.env.DIFY_SSO_TEST_KEYCLOAK_URL;
-  assert.ok(url, 'DIFY_SSO_TEST_KEYCLOAK_URL is not set; start Keycloak with `npm run keycloak -- start` and export DIFY_SSO_TEST_KEYCLOAK_URL=http://127.0.0.1:18080');
+  assert.ok(
+    url,
+    'DIFY_SSO_TEST_KEYCLOAK_URL is not set; start Keycloak with `npm run keycloak -- start` and export DIFY_SSO_TEST_KEYCLOAK_URL=http://127.0.0.1:18080',
+  );
   return url.replace(/\/$/, '');
 }
 
 export class KeycloakAdmin {
-  constructor(readonly base: string, private token: string) {}
+  constructor(
+    readonly base: string,
+    private token: string,
+  ) {}
 
   static async login(base: string): Promise<KeycloakAdmin> {
     const res = await fetch(`${base}/realms/master/protocol/openid-connect/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: 'admin', password: 'admin' }),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'admin-cli',
+        username: 'admin',
+        password: 'admin',
+      }),
     });
     assert.equal(res.status, 200, 'Keycloak admin login failed');
     return new KeycloakAdmin(base, ((await res.json()) as { access_token: string }).access_token);
@@ -28,7 +39,10 @@ export class KeycloakAdmin {
   async api(method: string, path: string, body?: unknown): Promise<Response> {
     return fetch(`${this.base}/admin/realms/${REALM}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   }
@@ -59,7 +73,13 @@ export class KeycloakAdmin {
           name: 'groups',
           protocol: 'openid-connect',
           protocolMapper: 'oidc-group-membership-mapper',
-          config: { 'claim.name': 'groups', 'full.path': 'false', 'id.token.claim': 'true', 'access.token.claim': 'true', 'userinfo.token.claim': 'true' },
+          config: {
+            'claim.name': 'groups',
+            'full.path': 'false',
+            'id.token.claim': 'true',
+            'access.token.claim': 'true',
+            'userinfo.token.claim': 'true',
+          },
         },
       ],
     });
@@ -68,7 +88,9 @@ export class KeycloakAdmin {
     return { id, clientId, secret };
   }
 
-  async createUser(opts: { emailVerified?: boolean; group?: string } = {}): Promise<{ id: string; username: string; password: string }> {
+  async createUser(
+    opts: { emailVerified?: boolean; group?: string } = {},
+  ): Promise<{ id: string; username: string; password: string }> {
     const username = `kc-user-${randomBytes(4).toString('hex')}`;
     const password = randomBytes(12).toString('base64url');
     const res = await this.api('POST', '/users', {
@@ -102,12 +124,19 @@ export class Browser {
     return this.jars.get(host)!;
   }
 
-  async request(url: string, init: { method?: string; body?: URLSearchParams; headers?: Record<string, string> } = {}): Promise<Response> {
+  async request(
+    url: string,
+    init: { method?: string; body?: URLSearchParams; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const jar = this.jar(url);
     const res = await fetch(url, {
       method: init.method ?? 'GET',
       redirect: 'manual',
-      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), ...(init.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...init.headers },
+      headers: {
+        cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
+        ...(init.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        ...init.headers,
+      },
       ...(init.body ? { body: init.body } : {}),
     });
     for (const line of res.headers.getSetCookie()) {

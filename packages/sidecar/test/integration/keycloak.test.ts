@@ -87,7 +87,10 @@ async function browserLogin(user: { username: string; password: string }, browse
   if (!callbackUrl.startsWith(`${publicUrl}/sso/callback`)) {
     const action = loginFormAction(await page.res.text());
     assert.ok(action, 'Keycloak login form shown');
-    const posted = await browser.request(action, { method: 'POST', body: new URLSearchParams({ username: user.username, password: user.password, credentialId: '' }) });
+    const posted = await browser.request(action, {
+      method: 'POST',
+      body: new URLSearchParams({ username: user.username, password: user.password, credentialId: '' }),
+    });
     assert.equal(posted.status, 302, 'Keycloak accepted the credentials');
     callbackUrl = new URL(posted.headers.get('location')!, action).href;
   }
@@ -121,7 +124,10 @@ test('full login through Keycloak: session with iss/sub/sid, groups from Keycloa
   assert.equal(check.session.iss, `${kc}/realms/${REALM}`);
   assert.ok(check.session.sid, 'Keycloak sid kept for back-channel logout');
   assert.deepEqual(check.session.claims.groups, ['dify-admins']);
-  assert.ok(check.session.claims.roles.includes('default-roles-dify-sso'), 'realm roles read from the verified Keycloak access token');
+  assert.ok(
+    check.session.claims.roles.includes('default-roles-dify-sso'),
+    'realm roles read from the verified Keycloak access token',
+  );
   assert.equal(check.session.claims.emailVerified, true);
   assert.equal(check.session.claims.email, `${u.username}@example.com`);
 });
@@ -140,7 +146,10 @@ test('logout really ends the Keycloak session: the next authorization request sh
   const { browser } = await browserLogin(u);
   assert.equal((await admin.sessionsOf(u.id)).length, 1);
   // What a browser sends when the console plugin's form posts to /sso/logout.
-  const out = await browser.request(`${publicUrl}/sso/logout`, { method: 'POST', headers: { origin: new URL(publicUrl).origin } });
+  const out = await browser.request(`${publicUrl}/sso/logout`, {
+    method: 'POST',
+    headers: { origin: new URL(publicUrl).origin },
+  });
   assert.equal(out.status, 303);
   const endSession = new URL(out.headers.get('location')!);
   assert.equal(`${endSession.origin}${endSession.pathname}`, `${kc}/realms/${REALM}/protocol/openid-connect/logout`);
@@ -176,8 +185,13 @@ test('back-channel logout initiated from the Keycloak admin API kills the sideca
   assert.equal(headers[0]?.typ, 'logout+jwt', 'Keycloak sends typ=logout+jwt (strict typ checking is on in this app)');
   assert.equal(e.cause, 'backchannel');
   assert.equal(e.session.sub, u.id);
-  assert.deepEqual(await app.sso.checkSession({ cookies: sessionCookie(browser) } as never), { ok: false, reason: 'revoked' });
-  const audit = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((x) => x.event === 'auth.backchannel' && x.sub === u.id);
+  assert.deepEqual(await app.sso.checkSession({ cookies: sessionCookie(browser) } as never), {
+    ok: false,
+    reason: 'revoked',
+  });
+  const audit = logs
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((x) => x.event === 'auth.backchannel' && x.sub === u.id);
   assert.ok(audit, 'auth.backchannel audited');
 });
 
@@ -195,11 +209,14 @@ test('client-credentials bearer tokens: dify-machine accepted (audience + scope)
   const good = await app.sso.verifyBearer(await clientCredentials('dify-machine', 'dify-machine-secret'));
   assert.equal(good.azp, 'dify-machine');
   assert.ok(good.scopes.includes('dify:console'));
-  await assert.rejects(app.sso.verifyBearer(await clientCredentials('other-machine', 'other-machine-secret')), (e: unknown) => {
-    assert.ok(e instanceof TokenError);
-    assert.equal(e.code, 'ERR_TOKEN_AUDIENCE');
-    return true;
-  });
+  await assert.rejects(
+    app.sso.verifyBearer(await clientCredentials('other-machine', 'other-machine-secret')),
+    (e: unknown) => {
+      assert.ok(e instanceof TokenError);
+      assert.equal(e.code, 'ERR_TOKEN_AUDIENCE');
+      return true;
+    },
+  );
 });
 
 test('bearer: right audience but a required scope missing → ERR_TOKEN_SCOPE', async () => {
@@ -218,7 +235,10 @@ test('bearer: right audience but a required scope missing → ERR_TOKEN_SCOPE', 
   );
   try {
     await strict.ready();
-    await assert.rejects(strict.sso.verifyBearer(await clientCredentials('dify-machine', 'dify-machine-secret')), (e: unknown) => (e as TokenError).code === 'ERR_TOKEN_SCOPE');
+    await assert.rejects(
+      strict.sso.verifyBearer(await clientCredentials('dify-machine', 'dify-machine-secret')),
+      (e: unknown) => (e as TokenError).code === 'ERR_TOKEN_SCOPE',
+    );
   } finally {
     await strict.close();
   }

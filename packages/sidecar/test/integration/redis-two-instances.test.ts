@@ -13,9 +13,16 @@ let a: TestApp;
 let b: TestApp;
 
 before(async () => {
-  assert.ok(REDIS_URL, 'DIFY_SSO_TEST_REDIS_URL is not set; start Redis with `npm run redis -- start` and export DIFY_SSO_TEST_REDIS_URL=redis://127.0.0.1:16379');
+  assert.ok(
+    REDIS_URL,
+    'DIFY_SSO_TEST_REDIS_URL is not set; start Redis with `npm run redis -- start` and export DIFY_SSO_TEST_REDIS_URL=redis://127.0.0.1:16379',
+  );
   op = await HostileOp.start();
-  const env = { DIFY_SSO_STORE: 'redis', DIFY_SSO_REDIS_URL: REDIS_URL, DIFY_SSO_REDIS_KEY_PREFIX: `test-two-${randomBytes(4).toString('hex')}:` };
+  const env = {
+    DIFY_SSO_STORE: 'redis',
+    DIFY_SSO_REDIS_URL: REDIS_URL,
+    DIFY_SSO_REDIS_KEY_PREFIX: `test-two-${randomBytes(4).toString('hex')}:`,
+  };
   a = await makeApp(op, env);
   b = await makeApp(op, env);
 });
@@ -25,7 +32,8 @@ after(async () => {
   await op?.close();
 });
 
-const check = (t: TestApp, jar: Map<string, string>) => t.app.sso.checkSession({ cookies: Object.fromEntries(jar) } as never);
+const check = (t: TestApp, jar: Map<string, string>) =>
+  t.app.sso.checkSession({ cookies: Object.fromEntries(jar) } as never);
 
 test('login on A → session valid on B; both report the redis store ready', async () => {
   assert.equal(a.app.sso.store.kind, 'redis');
@@ -41,10 +49,18 @@ test('login started on A can complete on B (sealed transaction cookie, no server
   const loginRes = await a.app.inject({ method: 'GET', url: '/sso/login?redirect=%2Fapps%2F9' });
   const tx = loginRes.cookies.find((c) => c.name === '__Host-dify_sso_tx')!;
   const q = op.authorize(loginRes.headers.location as string, { sub: 'cross' });
-  const cb = await b.app.inject({ method: 'GET', url: `/sso/callback${q}`, headers: { cookie: `__Host-dify_sso_tx=${tx.value}` } });
+  const cb = await b.app.inject({
+    method: 'GET',
+    url: `/sso/callback${q}`,
+    headers: { cookie: `__Host-dify_sso_tx=${tx.value}` },
+  });
   assert.equal(cb.headers.location, '/apps/9');
   // and the state is single-use across replicas
-  const replay = await a.app.inject({ method: 'GET', url: `/sso/callback${q}`, headers: { cookie: `__Host-dify_sso_tx=${tx.value}` } });
+  const replay = await a.app.inject({
+    method: 'GET',
+    url: `/sso/callback${q}`,
+    headers: { cookie: `__Host-dify_sso_tx=${tx.value}` },
+  });
   assert.equal(replay.headers.location, '/signin?message=invalid_state');
 });
 
@@ -53,7 +69,12 @@ test('back-channel logout on B kills the session on A and B; the jti is replay-p
   assert.ok((await check(b, r.jar)).ok);
   const token = await op.logoutToken({ sid: 'shared-sid-2' });
   const send = (t: TestApp) =>
-    t.app.inject({ method: 'POST', url: '/sso/backchannel-logout', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `logout_token=${token}` });
+    t.app.inject({
+      method: 'POST',
+      url: '/sso/backchannel-logout',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `logout_token=${token}`,
+    });
   assert.equal((await send(b)).statusCode, 200);
   assert.deepEqual(await check(a, r.jar), { ok: false, reason: 'revoked' });
   assert.deepEqual(await check(b, r.jar), { ok: false, reason: 'revoked' });
@@ -62,7 +83,11 @@ test('back-channel logout on B kills the session on A and B; the jti is replay-p
 
 test('logout on B ends the session created on A', async () => {
   const r = await login(a.app, op, { user: { sub: 'shared-3' } });
-  const res = await b.app.inject({ method: 'POST', url: '/sso/logout', headers: { cookie: cookieHeader(r.jar), origin: 'https://dify.example.com' } });
+  const res = await b.app.inject({
+    method: 'POST',
+    url: '/sso/logout',
+    headers: { cookie: cookieHeader(r.jar), origin: 'https://dify.example.com' },
+  });
   assert.equal(res.statusCode, 303);
   assert.deepEqual(await check(a, r.jar), { ok: false, reason: 'revoked' });
 });

@@ -24,14 +24,16 @@ import { freePort } from '../helpers/ports.js';
 const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
 const REDIS_URL = process.env.DIFY_SSO_TEST_REDIS_URL;
 
-
 /** One request on a fresh connection (no keep-alive), so the primary hands it to the next worker. */
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', headers: { connection: 'close', ...headers }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, method: 'GET', headers: { connection: 'close', ...headers }, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -40,7 +42,18 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
 function post(port: number, path: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method: 'POST', headers: { connection: 'close', 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) }, agent: false },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: {
+          connection: 'close',
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+        },
+        agent: false,
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -54,7 +67,10 @@ function post(port: number, path: string, body: string): Promise<number> {
 /** Node child processes of `pid` (workers; under tsx the primary may also run an esbuild service, which is not one). */
 function childPids(pid: number): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(pid), '-x', 'node'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(pid), '-x', 'node'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -77,7 +93,10 @@ function difyAccessToken(userId: string): string {
 
 /** The `ENV` of the sidecar image (images/sidecar/Containerfile), as the container starts with it. */
 function imageEnv(): Record<string, string> {
-  const text = readFileSync(fileURLToPath(new URL('../../../../images/sidecar/Containerfile', import.meta.url)), 'utf8');
+  const text = readFileSync(
+    fileURLToPath(new URL('../../../../images/sidecar/Containerfile', import.meta.url)),
+    'utf8',
+  );
   // The runtime stage's ENV is the last one (the build stages have their own).
   const block = [...text.matchAll(/^ENV ((?:.*\\\n)*.*)$/gm)].at(-1)?.[1] ?? '';
   return Object.fromEntries([...block.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1] as string, m[2] as string]));
@@ -96,15 +115,39 @@ test('workers default: one per available CPU in the image (with Redis), one in d
   const image = imageEnv();
   assert.equal(image.NODE_ENV, 'production', 'the image ENV was read');
   const { DIFY_SSO_LISTEN: _listen, ...imageSettings } = image;
-  assert.equal(workerCount(loadConfig({ ...base, ...imageSettings }), () => 6), 6, 'image: one worker per CPU');
-  assert.equal(workerCount(loadConfig({ ...base, ...imageSettings, DIFY_SSO_STORE: 'memory', DIFY_SSO_REDIS_URL: undefined }), () => 6), 1, 'image with the memory store: one');
-  assert.equal(workerCount(loadConfig(base), () => 6), 1, 'development (no DIFY_SSO_WORKERS): one');
+  assert.equal(
+    workerCount(loadConfig({ ...base, ...imageSettings }), () => 6),
+    6,
+    'image: one worker per CPU',
+  );
+  assert.equal(
+    workerCount(
+      loadConfig({ ...base, ...imageSettings, DIFY_SSO_STORE: 'memory', DIFY_SSO_REDIS_URL: undefined }),
+      () => 6,
+    ),
+    1,
+    'image with the memory store: one',
+  );
+  assert.equal(
+    workerCount(loadConfig(base), () => 6),
+    1,
+    'development (no DIFY_SSO_WORKERS): one',
+  );
 });
 
 test('workers: 0 means one per CPU with Redis and one with the memory store; >1 with memory is refused', () => {
-  assert.equal(workerCount({ workers: 0, store: 'redis' }, () => 4), 4);
-  assert.equal(workerCount({ workers: 0, store: 'memory' }, () => 4), 1);
-  assert.equal(workerCount({ workers: 3, store: 'redis' }, () => 4), 3);
+  assert.equal(
+    workerCount({ workers: 0, store: 'redis' }, () => 4),
+    4,
+  );
+  assert.equal(
+    workerCount({ workers: 0, store: 'memory' }, () => 4),
+    1,
+  );
+  assert.equal(
+    workerCount({ workers: 3, store: 'redis' }, () => 4),
+    3,
+  );
   const base = {
     DIFY_SSO_PUBLIC_URL: 'https://dify.example.com',
     DIFY_SSO_OIDC_ISSUER: 'https://idp.example.com',
@@ -114,9 +157,19 @@ test('workers: 0 means one per CPU with Redis and one with the memory store; >1 
   };
   assert.throws(
     () => loadConfig({ ...base, DIFY_SSO_WORKERS: '2' }),
-    (e: Error & { code?: string }) => e.code === 'ERR_CONFIG_INVALID' && e.message.includes('"workers" (DIFY_SSO_WORKERS) must be 0 or 1 with the memory store'),
+    (e: Error & { code?: string }) =>
+      e.code === 'ERR_CONFIG_INVALID' &&
+      e.message.includes('"workers" (DIFY_SSO_WORKERS) must be 0 or 1 with the memory store'),
   );
-  assert.equal(loadConfig({ ...base, DIFY_SSO_WORKERS: '2', DIFY_SSO_STORE: 'redis', DIFY_SSO_REDIS_URL: 'redis://127.0.0.1:6379' }).workers, 2);
+  assert.equal(
+    loadConfig({
+      ...base,
+      DIFY_SSO_WORKERS: '2',
+      DIFY_SSO_STORE: 'redis',
+      DIFY_SSO_REDIS_URL: 'redis://127.0.0.1:6379',
+    }).workers,
+    2,
+  );
 });
 
 test('two workers: both serve the port; a back-channel logout on one refuses the next request on every worker; SIGTERM stops all', async (t) => {
@@ -172,7 +225,11 @@ test('two workers: both serve the port; a back-channel logout on one refuses the
     if (s !== 200) await new Promise((r) => setTimeout(r, 200));
   }
   const workers = childPids(pid);
-  assert.equal(workers.length, 2, `the primary runs two worker processes: ${execFileSync('ps', ['-o', 'pid,stat,comm', '--ppid', String(pid)], { encoding: 'utf8' })}`);
+  assert.equal(
+    workers.length,
+    2,
+    `the primary runs two worker processes: ${execFileSync('ps', ['-o', 'pid,stat,comm', '--ppid', String(pid)], { encoding: 'utf8' })}`,
+  );
 
   // A live kit session in the shared Redis store, linked to Dify account acc-1.
   const store = createRedisStore({ url: REDIS_URL, keyPrefix: prefix });
@@ -209,7 +266,12 @@ test('two workers: both serve the port; a back-channel logout on one refuses the
   // The primary's /sso/metrics sums both workers' counters.
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/sso/metrics`)).text();
   const count = (result: string, reason: string) =>
-    Number(new RegExp(`^dify_sso_gate_decisions_total\\{[^}]*result="${result}"[^}]*reason="${reason}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    Number(
+      new RegExp(
+        `^dify_sso_gate_decisions_total\\{[^}]*result="${result}"[^}]*reason="${reason}"[^}]*\\} (\\d+)`,
+        'm',
+      ).exec(text)?.[1] ?? NaN,
+    );
   assert.equal(count('allow', 'ok'), rounds);
   assert.equal(count('deny', 'unauthorized'), rounds);
 
@@ -220,14 +282,31 @@ test('two workers: both serve the port; a back-channel logout on one refuses the
 });
 
 /** GET with a deadline: `undefined` when no answer came in time (a stopped worker holds its connection). */
-function getJson(port: number, path: string, timeoutMs = 2000): Promise<{ status: number; body: Record<string, unknown> } | undefined> {
+function getJson(
+  port: number,
+  path: string,
+  timeoutMs = 2000,
+): Promise<{ status: number; body: Record<string, unknown> } | undefined> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', headers: { connection: 'close' }, agent: false, timeout: timeoutMs }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'GET',
+        headers: { connection: 'close' },
+        agent: false,
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }),
+        );
+      },
+    );
     req.on('timeout', () => {
       req.destroy();
       resolve(undefined);
@@ -238,7 +317,12 @@ function getJson(port: number, path: string, timeoutMs = 2000): Promise<{ status
 }
 
 /** Polls `probe` until it returns true (bounded; no timing is asserted, only the outcome). */
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number, detail: () => string = () => ''): Promise<void> {
+async function until(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  detail: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     assert.ok(Date.now() < deadline, `${what} did not happen: ${detail()}`);
@@ -254,7 +338,10 @@ interface Sidecar {
 }
 
 /** The real entry point with two workers on the Redis store; stopped after the test. */
-async function startWorkers(t: { after(fn: () => void | Promise<void>): void }, extra: Record<string, string>): Promise<Sidecar> {
+async function startWorkers(
+  t: { after(fn: () => void | Promise<void>): void },
+  extra: Record<string, string>,
+): Promise<Sidecar> {
   assert.ok(REDIS_URL, 'DIFY_SSO_TEST_REDIS_URL is not set; start Redis with `npm run redis -- start`');
   const op = await HostileOp.start();
   t.after(() => op.close());
@@ -296,9 +383,17 @@ async function startWorkers(t: { after(fn: () => void | Promise<void>): void }, 
   });
   const ready = async () => {
     const r = await getJson(port, '/sso/health/ready');
-    return r?.status === 200 && JSON.stringify((r.body.checks as Record<string, unknown>)?.workers) === JSON.stringify({ ready: 2, expected: 2 });
+    return (
+      r?.status === 200 &&
+      JSON.stringify((r.body.checks as Record<string, unknown>)?.workers) === JSON.stringify({ ready: 2, expected: 2 })
+    );
   };
-  await until('both workers ready', async () => child.exitCode === null && (await ready()), 60_000, () => output.slice(-2000));
+  await until(
+    'both workers ready',
+    async () => child.exitCode === null && (await ready()),
+    60_000,
+    () => output.slice(-2000),
+  );
   return { child, pid, port, output: () => output };
 }
 
@@ -313,19 +408,39 @@ test('health covers every worker: a stopped worker is reported by the others and
     'readiness reports the stopped worker',
     async () => {
       const r = await getJson(s.port, '/sso/health/ready');
-      return r?.status === 503 && JSON.stringify((r.body.checks as Record<string, unknown>).workers) === JSON.stringify({ ready: 1, expected: 2 });
+      return (
+        r?.status === 503 &&
+        JSON.stringify((r.body.checks as Record<string, unknown>).workers) === JSON.stringify({ ready: 1, expected: 2 })
+      );
     },
     UNRESPONSIVE_MS + 20_000,
   );
-  await until('the stopped worker is replaced', async () => !alive(first) && childPids(s.pid).length === 2, UNRESPONSIVE_MS + 20_000, () => s.output().slice(-2000));
+  await until(
+    'the stopped worker is replaced',
+    async () => !alive(first) && childPids(s.pid).length === 2,
+    UNRESPONSIVE_MS + 20_000,
+    () => s.output().slice(-2000),
+  );
   assert.match(s.output(), /"code":"ERR_WORKER_UNRESPONSIVE"/);
-  await until('all workers ready again', async () => (await getJson(s.port, '/sso/health/ready'))?.status === 200, 60_000);
+  await until(
+    'all workers ready again',
+    async () => (await getJson(s.port, '/sso/health/ready'))?.status === 200,
+    60_000,
+  );
 
   // A worker that dies.
   process.kill(second, 'SIGKILL');
-  await until('the killed worker is replaced', async () => childPids(s.pid).length === 2 && !childPids(s.pid).includes(second), 60_000);
+  await until(
+    'the killed worker is replaced',
+    async () => childPids(s.pid).length === 2 && !childPids(s.pid).includes(second),
+    60_000,
+  );
   assert.match(s.output(), /"code":"ERR_WORKER_EXITED"/);
-  await until('all workers ready again', async () => (await getJson(s.port, '/sso/health/ready'))?.status === 200, 60_000);
+  await until(
+    'all workers ready again',
+    async () => (await getJson(s.port, '/sso/health/ready'))?.status === 200,
+    60_000,
+  );
   assert.equal(s.child.exitCode, null, 'the primary keeps running');
 });
 
@@ -344,7 +459,11 @@ test('SIGTERM drains: a proxied request in flight when the signal arrives is ans
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   t.after(() => upstream.close());
   const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
-  const s = await startWorkers(t, { DIFY_SSO_GATE_MODE: 'proxy', DIFY_SSO_DIFY_API_URL: upstreamUrl, DIFY_SSO_DIFY_WEB_URL: upstreamUrl });
+  const s = await startWorkers(t, {
+    DIFY_SSO_GATE_MODE: 'proxy',
+    DIFY_SSO_DIFY_API_URL: upstreamUrl,
+    DIFY_SSO_DIFY_WEB_URL: upstreamUrl,
+  });
   const workers = childPids(s.pid);
 
   const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -361,7 +480,12 @@ test('SIGTERM drains: a proxied request in flight when the signal arrives is ans
   const exited = new Promise<number | null>((resolve) => s.child.once('exit', (code) => resolve(code)));
   s.child.kill('SIGTERM');
   // Both workers have begun closing while the request is still held upstream.
-  await until('every worker began shutting down', async () => (s.output().match(/shutting down: finishing in-flight requests/g) ?? []).length === 2, 15_000, () => s.output().slice(-2000));
+  await until(
+    'every worker began shutting down',
+    async () => (s.output().match(/shutting down: finishing in-flight requests/g) ?? []).length === 2,
+    15_000,
+    () => s.output().slice(-2000),
+  );
   held[0]!.writeHead(200, { 'content-type': 'text/plain' }).end('slow answer');
   assert.deepEqual(await answer, { status: 200, body: 'slow answer' }, 'the in-flight request was answered');
   assert.equal(await exited, 0);

@@ -34,14 +34,28 @@ test('domainMatches: label boundaries only', () => {
 const policy = { allowedGroups: [], allowedRoles: [], allowedEmailDomains: [], groupsClaim: 'groups' };
 
 test('extractClaims: keycloak realm + client roles, full-path groups', () => {
-  const c = extractClaims('keycloak', { groups: ['/dify-admins', 'x'], realm_access: { roles: ['r1'] }, resource_access: { app: { roles: ['c1'] } }, email: 'a@b.co', email_verified: true }, policy);
+  const c = extractClaims(
+    'keycloak',
+    {
+      groups: ['/dify-admins', 'x'],
+      realm_access: { roles: ['r1'] },
+      resource_access: { app: { roles: ['c1'] } },
+      email: 'a@b.co',
+      email_verified: true,
+    },
+    policy,
+  );
   assert.deepEqual(c.groups, ['dify-admins', 'x']);
   assert.deepEqual(c.roles, ['r1', 'app:c1']);
   assert.equal(c.emailVerified, true);
 });
 
 test('extractClaims: generic with a dotted roles claim; non-string values ignored', () => {
-  const c = extractClaims('generic', { groups: ['g', 1, null], custom: { roles: ['x'] } }, { ...policy, rolesClaim: 'custom.roles' });
+  const c = extractClaims(
+    'generic',
+    { groups: ['g', 1, null], custom: { roles: ['x'] } },
+    { ...policy, rolesClaim: 'custom.roles' },
+  );
   assert.deepEqual(c.groups, ['g']);
   assert.deepEqual(c.roles, ['x']);
 });

@@ -77,7 +77,7 @@ const rejected: string[] = [
   '/sso/logout',
   '/sso/login?redirect=//evil.com',
   '/SSO/callback',
-  '/' + 'a'.repeat(3000),
+  `/${'a'.repeat(3000)}`,
 ];
 
 const accepted: [string, string][] = [
@@ -128,8 +128,36 @@ test('end to end: after a real login through the OP, every corpus value lands on
 
 test('fuzz (seeded): no generated input ever yields a target off the origin', () => {
   let seed = 0x5eed;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  const atoms = ['/', '\\', '.', '..', '%2f', '%5c', '%2e', '%09', '%0a', '%00', '%25', '#', '%23', '?', '&', '@', ':', 'evil.com', 'apps', 'http:', 'javascript:', ' ', '\t', '\u200b', '%E2%80%8B', '//', 'a'];
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const atoms = [
+    '/',
+    '\\',
+    '.',
+    '..',
+    '%2f',
+    '%5c',
+    '%2e',
+    '%09',
+    '%0a',
+    '%00',
+    '%25',
+    '#',
+    '%23',
+    '?',
+    '&',
+    '@',
+    ':',
+    'evil.com',
+    'apps',
+    'http:',
+    'javascript:',
+    ' ',
+    '\t',
+    '\u200b',
+    '%E2%80%8B',
+    '//',
+    'a',
+  ];
   for (let i = 0; i < 20000; i++) {
     let s = rand() < 0.8 ? '/' : '';
     const n = 1 + Math.floor(rand() * 8);

@@ -46,24 +46,50 @@ test('a scrape counts logins, gate decisions by reason, back-channel events, sto
   const { callbackRes, jar } = await login(b.app, op, { user: { ...USERS.alice, sid: 'metrics-sid' } });
   const access = setCookieValue(callbackRes.headers['set-cookie'], 'access_token') as string;
   const auth = (uri: string, cookie: string) =>
-    b.app.inject({ method: 'GET', url: '/sso/auth', remoteAddress: '127.0.0.1', headers: { 'x-original-uri': uri, 'x-original-method': 'GET', cookie } });
+    b.app.inject({
+      method: 'GET',
+      url: '/sso/auth',
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-original-uri': uri, 'x-original-method': 'GET', cookie },
+    });
   assert.equal((await auth('/console/api/account/profile', `${kit(jar)}; access_token=${access}`)).statusCode, 204);
   assert.equal((await auth('/console/api/account/profile', `access_token=${access}`)).statusCode, 401);
   assert.equal((await auth('/console/api/login', '')).statusCode, 403);
   const token = await op.logoutToken({ sid: 'metrics-sid' });
-  const bc = (t: string) => b.app.inject({ method: 'POST', url: '/sso/backchannel-logout', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `logout_token=${t}` });
+  const bc = (t: string) =>
+    b.app.inject({
+      method: 'POST',
+      url: '/sso/backchannel-logout',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `logout_token=${t}`,
+    });
   assert.equal((await bc(token)).statusCode, 200);
   assert.equal((await bc(token)).statusCode, 400, 'replay');
 
   const text = await b.app.sso.metrics.registry.metrics();
   assert.equal(sample(text, 'dify_sso_logins_total', { outcome: 'success', reason: 'ok' }), 1);
-  assert.equal(sample(text, 'dify_sso_gate_decisions_total', { mode: 'authrequest', result: 'allow', reason: 'ok' }), 1);
-  assert.equal(sample(text, 'dify_sso_gate_decisions_total', { mode: 'authrequest', result: 'deny', reason: 'unauthorized' }), 1);
-  assert.equal(sample(text, 'dify_sso_gate_decisions_total', { mode: 'authrequest', result: 'deny', reason: 'sso_required' }), 1);
+  assert.equal(
+    sample(text, 'dify_sso_gate_decisions_total', { mode: 'authrequest', result: 'allow', reason: 'ok' }),
+    1,
+  );
+  assert.equal(
+    sample(text, 'dify_sso_gate_decisions_total', { mode: 'authrequest', result: 'deny', reason: 'unauthorized' }),
+    1,
+  );
+  assert.equal(
+    sample(text, 'dify_sso_gate_decisions_total', { mode: 'authrequest', result: 'deny', reason: 'sso_required' }),
+    1,
+  );
   assert.equal(sample(text, 'dify_sso_backchannel_logouts_total', { outcome: 'accepted', reason: 'ok' }), 1);
   assert.equal(sample(text, 'dify_sso_backchannel_logouts_total', { outcome: 'rejected' }), 1);
-  assert.ok((sample(text, 'dify_sso_store_operation_duration_seconds_count', { op: 'get' }) ?? 0) >= 1, 'session reads are timed');
-  assert.ok((sample(text, 'dify_sso_idp_request_duration_seconds_count', { method: 'post', status: '2xx' }) ?? 0) >= 1, 'the token request to the IdP is timed');
+  assert.ok(
+    (sample(text, 'dify_sso_store_operation_duration_seconds_count', { op: 'get' }) ?? 0) >= 1,
+    'session reads are timed',
+  );
+  assert.ok(
+    (sample(text, 'dify_sso_idp_request_duration_seconds_count', { method: 'post', status: '2xx' }) ?? 0) >= 1,
+    'the token request to the IdP is timed',
+  );
   assert.ok((sample(text, 'dify_sso_audit_events_total', { event: 'auth.login.success' }) ?? 0) >= 1);
   assert.equal(/eyJ|access_token=|logout_token/.test(text), false, 'no token material in metrics');
 });
@@ -75,24 +101,27 @@ test('every metric the sidecar registers is documented in the README and listed 
   for (const n of METRIC_NAMES) assert.ok(readme.includes(`\`${n}\``), `${n} is documented`);
 });
 
-
 test('the entry point serves /sso/metrics on metrics.listen only, never on the proxied port', async (t) => {
   const [port, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/server.ts', import.meta.url))], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      DIFY_SSO_LISTEN: `127.0.0.1:${port}`,
-      DIFY_SSO_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
-      DIFY_SSO_PUBLIC_URL: 'http://127.0.0.1:18000',
-      DIFY_SSO_ALLOW_INSECURE_HTTP: 'true',
-      DIFY_SSO_OIDC_ISSUER: op.issuer,
-      DIFY_SSO_OIDC_CLIENT_ID: op.clientId,
-      DIFY_SSO_OIDC_CLIENT_SECRET: op.clientSecret,
-      DIFY_SSO_SESSION_SECRET: SECRET,
-      DIFY_SSO_LOG_LEVEL: 'warn',
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('../../src/server.ts', import.meta.url))],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        DIFY_SSO_LISTEN: `127.0.0.1:${port}`,
+        DIFY_SSO_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
+        DIFY_SSO_PUBLIC_URL: 'http://127.0.0.1:18000',
+        DIFY_SSO_ALLOW_INSECURE_HTTP: 'true',
+        DIFY_SSO_OIDC_ISSUER: op.issuer,
+        DIFY_SSO_OIDC_CLIENT_ID: op.clientId,
+        DIFY_SSO_OIDC_CLIENT_SECRET: op.clientSecret,
+        DIFY_SSO_SESSION_SECRET: SECRET,
+        DIFY_SSO_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  );
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += d));
   t.after(() => child.kill('SIGKILL'));
@@ -110,5 +139,9 @@ test('the entry point serves /sso/metrics on metrics.listen only, never on the p
   assert.match(text, /^dify_sso_process_resident_memory_bytes \d+/m, 'process metrics');
   assert.match(text, /# TYPE dify_sso_gate_decisions_total counter/);
   assert.equal((await fetch(`http://127.0.0.1:${port}/sso/metrics`)).status, 404, 'not on the proxied port');
-  assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/sso/health/live`)).status, 404, 'the metrics listener serves nothing else');
+  assert.equal(
+    (await fetch(`http://127.0.0.1:${metricsPort}/sso/health/live`)).status,
+    404,
+    'the metrics listener serves nothing else',
+  );
 });

@@ -29,7 +29,8 @@ describe('cookies', () => {
     const lines = Array.isArray(raw) ? raw : [String(raw)];
     const session = lines.find((l) => l.startsWith('__Host-dify_sso='));
     assert.ok(session, 'session cookie set');
-    for (const attr of ['Secure', 'HttpOnly', 'SameSite=Lax', 'Path=/']) assert.ok(session.split('; ').includes(attr), attr);
+    for (const attr of ['Secure', 'HttpOnly', 'SameSite=Lax', 'Path=/'])
+      assert.ok(session.split('; ').includes(attr), attr);
     assert.equal(/domain=/i.test(session), false);
     assert.ok(tx);
     assert.equal(tx.secure, true);
@@ -37,8 +38,18 @@ describe('cookies', () => {
     assert.equal(tx.sameSite, 'Lax');
     assert.equal(tx.path, '/');
     assert.equal(tx.domain, undefined);
-    assert.ok(lines.some((l) => l.startsWith('__Host-dify_sso_tx=;')), 'transaction cookie cleared at callback');
-    for (const name of ['access_token', 'refresh_token', 'csrf_token', 'KEYCLOAK_SESSION', 'AUTH_SESSION_ID', 'KEYCLOAK_IDENTITY']) {
+    assert.ok(
+      lines.some((l) => l.startsWith('__Host-dify_sso_tx=;')),
+      'transaction cookie cleared at callback',
+    );
+    for (const name of [
+      'access_token',
+      'refresh_token',
+      'csrf_token',
+      'KEYCLOAK_SESSION',
+      'AUTH_SESSION_ID',
+      'KEYCLOAK_IDENTITY',
+    ]) {
       assert.equal(t.app.sso.cookieNames.session === name || t.app.sso.cookieNames.transaction === name, false);
     }
   });
@@ -90,7 +101,11 @@ describe('checkSession reasons and timeouts', () => {
 
   test('idle timeout ends the session; activity within the window keeps it (touch)', async () => {
     let clock = Date.now();
-    const a = await makeApp(op, { DIFY_SSO_SESSION_IDLE_TIMEOUT_SECONDS: '600', DIFY_SSO_SESSION_ABSOLUTE_TIMEOUT_SECONDS: '3600' }, { now: () => clock });
+    const a = await makeApp(
+      op,
+      { DIFY_SSO_SESSION_IDLE_TIMEOUT_SECONDS: '600', DIFY_SSO_SESSION_ABSOLUTE_TIMEOUT_SECONDS: '3600' },
+      { now: () => clock },
+    );
     try {
       const ended: string[] = [];
       a.app.sso.addSessionEndHook((_s, cause) => void ended.push(cause));
@@ -112,7 +127,11 @@ describe('checkSession reasons and timeouts', () => {
 
   test('absolute timeout ends an active session', async () => {
     let clock = Date.now();
-    const a = await makeApp(op, { DIFY_SSO_SESSION_IDLE_TIMEOUT_SECONDS: '600', DIFY_SSO_SESSION_ABSOLUTE_TIMEOUT_SECONDS: '1200' }, { now: () => clock });
+    const a = await makeApp(
+      op,
+      { DIFY_SSO_SESSION_IDLE_TIMEOUT_SECONDS: '600', DIFY_SSO_SESSION_ABSOLUTE_TIMEOUT_SECONDS: '1200' },
+      { now: () => clock },
+    );
     try {
       const r = await login(a.app, op);
       const c = { '__Host-dify_sso': r.jar.get('__Host-dify_sso')! };
@@ -177,7 +196,10 @@ describe('liveness refresh', () => {
 
   for (const [name, mutate] of [
     ['refreshed ID token with another sub', (c: Record<string, unknown>) => ({ ...c, sub: 'someone-else' })],
-    ['refreshed ID token with another iss', (c: Record<string, unknown>) => ({ ...c, iss: 'https://evil.example.com' })],
+    [
+      'refreshed ID token with another iss',
+      (c: Record<string, unknown>) => ({ ...c, iss: 'https://evil.example.com' }),
+    ],
   ] as const) {
     test(`${name} ends the session`, async () => {
       const { a, advance, restore } = await liveApp();
@@ -222,7 +244,11 @@ describe('logout', () => {
     const session = await check(t.app, { '__Host-dify_sso': id });
     assert.ok(session.ok);
     const idToken = (await t.app.sso.sessions.openTokens(session.session))?.idToken;
-    const res = await t.app.inject({ method: 'POST', url: '/sso/logout?redirect=%2F%2Fevil.com', headers: { cookie: cookieHeader(r.jar), origin: 'https://dify.example.com' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/sso/logout?redirect=%2F%2Fevil.com',
+      headers: { cookie: cookieHeader(r.jar), origin: 'https://dify.example.com' },
+    });
     assert.equal(res.statusCode, 303);
     const loc = new URL(res.headers.location as string);
     assert.equal(`${loc.origin}${loc.pathname}`, `${op.issuer}/logout`);
@@ -245,12 +271,19 @@ describe('logout', () => {
       const res = await local.app.inject({
         method: 'POST',
         url: '/sso/logout',
-        headers: { cookie: cookieHeader(r.jar), 'content-type': 'application/x-www-form-urlencoded', origin: 'https://dify.example.com' },
+        headers: {
+          cookie: cookieHeader(r.jar),
+          'content-type': 'application/x-www-form-urlencoded',
+          origin: 'https://dify.example.com',
+        },
         payload: 'redirect=%2Fsignin%3Fbye%3D1',
       });
       assert.equal(res.statusCode, 303);
       assert.equal(res.headers.location, '/signin?bye=1');
-      assert.deepEqual(await check(local.app, { '__Host-dify_sso': r.jar.get('__Host-dify_sso')! }), { ok: false, reason: 'revoked' });
+      assert.deepEqual(await check(local.app, { '__Host-dify_sso': r.jar.get('__Host-dify_sso')! }), {
+        ok: false,
+        reason: 'revoked',
+      });
     } finally {
       await local.app.close();
     }
@@ -263,9 +296,16 @@ describe('logout', () => {
       const r = await login(local.app, op);
       op.scenario.down = true;
       clock += 6_000;
-      const res = await local.app.inject({ method: 'POST', url: '/sso/logout', headers: { cookie: cookieHeader(r.jar), 'sec-fetch-site': 'same-origin' } });
+      const res = await local.app.inject({
+        method: 'POST',
+        url: '/sso/logout',
+        headers: { cookie: cookieHeader(r.jar), 'sec-fetch-site': 'same-origin' },
+      });
       assert.equal(res.headers.location, '/signin');
-      assert.deepEqual(await check(local.app, { '__Host-dify_sso': r.jar.get('__Host-dify_sso')! }), { ok: false, reason: 'revoked' });
+      assert.deepEqual(await check(local.app, { '__Host-dify_sso': r.jar.get('__Host-dify_sso')! }), {
+        ok: false,
+        reason: 'revoked',
+      });
     } finally {
       op.scenario.down = false;
       await local.app.close();
@@ -273,7 +313,11 @@ describe('logout', () => {
   });
 
   test('logout without a session still clears cookies and reaches the IdP', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/sso/logout', headers: { origin: 'https://dify.example.com' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/sso/logout',
+      headers: { origin: 'https://dify.example.com' },
+    });
     assert.equal(res.statusCode, 303);
     assert.ok((res.headers.location as string).startsWith(`${op.issuer}/logout`));
     assert.ok(res.cookies.some((c) => c.name === '__Host-dify_sso' && c.value === ''));
@@ -289,9 +333,15 @@ describe('after-login hooks and access policy', () => {
         seen = { sub: session.sub, email: claims.email };
         await a.app.sso.store.update(session.id, { difyAccountId: 'acc-1', difyRefreshTokenHash: 'h', ext: { a: 1 } });
         assert.equal(redirectTo, '/apps/1');
-        return { redirectTo: '/explore', setCookie: ['access_token=dify-at; Path=/; HttpOnly', 'csrf_token=c; Path=/'] };
+        return {
+          redirectTo: '/explore',
+          setCookie: ['access_token=dify-at; Path=/; HttpOnly', 'csrf_token=c; Path=/'],
+        };
       });
-      const r = await login(a.app, op, { redirect: '/apps/1', user: { sub: 'hooked', claims: { email: 'h@example.com' } } });
+      const r = await login(a.app, op, {
+        redirect: '/apps/1',
+        user: { sub: 'hooked', claims: { email: 'h@example.com' } },
+      });
       assert.equal(r.callbackRes.headers.location, '/explore');
       const sc = r.callbackRes.headers['set-cookie'] as string[];
       assert.ok(sc.includes('access_token=dify-at; Path=/; HttpOnly'));
@@ -324,30 +374,131 @@ describe('after-login hooks and access policy', () => {
     }
   });
 
-  const policyCases: { name: string; env: Record<string, string>; claims: Record<string, unknown>; expect: string }[] = [
-    { name: 'group allowed', env: { DIFY_SSO_POLICY_ALLOWED_GROUPS: 'dify-admins' }, claims: { groups: ['dify-admins'] }, expect: '/apps' },
-    { name: 'group missing → denied', env: { DIFY_SSO_POLICY_ALLOWED_GROUPS: 'dify-admins' }, claims: { groups: ['other'] }, expect: '/signin?message=access_denied' },
-    { name: 'groups claim absent → denied (fail closed)', env: { DIFY_SSO_POLICY_ALLOWED_GROUPS: 'dify-admins' }, claims: {}, expect: '/signin?message=access_denied' },
-    { name: 'keycloak realm role allowed', env: { DIFY_SSO_OIDC_PRESET: 'keycloak', DIFY_SSO_POLICY_ALLOWED_ROLES: 'dify-user' }, claims: { realm_access: { roles: ['dify-user'] } }, expect: '/apps' },
-    { name: 'keycloak client role allowed', env: { DIFY_SSO_OIDC_PRESET: 'keycloak', DIFY_SSO_POLICY_ALLOWED_ROLES: 'dify-console:admin' }, claims: { resource_access: { 'dify-console': { roles: ['admin'] } } }, expect: '/apps' },
-    { name: 'keycloak role missing → denied', env: { DIFY_SSO_OIDC_PRESET: 'keycloak', DIFY_SSO_POLICY_ALLOWED_ROLES: 'dify-user' }, claims: { realm_access: { roles: ['offline_access'] } }, expect: '/signin?message=access_denied' },
-    { name: 'domain allowed (verified)', env: { DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' }, claims: { email: 'a@example.com', email_verified: true }, expect: '/apps' },
-    { name: 'subdomain allowed on label boundary', env: { DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' }, claims: { email: 'a@eu.example.com', email_verified: true }, expect: '/apps' },
-    { name: 'look-alike domain → denied', env: { DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' }, claims: { email: 'a@badexample.com', email_verified: true }, expect: '/signin?message=access_denied' },
-    { name: 'multi-@ e-mail → denied', env: { DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' }, claims: { email: 'a@evil.com@example.com', email_verified: true }, expect: '/signin?message=access_denied' },
-    { name: 'e-mail not verified → denied', env: { DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' }, claims: { email: 'a@example.com', email_verified: false }, expect: '/signin?message=email_not_verified' },
-    { name: 'email_verified absent → denied', env: { DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' }, claims: { email: 'a@example.com' }, expect: '/signin?message=email_not_verified' },
-    { name: 'google hd must match', env: { DIFY_SSO_OIDC_PRESET: 'google', DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' }, claims: { email: 'a@example.com', email_verified: true }, expect: '/signin?message=access_denied' },
-    { name: 'google hd present', env: { DIFY_SSO_OIDC_PRESET: 'google', DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' }, claims: { email: 'a@example.com', email_verified: true, hd: 'example.com' }, expect: '/apps' },
-    { name: 'entra groups overage → denied', env: { DIFY_SSO_OIDC_PRESET: 'entra', DIFY_SSO_POLICY_ALLOWED_GROUPS: 'g-1' }, claims: { groups: ['g-1'], _claim_names: { groups: 'src1' } }, expect: '/signin?message=access_denied' },
-    { name: 'group AND domain both required', env: { DIFY_SSO_POLICY_ALLOWED_GROUPS: 'g', DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' }, claims: { groups: ['g'], email: 'a@other.com', email_verified: true }, expect: '/signin?message=access_denied' },
-  ];
+  const policyCases: { name: string; env: Record<string, string>; claims: Record<string, unknown>; expect: string }[] =
+    [
+      {
+        name: 'group allowed',
+        env: { DIFY_SSO_POLICY_ALLOWED_GROUPS: 'dify-admins' },
+        claims: { groups: ['dify-admins'] },
+        expect: '/apps',
+      },
+      {
+        name: 'group missing → denied',
+        env: { DIFY_SSO_POLICY_ALLOWED_GROUPS: 'dify-admins' },
+        claims: { groups: ['other'] },
+        expect: '/signin?message=access_denied',
+      },
+      {
+        name: 'groups claim absent → denied (fail closed)',
+        env: { DIFY_SSO_POLICY_ALLOWED_GROUPS: 'dify-admins' },
+        claims: {},
+        expect: '/signin?message=access_denied',
+      },
+      {
+        name: 'keycloak realm role allowed',
+        env: { DIFY_SSO_OIDC_PRESET: 'keycloak', DIFY_SSO_POLICY_ALLOWED_ROLES: 'dify-user' },
+        claims: { realm_access: { roles: ['dify-user'] } },
+        expect: '/apps',
+      },
+      {
+        name: 'keycloak client role allowed',
+        env: { DIFY_SSO_OIDC_PRESET: 'keycloak', DIFY_SSO_POLICY_ALLOWED_ROLES: 'dify-console:admin' },
+        claims: { resource_access: { 'dify-console': { roles: ['admin'] } } },
+        expect: '/apps',
+      },
+      {
+        name: 'keycloak role missing → denied',
+        env: { DIFY_SSO_OIDC_PRESET: 'keycloak', DIFY_SSO_POLICY_ALLOWED_ROLES: 'dify-user' },
+        claims: { realm_access: { roles: ['offline_access'] } },
+        expect: '/signin?message=access_denied',
+      },
+      {
+        name: 'domain allowed (verified)',
+        env: { DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' },
+        claims: { email: 'a@example.com', email_verified: true },
+        expect: '/apps',
+      },
+      {
+        name: 'subdomain allowed on label boundary',
+        env: { DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' },
+        claims: { email: 'a@eu.example.com', email_verified: true },
+        expect: '/apps',
+      },
+      {
+        name: 'look-alike domain → denied',
+        env: { DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' },
+        claims: { email: 'a@badexample.com', email_verified: true },
+        expect: '/signin?message=access_denied',
+      },
+      {
+        name: 'multi-@ e-mail → denied',
+        env: { DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' },
+        claims: { email: 'a@evil.com@example.com', email_verified: true },
+        expect: '/signin?message=access_denied',
+      },
+      {
+        name: 'e-mail not verified → denied',
+        env: { DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' },
+        claims: { email: 'a@example.com', email_verified: false },
+        expect: '/signin?message=email_not_verified',
+      },
+      {
+        name: 'email_verified absent → denied',
+        env: { DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' },
+        claims: { email: 'a@example.com' },
+        expect: '/signin?message=email_not_verified',
+      },
+      {
+        name: 'google hd must match',
+        env: { DIFY_SSO_OIDC_PRESET: 'google', DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' },
+        claims: { email: 'a@example.com', email_verified: true },
+        expect: '/signin?message=access_denied',
+      },
+      {
+        name: 'google hd present',
+        env: { DIFY_SSO_OIDC_PRESET: 'google', DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' },
+        claims: { email: 'a@example.com', email_verified: true, hd: 'example.com' },
+        expect: '/apps',
+      },
+      {
+        name: 'entra groups overage → denied',
+        env: { DIFY_SSO_OIDC_PRESET: 'entra', DIFY_SSO_POLICY_ALLOWED_GROUPS: 'g-1' },
+        claims: { groups: ['g-1'], _claim_names: { groups: 'src1' } },
+        expect: '/signin?message=access_denied',
+      },
+      {
+        name: 'group AND domain both required',
+        env: { DIFY_SSO_POLICY_ALLOWED_GROUPS: 'g', DIFY_SSO_POLICY_ALLOWED_EMAIL_DOMAINS: 'example.com' },
+        claims: { groups: ['g'], email: 'a@other.com', email_verified: true },
+        expect: '/signin?message=access_denied',
+      },
+    ];
   const keycloakAccessTokenCases: { name: string; at: Record<string, unknown>; expect: string }[] = [
-    { name: 'realm role from the verified access token', at: { realm_access: { roles: ['dify-user'] } }, expect: '/apps' },
-    { name: 'client roles are namespaced <client>:<role> (plain name does not match)', at: { resource_access: { x: { roles: ['dify-user'] } } }, expect: '/signin?message=access_denied' },
-    { name: 'access token issued to another client (azp) ignored', at: { azp: 'other', realm_access: { roles: ['dify-user'] } }, expect: '/signin?message=access_denied' },
-    { name: 'access token for another sub ignored', at: { sub: 'other', realm_access: { roles: ['dify-user'] } }, expect: '/signin?message=access_denied' },
-    { name: 'access token from another issuer ignored', at: { iss: 'https://evil.example.com', realm_access: { roles: ['dify-user'] } }, expect: '/signin?message=access_denied' },
+    {
+      name: 'realm role from the verified access token',
+      at: { realm_access: { roles: ['dify-user'] } },
+      expect: '/apps',
+    },
+    {
+      name: 'client roles are namespaced <client>:<role> (plain name does not match)',
+      at: { resource_access: { x: { roles: ['dify-user'] } } },
+      expect: '/signin?message=access_denied',
+    },
+    {
+      name: 'access token issued to another client (azp) ignored',
+      at: { azp: 'other', realm_access: { roles: ['dify-user'] } },
+      expect: '/signin?message=access_denied',
+    },
+    {
+      name: 'access token for another sub ignored',
+      at: { sub: 'other', realm_access: { roles: ['dify-user'] } },
+      expect: '/signin?message=access_denied',
+    },
+    {
+      name: 'access token from another issuer ignored',
+      at: { iss: 'https://evil.example.com', realm_access: { roles: ['dify-user'] } },
+      expect: '/signin?message=access_denied',
+    },
   ];
   for (const kc of keycloakAccessTokenCases) {
     test(`keycloak preset: ${kc.name}`, async () => {

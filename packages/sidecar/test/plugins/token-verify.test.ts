@@ -15,7 +15,11 @@ let t: TestApp;
 let clock = Date.now();
 before(async () => {
   op = await HostileOp.start();
-  t = await makeApp(op, { DIFY_SSO_BEARER_AUDIENCE: 'dify-console-api', DIFY_SSO_BEARER_REQUIRED_SCOPES: 'dify:console' }, { now: () => clock });
+  t = await makeApp(
+    op,
+    { DIFY_SSO_BEARER_AUDIENCE: 'dify-console-api', DIFY_SSO_BEARER_REQUIRED_SCOPES: 'dify:console' },
+    { now: () => clock },
+  );
 });
 after(async () => {
   await t.app.close();
@@ -37,7 +41,9 @@ test('valid token (typ JWT, scope string) accepted; claims and scopes returned',
 });
 
 test('scp array accepted', async () => {
-  const claims = await t.app.sso.verifyBearer(await op.accessTokenJwt({ scope: undefined, scp: ['dify:console', 'x'] }));
+  const claims = await t.app.sso.verifyBearer(
+    await op.accessTokenJwt({ scope: undefined, scp: ['dify:console', 'x'] }),
+  );
   assert.deepEqual(claims.scopes, ['dify:console', 'x']);
 });
 
@@ -122,7 +128,10 @@ test('key rotation: a token with a new kid is accepted after the JWKS re-fetch',
 test('bearer disabled when no audience is configured', async () => {
   const a = await makeApp(op);
   try {
-    await assert.rejects(a.app.sso.verifyBearer(await op.accessTokenJwt({})), (e: unknown) => (e as TokenError).code === 'ERR_TOKEN_NOT_CONFIGURED');
+    await assert.rejects(
+      a.app.sso.verifyBearer(await op.accessTokenJwt({})),
+      (e: unknown) => (e as TokenError).code === 'ERR_TOKEN_NOT_CONFIGURED',
+    );
   } finally {
     await a.app.close();
   }
@@ -131,7 +140,10 @@ test('bearer disabled when no audience is configured', async () => {
 test('requiredTyp at+jwt: Keycloak-style typ JWT rejected when configured', async () => {
   const a = await makeApp(op, { DIFY_SSO_BEARER_AUDIENCE: 'dify-console-api', DIFY_SSO_BEARER_REQUIRED_TYP: 'at+jwt' });
   try {
-    await assert.rejects(a.app.sso.verifyBearer(await op.accessTokenJwt({})), (e: unknown) => (e as TokenError).code === 'ERR_TOKEN_INVALID');
+    await assert.rejects(
+      a.app.sso.verifyBearer(await op.accessTokenJwt({})),
+      (e: unknown) => (e as TokenError).code === 'ERR_TOKEN_INVALID',
+    );
     await a.app.sso.verifyBearer(await op.accessTokenJwt({}, { typ: 'at+jwt' }));
   } finally {
     await a.app.close();

@@ -85,15 +85,37 @@ describe('invalid logout tokens → 400 (session survives)', () => {
           claims: ({ events: _e, ...c }) => c,
         }),
     },
-    { name: 'wrong event', make: () => op.logoutToken({ sid: 'S', claims: (c) => ({ ...c, events: { 'http://schemas.openid.net/event/other': {} } }) }) },
-    { name: 'event member not an object', make: () => op.logoutToken({ sid: 'S', claims: (c) => ({ ...c, events: { [BCL]: 'yes' } }) }) },
+    {
+      name: 'wrong event',
+      make: () =>
+        op.logoutToken({
+          sid: 'S',
+          claims: (c) => ({ ...c, events: { 'http://schemas.openid.net/event/other': {} } }),
+        }),
+    },
+    {
+      name: 'event member not an object',
+      make: () => op.logoutToken({ sid: 'S', claims: (c) => ({ ...c, events: { [BCL]: 'yes' } }) }),
+    },
     { name: 'with nonce', make: () => op.logoutToken({ sid: 'S', claims: (c) => ({ ...c, nonce: 'n' }) }) },
     {
       name: 'wrong alg (ES256 key published in the JWKS, but ES256 is not on the RS256 allowlist)',
       make: async () => {
         const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-        op.keys.push({ kid: 'ec-1', alg: 'ES256', privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' } });
-        const tok = await new SignJWT({ iss: op.issuer, aud: op.clientId, iat: Math.floor(Date.now() / 1000), jti: 'es', sid: 'S', events: { [BCL]: {} } })
+        op.keys.push({
+          kid: 'ec-1',
+          alg: 'ES256',
+          privateKey,
+          publicJwk: { ...(await exportJWK(publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' },
+        });
+        const tok = await new SignJWT({
+          iss: op.issuer,
+          aud: op.clientId,
+          iat: Math.floor(Date.now() / 1000),
+          jti: 'es',
+          sid: 'S',
+          events: { [BCL]: {} },
+        })
           .setProtectedHeader({ alg: 'ES256', kid: 'ec-1', typ: 'logout+jwt' })
           .sign(privateKey);
         return tok;
@@ -102,20 +124,50 @@ describe('invalid logout tokens → 400 (session survives)', () => {
     {
       name: 'wrong alg (HS256 with the public key as secret)',
       make: async () =>
-        new SignJWT({ iss: op.issuer, aud: op.clientId, iat: Math.floor(Date.now() / 1000), jti: 'hs', sid: 'S', events: { [BCL]: {} } })
+        new SignJWT({
+          iss: op.issuer,
+          aud: op.clientId,
+          iat: Math.floor(Date.now() / 1000),
+          jti: 'hs',
+          sid: 'S',
+          events: { [BCL]: {} },
+        })
           .setProtectedHeader({ alg: 'HS256', kid: op.key.kid })
           .sign(createSecretKey(Buffer.from(JSON.stringify(op.key.publicJwk)))),
     },
     { name: 'wrong aud', make: () => op.logoutToken({ sid: 'S', claims: (c) => ({ ...c, aud: 'another-client' }) }) },
-    { name: 'wrong iss', make: () => op.logoutToken({ sid: 'S', claims: (c) => ({ ...c, iss: 'https://evil.example.com' }) }) },
+    {
+      name: 'wrong iss',
+      make: () => op.logoutToken({ sid: 'S', claims: (c) => ({ ...c, iss: 'https://evil.example.com' }) }),
+    },
     { name: 'invalid signature', make: () => op.logoutToken({ sid: 'S', sign: 'bad-signature' }) },
-    { name: 'jwk header embedded', make: () => op.logoutToken({ sid: 'S', header: (h) => ({ ...h, jwk: op.key.publicJwk }) }) },
+    {
+      name: 'jwk header embedded',
+      make: () => op.logoutToken({ sid: 'S', header: (h) => ({ ...h, jwk: op.key.publicJwk }) }),
+    },
     { name: 'no sid and no sub', make: () => op.logoutToken({}) },
     { name: 'no jti', make: () => op.logoutToken({ sid: 'S', claims: ({ jti: _j, ...c }) => c }) },
     { name: 'no iat', make: () => op.logoutToken({ sid: 'S', claims: ({ iat: _i, ...c }) => c }) },
-    { name: 'iat too old', make: () => op.logoutToken({ sid: 'S', claims: (c) => ({ ...c, iat: Math.floor(Date.now() / 1000) - 3600, exp: Math.floor(Date.now() / 1000) + 60 }) }) },
-    { name: 'iat in the future', make: () => op.logoutToken({ sid: 'S', claims: (c) => ({ ...c, iat: Math.floor(Date.now() / 1000) + 600, exp: Math.floor(Date.now() / 1000) + 900 }) }) },
-    { name: 'expired', make: () => op.logoutToken({ sid: 'S', claims: (c) => ({ ...c, exp: Math.floor(Date.now() / 1000) - 60 }) }) },
+    {
+      name: 'iat too old',
+      make: () =>
+        op.logoutToken({
+          sid: 'S',
+          claims: (c) => ({ ...c, iat: Math.floor(Date.now() / 1000) - 3600, exp: Math.floor(Date.now() / 1000) + 60 }),
+        }),
+    },
+    {
+      name: 'iat in the future',
+      make: () =>
+        op.logoutToken({
+          sid: 'S',
+          claims: (c) => ({ ...c, iat: Math.floor(Date.now() / 1000) + 600, exp: Math.floor(Date.now() / 1000) + 900 }),
+        }),
+    },
+    {
+      name: 'expired',
+      make: () => op.logoutToken({ sid: 'S', claims: (c) => ({ ...c, exp: Math.floor(Date.now() / 1000) - 60 }) }),
+    },
     { name: 'missing logout_token', make: async () => undefined },
     { name: 'garbage', make: async () => 'not-a-jwt' },
     { name: 'JSON body instead of form', make: () => op.logoutToken({ sid: 'S' }), contentType: 'application/json' },
@@ -125,7 +177,12 @@ describe('invalid logout tokens → 400 (session survives)', () => {
       const check = await sessionOf('victim', 'S');
       const token = await c.make();
       const res = c.contentType
-        ? await t.app.inject({ method: 'POST', url: '/sso/backchannel-logout', headers: { 'content-type': c.contentType }, payload: JSON.stringify({ logout_token: token }) })
+        ? await t.app.inject({
+            method: 'POST',
+            url: '/sso/backchannel-logout',
+            headers: { 'content-type': c.contentType },
+            payload: JSON.stringify({ logout_token: token }),
+          })
         : await post(token);
       assert.equal(res.statusCode, 400);
       assert.equal((await check()).ok, true, 'session must survive an invalid logout token');
@@ -148,8 +205,16 @@ describe('invalid logout tokens → 400 (session survives)', () => {
     const strict = await makeApp(op, { DIFY_SSO_OIDC_REQUIRE_LOGOUT_TOKEN_TYP: 'true' });
     try {
       const send = (tok: string) =>
-        strict.app.inject({ method: 'POST', url: '/sso/backchannel-logout', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `logout_token=${tok}` });
-      assert.equal((await send(await op.logoutToken({ sid: 'x', header: (h) => ({ ...h, typ: 'JWT' }) }))).statusCode, 400);
+        strict.app.inject({
+          method: 'POST',
+          url: '/sso/backchannel-logout',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: `logout_token=${tok}`,
+        });
+      assert.equal(
+        (await send(await op.logoutToken({ sid: 'x', header: (h) => ({ ...h, typ: 'JWT' }) }))).statusCode,
+        400,
+      );
       assert.equal((await send(await op.logoutToken({ sid: 'x', header: ({ typ: _t, ...h }) => h }))).statusCode, 400);
       assert.equal((await send(await op.logoutToken({ sid: 'x' }))).statusCode, 200);
     } finally {

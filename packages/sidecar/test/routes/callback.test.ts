@@ -29,7 +29,10 @@ async function assertDenied(result: Awaited<ReturnType<typeof login>>, reason: s
 
 describe('acceptance', () => {
   test('valid RS256 ID token: session created, redirect to canonical target', async () => {
-    const r = await login(t.app, op, { redirect: '/apps/42?tab=logs', user: { sub: 'alice', claims: { email: 'alice@example.com', email_verified: true, name: 'Alice' } } });
+    const r = await login(t.app, op, {
+      redirect: '/apps/42?tab=logs',
+      user: { sub: 'alice', claims: { email: 'alice@example.com', email_verified: true, name: 'Alice' } },
+    });
     assert.equal(r.callbackRes.statusCode, 302);
     assert.equal(r.callbackRes.headers.location, '/apps/42?tab=logs');
     const sid = r.jar.get('__Host-dify_sso');
@@ -96,7 +99,11 @@ describe('acceptance', () => {
 
 describe('ID token negative cases (each must deny)', () => {
   const cases: { name: string; reason: string; setup: () => void }[] = [
-    { name: 'invalid iss', reason: 'invalid_id_token', setup: () => (op.scenario.idClaims = (c) => ({ ...c, iss: 'https://evil.example.com' })) },
+    {
+      name: 'invalid iss',
+      reason: 'invalid_id_token',
+      setup: () => (op.scenario.idClaims = (c) => ({ ...c, iss: 'https://evil.example.com' })),
+    },
     {
       name: 'missing sub',
       reason: 'invalid_id_token',
@@ -106,9 +113,21 @@ describe('ID token negative cases (each must deny)', () => {
           return rest;
         }),
     },
-    { name: 'wrong aud', reason: 'invalid_id_token', setup: () => (op.scenario.idClaims = (c) => ({ ...c, aud: 'another-client' })) },
-    { name: 'multiple aud without azp', reason: 'invalid_id_token', setup: () => (op.scenario.idClaims = (c) => ({ ...c, aud: [op.clientId, 'another-client'] })) },
-    { name: 'azp is another client', reason: 'invalid_id_token', setup: () => (op.scenario.idClaims = (c) => ({ ...c, azp: 'another-client' })) },
+    {
+      name: 'wrong aud',
+      reason: 'invalid_id_token',
+      setup: () => (op.scenario.idClaims = (c) => ({ ...c, aud: 'another-client' })),
+    },
+    {
+      name: 'multiple aud without azp',
+      reason: 'invalid_id_token',
+      setup: () => (op.scenario.idClaims = (c) => ({ ...c, aud: [op.clientId, 'another-client'] })),
+    },
+    {
+      name: 'azp is another client',
+      reason: 'invalid_id_token',
+      setup: () => (op.scenario.idClaims = (c) => ({ ...c, azp: 'another-client' })),
+    },
     {
       name: 'missing iat',
       reason: 'invalid_id_token',
@@ -118,12 +137,37 @@ describe('ID token negative cases (each must deny)', () => {
           return rest;
         }),
     },
-    { name: 'expired', reason: 'invalid_id_token', setup: () => (op.scenario.idClaims = (c) => ({ ...c, exp: Math.floor(Date.now() / 1000) - 3600, iat: Math.floor(Date.now() / 1000) - 4000 })) },
+    {
+      name: 'expired',
+      reason: 'invalid_id_token',
+      setup: () =>
+        (op.scenario.idClaims = (c) => ({
+          ...c,
+          exp: Math.floor(Date.now() / 1000) - 3600,
+          iat: Math.floor(Date.now() / 1000) - 4000,
+        })),
+    },
     { name: 'alg none', reason: 'invalid_id_token', setup: () => (op.scenario.idSign = 'none') },
-    { name: 'invalid RS256 signature', reason: 'invalid_id_token', setup: () => (op.scenario.idSign = 'bad-signature') },
-    { name: 'signed by a key not in the JWKS', reason: 'invalid_id_token', setup: () => (op.scenario.idSign = 'unpublished-key') },
-    { name: 'jku header pointing elsewhere', reason: 'invalid_id_token', setup: () => (op.scenario.idHeader = (h) => ({ ...h, jku: 'https://evil.example.com/jwks' })) },
-    { name: 'nonce mismatch', reason: 'nonce_mismatch', setup: () => (op.scenario.idClaims = (c) => ({ ...c, nonce: 'not-the-nonce' })) },
+    {
+      name: 'invalid RS256 signature',
+      reason: 'invalid_id_token',
+      setup: () => (op.scenario.idSign = 'bad-signature'),
+    },
+    {
+      name: 'signed by a key not in the JWKS',
+      reason: 'invalid_id_token',
+      setup: () => (op.scenario.idSign = 'unpublished-key'),
+    },
+    {
+      name: 'jku header pointing elsewhere',
+      reason: 'invalid_id_token',
+      setup: () => (op.scenario.idHeader = (h) => ({ ...h, jku: 'https://evil.example.com/jwks' })),
+    },
+    {
+      name: 'nonce mismatch',
+      reason: 'nonce_mismatch',
+      setup: () => (op.scenario.idClaims = (c) => ({ ...c, nonce: 'not-the-nonce' })),
+    },
     {
       name: 'nonce missing',
       reason: 'invalid_id_token',
@@ -133,7 +177,11 @@ describe('ID token negative cases (each must deny)', () => {
           return rest;
         }),
     },
-    { name: 'UserInfo sub mismatch', reason: 'userinfo_invalid', setup: () => (op.scenario.userinfoSub = 'someone-else') },
+    {
+      name: 'UserInfo sub mismatch',
+      reason: 'userinfo_invalid',
+      setup: () => (op.scenario.userinfoSub = 'someone-else'),
+    },
   ];
   for (const c of cases) {
     test(`${c.name} → ${c.reason}`, async () => {
@@ -154,7 +202,9 @@ describe('ID token negative cases (each must deny)', () => {
     const pub = JSON.stringify(op.key.publicJwk);
     const original = op.sign.bind(op);
     op.sign = async (claims, header) =>
-      new SignJWT(claims).setProtectedHeader({ ...header, alg: 'HS256' } as { alg: string }).sign(createSecretKey(Buffer.from(pub)));
+      new SignJWT(claims)
+        .setProtectedHeader({ ...header, alg: 'HS256' } as { alg: string })
+        .sign(createSecretKey(Buffer.from(pub)));
     try {
       const r = await login(t.app, op, { redirect: '/apps' });
       await assertDenied(r, 'invalid_id_token');
@@ -174,7 +224,9 @@ describe('callback request checks', () => {
 
   test('RFC 9207: authorization response iss from another issuer (mix-up) → issuer_mismatch, code never exchanged', async () => {
     const tokenCalls = op.requests.filter((x) => x.path === '/token').length;
-    const r = await login(t.app, op, { mutateCallback: (q) => q.replace(/iss=[^&]+/, `iss=${encodeURIComponent('https://evil.example.com')}`) });
+    const r = await login(t.app, op, {
+      mutateCallback: (q) => q.replace(/iss=[^&]+/, `iss=${encodeURIComponent('https://evil.example.com')}`),
+    });
     await assertDenied(r, 'issuer_mismatch');
     assert.equal(op.requests.filter((x) => x.path === '/token').length, tokenCalls);
   });
@@ -196,7 +248,11 @@ describe('callback request checks', () => {
     const tx = loginRes.cookies.find((c) => c.name === '__Host-dify_sso_tx')!.value;
     const tampered = tx.slice(0, -4) + (tx.endsWith('AAAA') ? 'BBBB' : 'AAAA');
     const q = op.authorize(loginRes.headers.location as string);
-    const res = await t.app.inject({ method: 'GET', url: `/sso/callback${q}`, headers: { cookie: `__Host-dify_sso_tx=${tampered}` } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/sso/callback${q}`,
+      headers: { cookie: `__Host-dify_sso_tx=${tampered}` },
+    });
     assert.equal(res.headers.location, '/signin?message=login_expired');
   });
 
@@ -221,7 +277,11 @@ describe('callback request checks', () => {
       assert.equal(tx.maxAge, 600);
       const q = op.authorize(loginRes.headers.location as string);
       clock += 601_000;
-      const res = await local.app.inject({ method: 'GET', url: `/sso/callback${q}`, headers: { cookie: `__Host-dify_sso_tx=${tx.value}` } });
+      const res = await local.app.inject({
+        method: 'GET',
+        url: `/sso/callback${q}`,
+        headers: { cookie: `__Host-dify_sso_tx=${tx.value}` },
+      });
       assert.equal(res.headers.location, '/signin?message=login_expired');
     } finally {
       await local.app.close();

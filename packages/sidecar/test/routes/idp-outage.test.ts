@@ -16,7 +16,10 @@ test('IdP down after discovery: /sso/login lands on the sign-in page with idp_un
 
   const up = await app.app.inject({ method: 'GET', url: '/sso/login?redirect=/apps' });
   assert.equal(up.statusCode, 302);
-  assert.ok(String(up.headers.location).startsWith(`${op.issuer}/`), 'IdP reachable: redirect to its authorization endpoint');
+  assert.ok(
+    String(up.headers.location).startsWith(`${op.issuer}/`),
+    'IdP reachable: redirect to its authorization endpoint',
+  );
 
   const port = (op.server.address() as { port: number }).port;
   await op.close();

@@ -18,7 +18,10 @@ async function loginWith(query: string): Promise<string | undefined> {
     absorb(jar, res);
     assert.equal(res.statusCode, 302);
     assert.equal(String(res.headers.location).includes('invite'), false, 'the invitation never travels to the IdP');
-    const q = op.authorize(String(res.headers.location), { sub: 'alice', claims: { email: 'alice@example.com', email_verified: true } });
+    const q = op.authorize(String(res.headers.location), {
+      sub: 'alice',
+      claims: { email: 'alice@example.com', email_verified: true },
+    });
     const cb = await t.app.inject({ method: 'GET', url: `/sso/callback${q}`, headers: { cookie: cookieHeader(jar) } });
     assert.equal(cb.statusCode, 302);
     assert.equal(cb.headers.location, '/apps');

@@ -63,7 +63,10 @@ export function contract(name: string, make: () => SessionStore | Promise<Sessio
       assert.ok(await store.get(b.id));
       assert.ok(await store.get(d.id), 'other issuer untouched');
       const bySub = await store.deleteBySub(iss, 'alice');
-      assert.deepEqual(bySub.map((r) => r.id), [b.id]);
+      assert.deepEqual(
+        bySub.map((r) => r.id),
+        [b.id],
+      );
       assert.deepEqual(await store.listBySub(iss, 'alice'), []);
       assert.deepEqual(await store.deleteBySub(iss, 'nobody'), []);
       await store.delete(d.id);
@@ -85,7 +88,13 @@ export function contract(name: string, make: () => SessionStore | Promise<Sessio
 
     test('get with touch: moves lastSeenAt when due, never when too recent or idle-expired, and keeps the rest', async () => {
       const t0 = Date.now();
-      const r = rec({ sub: `touch-${uniq}`, lastSeenAt: t0 - 120_000, difyAccountId: 'acc-t', claims: { groups: ['g'], roles: [], name: '"lastSeenAt":1' }, ext: { lastSeenAt: 7 } });
+      const r = rec({
+        sub: `touch-${uniq}`,
+        lastSeenAt: t0 - 120_000,
+        difyAccountId: 'acc-t',
+        claims: { groups: ['g'], roles: [], name: '"lastSeenAt":1' },
+        ext: { lastSeenAt: 7 },
+      });
       await store.create(r);
       const touched = await store.get(r.id, { now: t0, afterMs: 60_000, idleMs: 3600_000 });
       assert.deepEqual(touched, { ...r, lastSeenAt: t0 });
@@ -104,4 +113,3 @@ export function contract(name: string, make: () => SessionStore | Promise<Sessio
     });
   });
 }
-

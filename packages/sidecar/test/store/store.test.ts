@@ -46,17 +46,27 @@ test('memory store: records are frozen; a caller cannot change a stored session 
 test('memory store: compact records — shared strings, a caller object left unfrozen, indexes from one id to many and back', async () => {
   const store = createMemoryStore();
   const iss = 'https://idp.example.com/realms/compact';
-  const mk = (sid: string) => rec({ iss: `${iss}`, sub: 'carol', sid, claims: { groups: ['dify-editors'], roles: [], name: 'Carol' }, ext: { k: { n: 1 } } });
+  const mk = (sid: string) =>
+    rec({
+      iss: `${iss}`,
+      sub: 'carol',
+      sid,
+      claims: { groups: ['dify-editors'], roles: [], name: 'Carol' },
+      ext: { k: { n: 1 } },
+    });
   const [a, b, c] = [mk('s1'), mk('s1'), mk('s2')];
   for (const r of [a, b, c]) await store.create(r);
-  assert.equal(Object.isFrozen(a), false, 'the caller\'s record is not frozen');
+  assert.equal(Object.isFrozen(a), false, "the caller's record is not frozen");
   assert.equal(Object.isFrozen(a.ext), false);
   const got = (await store.get(a.id))!;
   assert.deepEqual(got, a);
   assert.throws(() => ((got.ext as { k: { n: number } }).k.n = 2), TypeError, 'nested ext is frozen in the store');
   assert.deepEqual((await store.listBySub(iss, 'carol')).map((r) => r.id).sort(), [a.id, b.id, c.id].sort());
   assert.deepEqual((await store.deleteBySid(iss, 's1')).map((r) => r.id).sort(), [a.id, b.id].sort());
-  assert.deepEqual((await store.listBySub(iss, 'carol')).map((r) => r.id), [c.id]);
+  assert.deepEqual(
+    (await store.listBySub(iss, 'carol')).map((r) => r.id),
+    [c.id],
+  );
   assert.deepEqual(await store.deleteBySid(iss, 's1'), []);
   await store.delete(c.id);
   assert.deepEqual(await store.listBySub(iss, 'carol'), []);
@@ -64,7 +74,10 @@ test('memory store: compact records — shared strings, a caller object left unf
   const d = mk('s3');
   await store.create(d);
   await store.create(d); // written twice: still one entry
-  assert.deepEqual((await store.deleteBySub(iss, 'carol')).map((r) => r.id), [d.id]);
+  assert.deepEqual(
+    (await store.deleteBySub(iss, 'carol')).map((r) => r.id),
+    [d.id],
+  );
   assert.equal(store.stats().sessions, 0);
 });
 
@@ -100,10 +113,15 @@ test('memory store: expired sessions and kv entries are swept as new ones are wr
 
 describe('redis', () => {
   test('DIFY_SSO_TEST_REDIS_URL is set (integration tests need the real Redis: npm run redis -- start)', () => {
-    assert.ok(REDIS_URL, 'DIFY_SSO_TEST_REDIS_URL is not set; start Redis with `npm run redis -- start` and export DIFY_SSO_TEST_REDIS_URL=redis://127.0.0.1:16379');
+    assert.ok(
+      REDIS_URL,
+      'DIFY_SSO_TEST_REDIS_URL is not set; start Redis with `npm run redis -- start` and export DIFY_SSO_TEST_REDIS_URL=redis://127.0.0.1:16379',
+    );
   });
   if (REDIS_URL) {
-    contract('redis', () => createRedisStore({ url: REDIS_URL, keyPrefix: `test-sidecar-${randomBytes(4).toString('hex')}:` }));
+    contract('redis', () =>
+      createRedisStore({ url: REDIS_URL, keyPrefix: `test-sidecar-${randomBytes(4).toString('hex')}:` }),
+    );
     test('redis keys carry the prefix; the session cookie value is never a key', async () => {
       const prefix = `test-prefix-${randomBytes(4).toString('hex')}:`;
       const store = createRedisStore({ url: REDIS_URL, keyPrefix: prefix });
@@ -127,7 +145,10 @@ describe('redis', () => {
     test('unreachable redis → ERR_SESSION_STORE_UNAVAILABLE', async () => {
       const store = createRedisStore({ url: 'redis://127.0.0.1:1', keyPrefix: 'x:' });
       try {
-        await assert.rejects(store.ping(), (e: unknown) => (e as { code?: string }).code === 'ERR_SESSION_STORE_UNAVAILABLE');
+        await assert.rejects(
+          store.ping(),
+          (e: unknown) => (e as { code?: string }).code === 'ERR_SESSION_STORE_UNAVAILABLE',
+        );
       } finally {
         await store.close();
       }

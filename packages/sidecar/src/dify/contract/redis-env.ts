@@ -90,7 +90,10 @@ export function mapDifyRedisEnv(dotEnv: string): DifyRedisEnvMapping {
   const sentinel = truthy(d.REDIS_USE_SENTINEL);
   const cluster = truthy(d.REDIS_USE_CLUSTERS);
   if (sentinel && cluster) {
-    warnings.push({ code: 'WARN_DEPLOY_REDIS_BOTH_MODES', message: 'REDIS_USE_SENTINEL and REDIS_USE_CLUSTERS are both true; Dify uses Sentinel, so does the kit.' });
+    warnings.push({
+      code: 'WARN_DEPLOY_REDIS_BOTH_MODES',
+      message: 'REDIS_USE_SENTINEL and REDIS_USE_CLUSTERS are both true; Dify uses Sentinel, so does the kit.',
+    });
   }
   const db = d.REDIS_DB?.trim() || '0';
   if (sentinel) {
@@ -101,7 +104,8 @@ export function mapDifyRedisEnv(dotEnv: string): DifyRedisEnvMapping {
     set('SENTINEL_PASSWORD', d.REDIS_SENTINEL_PASSWORD);
     const seconds = Number(d.REDIS_SENTINEL_SOCKET_TIMEOUT?.trim() || '0.1');
     // Seconds in Dify, ms here (at least 100 ms).
-    if (Number.isFinite(seconds) && seconds > 0) set('SENTINEL_TIMEOUT_MS', String(Math.max(100, Math.round(seconds * 1000))));
+    if (Number.isFinite(seconds) && seconds > 0)
+      set('SENTINEL_TIMEOUT_MS', String(Math.max(100, Math.round(seconds * 1000))));
     set('USERNAME', d.REDIS_USERNAME);
     set('PASSWORD', d.REDIS_PASSWORD);
     set('DB', db);
@@ -109,7 +113,11 @@ export function mapDifyRedisEnv(dotEnv: string): DifyRedisEnvMapping {
     set('MODE', 'cluster');
     set('CLUSTER_NODES', list(d.REDIS_CLUSTERS));
     set('PASSWORD', d.REDIS_CLUSTERS_PASSWORD);
-    if (db !== '0') warnings.push({ code: 'WARN_DEPLOY_REDIS_CLUSTER_DB', message: `REDIS_DB=${db} is ignored on Redis Cluster (one database); Dify's Cluster client uses 0 as well.` });
+    if (db !== '0')
+      warnings.push({
+        code: 'WARN_DEPLOY_REDIS_CLUSTER_DB',
+        message: `REDIS_DB=${db} is ignored on Redis Cluster (one database); Dify's Cluster client uses 0 as well.`,
+      });
   } else {
     set('MODE', 'standalone');
     const host = d.REDIS_HOST?.trim() || 'localhost';
@@ -126,7 +134,8 @@ export function mapDifyRedisEnv(dotEnv: string): DifyRedisEnvMapping {
       set('TLS_VERIFY', 'none');
       warnings.push({
         code: 'WARN_DEPLOY_REDIS_TLS_UNVERIFIED',
-        message: "REDIS_SSL_CERT_REQS=CERT_NONE (Dify's default): the Redis certificate is not verified. Set REDIS_SSL_CERT_REQS=CERT_REQUIRED and REDIS_SSL_CA_CERTS, for Dify and the kit.",
+        message:
+          "REDIS_SSL_CERT_REQS=CERT_NONE (Dify's default): the Redis certificate is not verified. Set REDIS_SSL_CERT_REQS=CERT_REQUIRED and REDIS_SSL_CA_CERTS, for Dify and the kit.",
       });
     } else {
       set('TLS_VERIFY', 'required');
@@ -135,14 +144,22 @@ export function mapDifyRedisEnv(dotEnv: string): DifyRedisEnvMapping {
     set('TLS_CERT_FILE', d.REDIS_SSL_CERTFILE);
     set('TLS_KEY_FILE', d.REDIS_SSL_KEYFILE);
     if (d.REDIS_SSL_CA_CERTS || d.REDIS_SSL_CERTFILE || d.REDIS_SSL_KEYFILE) {
-      warnings.push({ code: 'WARN_DEPLOY_REDIS_TLS_FILES', message: 'REDIS_SSL_* are paths inside the Dify containers: mount the same files into the sidecar at the same paths.' });
+      warnings.push({
+        code: 'WARN_DEPLOY_REDIS_TLS_FILES',
+        message:
+          'REDIS_SSL_* are paths inside the Dify containers: mount the same files into the sidecar at the same paths.',
+      });
     }
   }
   const prefix = d.REDIS_KEY_PREFIX?.trim();
   if (prefix) set('KEY_PREFIX', prefix);
   const password = sentinel ? d.REDIS_PASSWORD : cluster ? d.REDIS_CLUSTERS_PASSWORD : d.REDIS_PASSWORD;
   if (password !== undefined && PUBLIC_REDIS_PASSWORDS.includes(password.trim())) {
-    warnings.push({ code: 'WARN_DEPLOY_REDIS_PUBLIC_PASSWORD', message: "Dify's Redis still uses the public example password from docker/.env.example; change it (Dify's and the kit's sessions live there)." });
+    warnings.push({
+      code: 'WARN_DEPLOY_REDIS_PUBLIC_PASSWORD',
+      message:
+        "Dify's Redis still uses the public example password from docker/.env.example; change it (Dify's and the kit's sessions live there).",
+    });
   }
   return { env, warnings };
 }

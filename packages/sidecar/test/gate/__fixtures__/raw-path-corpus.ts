@@ -52,7 +52,7 @@ export const REFUSED_TARGETS: readonly string[] = [
   'http://evil.example/console/api/apps',
   'console/api/apps',
   '',
-]
+];
 
 /** Legitimate shapes (Dify console, web pages, assets, APIs, the e2e suite): never refused. */
 export const ACCEPTED_TARGETS: readonly string[] = [
@@ -85,4 +85,4 @@ export const ACCEPTED_TARGETS: readonly string[] = [
   '/console/api/apps/100%25',
   '/console/api/apps/%7e',
   '/console/api//apps/',
-]
+];
