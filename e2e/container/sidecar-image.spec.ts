@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { detectEngine, runEngine } from '../../scripts/lib/podman.js';
-import { sidecarContainerName } from '../../scripts/lib/stack.js';
+import { sidecarContainerName, WEBAPP_POLICY_FILE } from '../../scripts/lib/stack.js';
 import {
   SIDECAR_IMAGE,
   SIDECAR_IMAGE_SBOM_PATH,
@@ -34,7 +34,7 @@ interface ContainerInspect {
     SecurityOpt?: string[] | null;
     Tmpfs?: Record<string, string> | null;
   };
-  Mounts?: Array<{ Destination: string; Type: string }>;
+  Mounts?: Array<{ Destination: string; Type: string; RW?: boolean }>;
 }
 
 test.describe('the containerised sidecar', () => {
@@ -54,7 +54,10 @@ test.describe('the containerised sidecar', () => {
     if (c!.EffectiveCaps !== undefined) expect(c!.EffectiveCaps ?? []).toEqual([]);
     expect((c!.HostConfig.SecurityOpt ?? []).join(',')).toMatch(/no-new-privileges/);
     expect(Object.keys(c!.HostConfig.Tmpfs ?? {}), 'no tmpfs: the image writes nothing').toEqual([]);
-    expect((c!.Mounts ?? []).filter((m) => m.Type === 'tmpfs' || m.Type === 'bind')).toEqual([]);
+    // Nothing writable is mounted; the only bind mount is the web-app policy file, read-only.
+    const mounts = c!.Mounts ?? [];
+    expect(mounts.filter((m) => m.Type === 'tmpfs' || m.Type === 'volume' || m.RW !== false)).toEqual([]);
+    expect(mounts.map((m) => m.Destination)).toEqual(mounts.length ? [WEBAPP_POLICY_FILE] : []);
   });
 
   test('process 1 is the compiled sidecar as uid 65532 with no capabilities and no_new_privs (/proc inside)', async () => {
