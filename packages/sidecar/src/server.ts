@@ -5,14 +5,11 @@
  *
  * @module
  */
-import { buildApp } from './app.js';
 import { loadConfig, maskedConfig } from './config/load.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './services/audit.js';
 import { answerHealthQuestions, isWorker, superviseWorkers, workerCount } from './lib/workers.js';
-import { readiness } from './services/readiness.js';
-import { createMetrics, serveMetrics, shareWithPrimary } from './services/metrics.js';
-import { otelEnvDefaults, startTracing } from './lib/tracing.js';
+import { otelEnvDefaults } from './lib/tracing.js';
 
 /**
  * Starts the sidecar from an environment; resolves to the running app.
@@ -24,20 +21,31 @@ import { otelEnvDefaults, startTracing } from './lib/tracing.js';
  */
 export async function startServer(
   env: Record<string, string | undefined>,
-): Promise<ReturnType<typeof buildApp> | undefined> {
+): Promise<ReturnType<typeof import('./app.js').buildApp> | undefined> {
   const config = loadConfig(otelEnvDefaults(env));
   const workers = workerCount(config);
   // An object whose only property is optional is absent from the loaded config when unset.
   const metricsListen = (config.metrics as Partial<typeof config.metrics> | undefined)?.listen;
   const metricsAt = metricsListen ? hostPort(metricsListen) : undefined;
   if (workers > 1 && !isWorker()) {
+    // The primary only supervises: it never loads the app (fastify, the OIDC client, the stores),
+    // which would cost a worker's memory once more for nothing (bench/memory.bench.ts, worker set).
     const log = createLogger({ level: config.logLevel });
     log.info({ config: maskedConfig(config) }, 'configuration loaded');
-    const metricsServer = metricsAt ? await serveMetrics(metricsAt, 'cluster') : undefined;
+    const metricsServer = metricsAt
+      ? await (await import('./services/metrics.js')).serveMetrics(metricsAt, 'cluster')
+      : undefined;
     process.exitCode = await superviseWorkers(workers, log);
     metricsServer?.close();
     return undefined;
   }
+  const [{ buildApp }, { readiness }, { createMetrics, serveMetrics, shareWithPrimary }, { startTracing }] =
+    await Promise.all([
+      import('./app.js'),
+      import('./services/readiness.js'),
+      import('./services/metrics.js'),
+      import('./lib/tracing.js'),
+    ]);
   const metrics = createMetrics();
   shareWithPrimary(metrics.registry);
   // Before buildApp: the app wraps its store and adds request spans only when tracing runs.

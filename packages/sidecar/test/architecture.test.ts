@@ -192,3 +192,52 @@ test('nothing reachable from server.ts is a deployment generator, the CLI or the
   );
   assert.deepEqual(bad, []);
 });
+
+/**
+ * Static value imports of `src/` (no `import type`, no dynamic `import()`): what a module loads
+ * as soon as it is loaded itself. Relative ones as paths below `src/`, packages by name.
+ */
+function staticValueImports(): Edge[] {
+  const out: Edge[] = [];
+  for (const f of files(SRC)) {
+    const from = relative(SRC, f);
+    const text = readFileSync(f, 'utf8');
+    for (const m of text.matchAll(/^(import|export)\s+(?!type\s)(?:[\w*{}\s,]+?\s+from\s+)?['"]([^'"]+)['"]/gm)) {
+      const spec = m[2] as string;
+      const line = text.slice(0, m.index).split('\n').length;
+      const to = spec.startsWith('.') ? relative(SRC, resolve(dirname(f), spec)).replace(/\.js$/, '.ts') : spec;
+      out.push({ from, to, line });
+    }
+  }
+  return out;
+}
+
+/** Every module and package loaded, statically, when `start` is loaded. */
+function staticClosure(start: string, graph: readonly Edge[]): Set<string> {
+  const seen = new Set<string>();
+  const todo = [start];
+  while (todo.length > 0) {
+    const n = todo.pop() as string;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    for (const e of graph) if (e.from === n) todo.push(e.to);
+  }
+  return seen;
+}
+
+/** Packages of the request path a supervising primary has no use for. */
+const APP_PACKAGES = /^(fastify|@fastify\/(?!error$)|ioredis|openid-client|jose|undici|prom-client|@opentelemetry\/)/;
+
+test('the primary of a worker set loads no app code: server.ts reaches the app, its stores and the OIDC client only through import()', () => {
+  const graph = staticValueImports();
+  const primary = staticClosure('server.ts', graph);
+  assert.ok(primary.has('config/load.ts') && primary.has('lib/workers.ts'), 'the primary path is followed');
+  assert.deepEqual(
+    [...primary].filter((n) => APP_PACKAGES.test(n) || n === 'app.ts'),
+    [],
+  );
+  // The scan sees what the app loads (a control: the same rule fails on the app itself).
+  const app = [...staticClosure('app.ts', graph)].filter((n) => APP_PACKAGES.test(n));
+  for (const pkg of ['fastify', 'ioredis', 'openid-client', 'jose'])
+    assert.ok(app.includes(pkg), `app.ts loads ${pkg}`);
+});

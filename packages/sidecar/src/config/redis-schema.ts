@@ -9,7 +9,8 @@
  */
 import { Type, type TProperties } from '@sinclair/typebox';
 import type { ConfigCheck } from './checks.js';
-import { parseHostPort, type RedisConnectionSettings } from '../lib/redis-client.js';
+import { parseHostPort } from '../lib/host-port.js';
+import type { RedisConnectionSettings } from '../lib/redis-client.js';
 
 /** Names of the connection fields (as under `redis.*`). */
 export const REDIS_FIELDS = [

@@ -14,6 +14,9 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { type HostPort, parseHostPort } from './host-port.js';
+
+export { type HostPort, parseHostPort };
 
 /** Topology of a Redis deployment. */
 export type RedisMode = 'standalone' | 'sentinel' | 'cluster';
@@ -67,29 +70,6 @@ export interface RedisClientTuning {
   readonly commandTimeoutMs: number;
   /** Timeout of establishing a connection, in ms. */
   readonly connectTimeoutMs: number;
-}
-
-/** A `host:port` entry, parsed. */
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
-
-/**
- * Parses `host:port` (`[v6]:port` for IPv6), or `undefined` when malformed.
- *
- * @example
- * ```ts
- * parseHostPort('redis-0.redis:26379') // { host: 'redis-0.redis', port: 26379 }
- * parseHostPort('nope') // undefined
- * ```
- */
-export function parseHostPort(entry: string): HostPort | undefined {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.\-_]*[A-Za-z0-9])?):(\d{1,5})$/.exec(entry.trim());
-  if (!m) return undefined;
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) return undefined;
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
 /**
