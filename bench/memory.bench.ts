@@ -6,13 +6,21 @@
  *     node --import tsx bench/memory.bench.ts [runs=3] [sessions=10000] [label=current] [node flags…]
  *
  * Scenarios, each in a fresh process, `runs` times (median reported):
- * - `entry idle`: `node packages/sidecar/dist/server.js` itself, RSS (`VmRSS`) 3 s after
+ * - `entry idle`: `node packages/sidecar/dist/server.js` itself, RSS 10 s after
  *   `/sso/health/live` first answers;
  * - `idle`, `sessions`, `sessions with tokens`: `bench/lib/memory-child.mjs` (the same start-up as
  *   `dist/server.js`), then `sessions` records written to the memory store as a sign-in writes
  *   them, without and with sealed IdP tokens (Keycloak-shaped JWTs with fresh ids per session: ID
  *   ~1.2 KB, access ~1.5 KB, refresh ~0.8 KB). RSS and V8 heap after a full GC; per-session
- *   cost = heap delta ÷ sessions.
+ *   cost = heap delta ÷ sessions;
+ * - `worker set` (only with `BENCH_REDIS_URL`, e.g. `redis://127.0.0.1:16379` of `npm run redis`):
+ *   `dist/server.js` with `DIFY_SSO_WORKERS=2` and the Redis store, idle; every figure is the sum
+ *   over the primary and its workers.
+ *
+ * Every RSS is split as the kernel counts it (`/proc/<pid>/status`): `RssAnon`, the process's own
+ * memory (V8 heap, malloc, stacks), and `RssFile`, pages mapped from files — almost all of it the
+ * node executable's code and read-only data, shared by every node process on the host (workers
+ * included) and reclaimable by the kernel.
  *
  * Node flags after the label are given to every measured process (e.g. `--max-semi-space-size=2`).
  * `BENCH_SIDECAR_DIST=<dir>` measures another build of the sidecar (e.g. the previous commit's
@@ -83,30 +91,65 @@ function live(port: number): Promise<boolean> {
   });
 }
 
-function vmRss(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1]) * 1024;
+/** Resident memory of one process as the kernel counts it, in bytes. */
+interface Rss {
+  rss: number;
+  anon: number;
+  file: number;
 }
 
-/** RSS of the real entry point, idle. */
-async function entryIdle(): Promise<number> {
+function rssOf(pid: number): Rss {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
+}
+
+const sumRss = (xs: Rss[]): Rss =>
+  xs.reduce((a, x) => ({ rss: a.rss + x.rss, anon: a.anon + x.anon, file: a.file + x.file }), {
+    rss: 0,
+    anon: 0,
+    file: 0,
+  });
+
+/** The child processes of `pid` (node:cluster workers of the primary). */
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+/** RSS of the real entry point, idle (summed over its processes when it runs workers). */
+async function entryIdle(extraEnv: Record<string, string> = {}, workers = 0): Promise<Rss> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeFlags, SERVER], { env: sidecarEnv(port), stdio: 'ignore' });
+  const child = spawn(process.execPath, [...nodeFlags, SERVER], {
+    env: { ...sidecarEnv(port), ...extraEnv },
+    stdio: 'ignore',
+  });
   try {
     const deadline = Date.now() + 30_000;
     while (!(await live(port))) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error('sidecar did not start');
       await sleep(100);
     }
-    await sleep(3000);
-    return vmRss(child.pid as number);
+    await sleep(10_000); // past start-up, once V8 has shrunk the heap it grew while loading
+    const pids = [child.pid as number, ...childrenOf(child.pid as number)];
+    if (pids.length !== workers + 1) throw new Error(`expected ${workers} workers, found ${pids.length - 1}`);
+    return sumRss(pids.map(rssOf));
   } finally {
     child.kill('SIGKILL');
   }
 }
 
-interface Memory {
-  rss: number;
+/** The worker-set scenario's environment: two workers sharing the Redis session store. */
+const REDIS_URL = process.env.BENCH_REDIS_URL;
+const workerSetEnv = REDIS_URL
+  ? {
+      DIFY_SSO_WORKERS: '2',
+      DIFY_SSO_STORE: 'redis',
+      DIFY_SSO_REDIS_URL: REDIS_URL,
+      DIFY_SSO_REDIS_KEY_PREFIX: 'bench-memory-workers:',
+    }
+  : undefined;
+
+interface Memory extends Rss {
   heapUsed: number;
   heapTotal: number;
   external: number;
@@ -128,12 +171,16 @@ async function withSessions(tokens: boolean): Promise<{ idle: Memory; loaded: Me
   try {
     await next(); // ready
     await sleep(2000);
-    child.send({ cmd: 'memory', gc: true });
-    const idle = (await next()).memory as Memory;
+    // The kernel's split is read right after the child's own figures, still after its GC.
+    const measure = async (): Promise<Memory> => {
+      child.send({ cmd: 'memory', gc: true });
+      const own = (await next()).memory as Memory;
+      return { ...own, ...rssOf(child.pid as number) };
+    };
+    const idle = await measure();
     child.send({ cmd: 'sessions', count, tokens });
     await next();
-    child.send({ cmd: 'memory', gc: true });
-    const loaded = (await next()).memory as Memory;
+    const loaded = await measure();
     return { idle, loaded };
   } finally {
     child.kill('SIGKILL');
@@ -144,48 +191,61 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const mb = (n: number) => (n / MB).toFixed(1);
 
 const load0 = loadavg();
-const results = { entryIdle: [] as number[], idle: [] as Memory[], light: [] as Memory[], tokens: [] as Memory[] };
+const results = {
+  entryIdle: [] as Rss[],
+  idle: [] as Memory[],
+  light: [] as Memory[],
+  tokens: [] as Memory[],
+  workerSet: [] as Rss[],
+};
 for (let i = 0; i < runs; i++) {
   results.entryIdle.push(await entryIdle());
   const light = await withSessions(false);
   results.idle.push(light.idle);
   results.light.push(light.loaded);
   results.tokens.push((await withSessions(true)).loaded);
+  if (workerSetEnv) results.workerSet.push(await entryIdle(workerSetEnv, 2));
   process.stderr.write(`run ${i + 1}/${runs} done\n`);
 }
 const load1 = loadavg();
 
-const pick = (xs: Memory[], k: keyof Memory) => median(xs.map((x) => x[k]));
+const pick = <T extends Rss>(xs: T[], k: keyof T) => median(xs.map((x) => x[k] as number));
 const idleHeap = pick(results.idle, 'heapUsed');
-const rows = [
-  ['entry idle (`dist/server.js`)', median(results.entryIdle), NaN, NaN],
-  ['idle', pick(results.idle, 'rss'), idleHeap, NaN],
+type Row = readonly [name: string, of: Rss[], heap: number, perSession: number];
+const rows: Row[] = [
+  ['entry idle (`dist/server.js`)', results.entryIdle, NaN, NaN],
+  ['idle', results.idle, idleHeap, NaN],
   [
     `${count} sessions`,
-    pick(results.light, 'rss'),
+    results.light,
     pick(results.light, 'heapUsed'),
     (pick(results.light, 'heapUsed') - idleHeap) / count,
   ],
   [
     `${count} sessions with IdP tokens`,
-    pick(results.tokens, 'rss'),
+    results.tokens,
     pick(results.tokens, 'heapUsed'),
     (pick(results.tokens, 'heapUsed') - idleHeap) / count,
   ],
-] as const;
+  ...(workerSetEnv
+    ? [['worker set idle (primary + 2 workers, Redis store; sums)', results.workerSet, NaN, NaN] as const]
+    : []),
+];
 const md = [
   `# Sidecar memory — ${label}`,
   '',
   `${process.env.BENCH_SIDECAR_DIST ? 'Another build of the sidecar. ' : ''}Node ${process.version}${nodeFlags.length ? `, flags \`${nodeFlags.join(' ')}\`` : ''}, ${cpus().length} CPUs, load average ${(load0[0] ?? 0).toFixed(1)} → ${(load1[0] ?? 0).toFixed(1)}, ${runs} runs (median), memory store, Dify bridge configured.`,
   '',
-  '| scenario | RSS MB | V8 heap used MB | per session, bytes of heap |',
-  '|---|---|---|---|',
+  "RSS = anonymous (the process's own memory: V8 heap, malloc, stacks) + file-backed (pages mapped from files, almost all of them the node executable's, shared by every node process on the host and reclaimable), as `/proc/<pid>/status` counts them.",
+  '',
+  '| scenario | RSS MB | anonymous MB | file-backed MB | V8 heap used MB | per session, bytes of heap |',
+  '|---|---|---|---|---|---|',
   ...rows.map(
-    ([name, rss, heap, per]) =>
-      `| ${name} | ${mb(rss)} | ${Number.isNaN(heap) ? '–' : mb(heap)} | ${Number.isNaN(per) ? '–' : Math.round(per)} |`,
+    ([name, of, heap, per]) =>
+      `| ${name} | ${mb(pick(of, 'rss'))} | ${mb(pick(of, 'anon'))} | ${mb(pick(of, 'file'))} | ${Number.isNaN(heap) ? '–' : mb(heap)} | ${Number.isNaN(per) ? '–' : Math.round(per)} |`,
   ),
   '',
-  `Per run, RSS MB: entry idle ${results.entryIdle.map(mb).join(', ')}; idle ${results.idle.map((x) => mb(x.rss)).join(', ')}; sessions ${results.light.map((x) => mb(x.rss)).join(', ')}; with tokens ${results.tokens.map((x) => mb(x.rss)).join(', ')}.`,
+  `Per run, RSS MB: ${rows.map(([name, of]) => `${name.replace(/ \(.*\)$/, '')} ${of.map((x) => mb(x.rss)).join(', ')}`).join('; ')}.`,
   '',
 ];
 mkdirSync(new URL('bench/results/', root), { recursive: true });

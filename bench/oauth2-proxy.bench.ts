@@ -260,8 +260,8 @@ interface Cell {
 interface Memory {
   pairing: 'memory' | 'redis';
   mode: 'pinned' | 'unpinned';
-  sidecar: { idleMb: number; afterLoadMb: number; processes: number };
-  oauth2Proxy: { idleMb: number; afterLoadMb: number };
+  sidecar: { idleMb: number; idleAnonMb: number; idleFileMb: number; afterLoadMb: number; processes: number };
+  oauth2Proxy: { idleMb: number; idleAnonMb: number; idleFileMb: number; afterLoadMb: number };
 }
 
 const services: Service[] = [];
@@ -409,10 +409,17 @@ try {
           mode,
           sidecar: {
             idleMb: idle.sidecar.totalMb,
+            idleAnonMb: idle.sidecar.anonMb,
+            idleFileMb: idle.sidecar.fileMb,
             afterLoadMb: treeRss(sc.pid).totalMb,
             processes: idle.sidecar.perProcessMb.length,
           },
-          oauth2Proxy: { idleMb: idle.proxy.totalMb, afterLoadMb: treeRss(px.pid).totalMb },
+          oauth2Proxy: {
+            idleMb: idle.proxy.totalMb,
+            idleAnonMb: idle.proxy.anonMb,
+            idleFileMb: idle.proxy.fileMb,
+            afterLoadMb: treeRss(px.pid).totalMb,
+          },
         });
       } finally {
         await sc.stop();
@@ -472,14 +479,14 @@ const md = [
     return `| ${pairName(c.pairing)} | ${c.mode} | ${c.conns} | ${c.sidecarWorkers} | **${c.ratio}** (${c.ratioPerRound.join(', ')}) | ${s.rps} / ${o.rps} | ${s.p99Ms} / ${o.p99Ms} | ${s.serverCpuUsPerRequest} / ${o.serverCpuUsPerRequest} | ${c.pairing === 'redis' ? `${s.redisCpuUsPerRequest} / ${o.redisCpuUsPerRequest}` : '–'} | ${s.errors} / ${o.errors} | ${Math.min(...la)}–${Math.max(...la)} |`;
   }),
   '',
-  '| pairing | mode | sidecar RSS idle → after load (MB, processes) | oauth2-proxy RSS idle → after load (MB) |',
-  '|---|---|---|---|',
+  '| pairing | mode | sidecar RSS idle → after load (MB, processes) | sidecar idle: anonymous + file-backed (MB) | oauth2-proxy RSS idle → after load (MB) | oauth2-proxy idle: anonymous + file-backed (MB) |',
+  '|---|---|---|---|---|---|',
   ...memory.map(
     (m) =>
-      `| ${pairName(m.pairing)} | ${m.mode} | ${m.sidecar.idleMb} → ${m.sidecar.afterLoadMb} (${m.sidecar.processes}) | ${m.oauth2Proxy.idleMb} → ${m.oauth2Proxy.afterLoadMb} |`,
+      `| ${pairName(m.pairing)} | ${m.mode} | ${m.sidecar.idleMb} → ${m.sidecar.afterLoadMb} (${m.sidecar.processes}) | ${m.sidecar.idleAnonMb} + ${m.sidecar.idleFileMb} | ${m.oauth2Proxy.idleMb} → ${m.oauth2Proxy.afterLoadMb} | ${m.oauth2Proxy.idleAnonMb} + ${m.oauth2Proxy.idleFileMb} |`,
   ),
   '',
-  "Ratio = sidecar req/s ÷ oauth2-proxy req/s of the same round (median over rounds). CPU per request is the process tree's user + system time over the round divided by the requests wrk completed; Redis CPU likewise for redis-server, less its idle CPU (measured for 2 s before each pairing and mode; it dominates at 1 connection otherwise). RSS is the sum over the server's processes (primary and workers).",
+  "Ratio = sidecar req/s ÷ oauth2-proxy req/s of the same round (median over rounds). CPU per request is the process tree's user + system time over the round divided by the requests wrk completed; Redis CPU likewise for redis-server, less its idle CPU (measured for 2 s before each pairing and mode; it dominates at 1 connection otherwise). RSS is the sum over the server's processes (primary and workers); anonymous memory is each process's own, file-backed pages are mostly the executable's (node's are shared by the primary and its workers and counted once per process here).",
   '',
 ].join('\n');
 writeFileSync(join(here, 'results', `${argv.out}.md`), md);

@@ -10,7 +10,7 @@ const dist = process.env.BENCH_SIDECAR_DIST
   : new URL('../../packages/sidecar/dist/', import.meta.url);
 const { buildApp } = await import(new URL('app.js', dist).href);
 const { loadConfig } = await import(new URL('config/load.js', dist).href);
-const { createMetrics } = await import(new URL('plugins/metrics.js', dist).href);
+const { createMetrics } = await import(new URL('services/metrics.js', dist).href);
 
 const config = loadConfig(process.env);
 const app = buildApp(config, { metrics: createMetrics() });

@@ -205,23 +205,34 @@ export function treeCpuUs(pid: number): number {
 
 /** VmRSS of one process in bytes (0 when gone). */
 export function rssBytes(pid: number): number {
+  return rssSplit(pid).rss;
+}
+
+/**
+ * Resident memory of one process as the kernel counts it (`/proc/<pid>/status`), in bytes:
+ * `anon` is the process's own (V8 heap, malloc, stacks), `file` the pages mapped from files
+ * (almost all the executable's code and read-only data, shared with every process running the
+ * same executable, reclaimable). Zero for a process that is gone.
+ */
+export function rssSplit(pid: number): { rss: number; anon: number; file: number } {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
   } catch {
-    return 0;
+    return { rss: 0, anon: 0, file: 0 };
   }
 }
 
-/** RSS of `pid` and its descendants: the sum and each process's, in MB. */
-export function treeRss(pid: number): { totalMb: number; perProcessMb: number[] } {
-  const per = processTree(pid).map((p) => rssBytes(p) / 1048576);
+/** RSS summed over a process tree, with its anonymous and file-backed parts (MB). */
+export function treeRss(pid: number): { totalMb: number; anonMb: number; fileMb: number; perProcessMb: number[] } {
+  const per = processTree(pid).map(rssSplit);
+  const sum = (k: 'rss' | 'anon' | 'file') => round(per.reduce((a, p) => a + p[k], 0) / 1048576, 1);
   return {
-    totalMb: round(
-      per.reduce((a, b) => a + b, 0),
-      1,
-    ),
-    perProcessMb: per.map((n) => round(n, 1)),
+    totalMb: sum('rss'),
+    anonMb: sum('anon'),
+    fileMb: sum('file'),
+    perProcessMb: per.map((p) => round(p.rss / 1048576, 1)),
   };
 }
 
