@@ -28,17 +28,33 @@ export function parseCidrList(value: string | readonly string[], path = 'cidrs')
     }
     bl.addSubnet(addr as string, bits, family === 4 ? 'ipv4' : 'ipv6');
   }
+  const check = (ip: string): boolean => {
+    const v4 = unmapV4(ip);
+    const family = isIP(v4);
+    if (family === 0) return false;
+    return bl.check(v4, family === 4 ? 'ipv4' : 'ipv6');
+  };
+  // The same few peers (nginx, the ingress controller) ask on every request, and BlockList.check
+  // builds a native SocketAddress per call: answers are remembered per address string (the list
+  // never changes), in a bounded map that starts over when full.
+  const answers = new Map<string, boolean>();
   return {
     entries: items,
     contains(ip) {
       if (!ip) return false;
-      const v4 = unmapV4(ip);
-      const family = isIP(v4);
-      if (family === 0) return false;
-      return bl.check(v4, family === 4 ? 'ipv4' : 'ipv6');
+      let answer = answers.get(ip);
+      if (answer === undefined) {
+        answer = check(ip);
+        if (answers.size >= MAX_REMEMBERED) answers.clear();
+        answers.set(ip, answer);
+      }
+      return answer;
     },
   };
 }
+
+/** Addresses a list remembers its answer for. */
+const MAX_REMEMBERED = 1024;
 
 export function unmapV4(ip: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
