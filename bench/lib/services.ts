@@ -36,7 +36,10 @@ function newest(dir: string): number {
 /** Whether the compiled sidecar exists and is at least as new as its sources. */
 export function sidecarBuild(): { entry: string; present: boolean; stale: boolean } {
   const present = existsSync(SIDECAR_ENTRY);
-  const stale = present && newest(join(repoRoot, 'packages', 'sidecar', 'src')) > statSync(SIDECAR_ENTRY).mtimeMs;
+  // tsc -b rewrites only the files that changed: the newest source against the newest output.
+  const stale =
+    present &&
+    newest(join(repoRoot, 'packages', 'sidecar', 'src')) > newest(join(repoRoot, 'packages', 'sidecar', 'dist'));
   return { entry: SIDECAR_ENTRY, present, stale };
 }
 
@@ -45,7 +48,7 @@ export async function gitCommit(): Promise<string> {
   try {
     const { stdout } = await run('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD']);
     const dirty =
-      (await run('git', ['-C', repoRoot, 'status', '--porcelain', '--', 'packages/sidecar'])).stdout.trim() !== '';
+      (await run('git', ['-C', repoRoot, 'status', '--porcelain', '--', 'packages/sidecar/src'])).stdout.trim() !== '';
     return stdout.trim() + (dirty ? ' (sidecar sources modified)' : '');
   } catch {
     return 'unknown';
@@ -229,11 +232,21 @@ export async function startSidecar(o: SidecarOptions): Promise<Service & { keyPr
     DIFY_SSO_JIT: 'true',
     DIFY_SSO_GATE_MODE: 'authrequest',
   };
-  const p = start('sidecar', process.execPath, [build.entry], {
-    env,
-    cwd: repoRoot,
-    ...(o.cpuList !== undefined ? { cpuList: o.cpuList } : {}),
-  });
+  const p = start(
+    'sidecar',
+    process.execPath,
+    [
+      ...(process.env.BENCH_SIDECAR_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SIDECAR_CPU_PROF}`]
+        : []),
+      build.entry,
+    ],
+    {
+      env,
+      cwd: repoRoot,
+      ...(o.cpuList !== undefined ? { cpuList: o.cpuList } : {}),
+    },
+  );
   let inARow = 0;
   await waitFor(
     'sidecar',
