@@ -33,6 +33,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { loadavg, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { memorySidecarEnv } from './lib/memory-env.js';
 
 const runs = Number(process.argv[2] ?? 3);
 const count = Number(process.argv[3] ?? 10_000);
@@ -54,28 +55,12 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The sidecar's environment: memory store, the Dify bridge configured (its API and IdP unreachable: nothing here depends on them). */
+/** The sidecar's environment (`lib/memory-env.ts`), bounded for this run's session count. */
 function sidecarEnv(port: number): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'production',
-    ...(process.env.BENCH_SIDECAR_DIST ? { BENCH_SIDECAR_DIST: process.env.BENCH_SIDECAR_DIST } : {}),
-    DIFY_SSO_LISTEN: `127.0.0.1:${port}`,
-    DIFY_SSO_OIDC_ISSUER: 'https://127.0.0.1:9/realms/bench',
-    DIFY_SSO_OIDC_CLIENT_ID: 'bench',
-    DIFY_SSO_OIDC_CLIENT_SECRET: 'bench-client-secret',
-    DIFY_SSO_PUBLIC_URL: 'https://dify.example.com',
-    DIFY_SSO_SESSION_SECRET: 'bench-session-secret-0123456789-abcdefghijklmnop',
-    DIFY_SSO_LOG_LEVEL: 'silent',
-    DIFY_SSO_TRUST_PROXY: '127.0.0.1',
-    DIFY_SSO_DIFY_API_URL: 'http://127.0.0.1:9',
-    DIFY_SSO_DIFY_ADMIN_API_KEY: 'bench-admin-key-5f1e9a7c3b',
-    DIFY_SSO_DIFY_WORKSPACE_ID: '0b6e3b8e-5c1d-4f7a-9e2b-6d4c8a1f3e57',
-    DIFY_SSO_DIFY_REDIS_URL: process.env.DIFY_SSO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-    DIFY_SSO_DIFY_REDIS_KEY_PREFIX: 'bench-memory',
-    DIFY_SSO_ROLE_MAP: 'dify-admins=admin',
-    DIFY_SSO_MEMORY_MAX_SESSIONS: String(Math.max(100, count * 2)),
-  };
+  return memorySidecarEnv(`127.0.0.1:${port}`, {
+    difyRedisUrl: process.env.DIFY_SSO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    maxSessions: Math.max(100, count * 2),
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

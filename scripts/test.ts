@@ -151,6 +151,7 @@ async function main(): Promise<number> {
         const files = [
           ...findFiles(join(repoRoot, 'packages'), '.test.ts'),
           ...findFiles(join(repoRoot, 'scripts'), '.test.ts'),
+          ...findFiles(join(repoRoot, 'bench'), '.test.ts'),
         ];
         const tap = join(reportDir, 'node-test.tap');
         rmSync(tap, { force: true });
