@@ -11,33 +11,18 @@
  * "added cost" = p99(webapp-decision) − p99(console-decision), one request in flight. Timing is
  * never asserted in tests. Results: bench/results/gate-webapps.{json,md}.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ask, child } from './lib/ipc-child.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 const concurrency = Number(process.argv[3] ?? 32);
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-function child(file: string, args: string[] = []): Promise<{ proc: ChildProcess; msg: Record<string, unknown> }> {
-  const proc = fork(join(here, 'lib', file), args, {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    proc.once('message', (msg) => resolve({ proc, msg: msg as Record<string, unknown> }));
-    proc.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-}
-function ask(proc: ChildProcess, what: string): Promise<number> {
-  return new Promise((resolve) => {
-    proc.once('message', (m) => resolve(Number((m as Record<string, unknown>)[what])));
-    proc.send(what);
-  });
-}
 interface Target {
   port: number;
   headers: Record<string, string>;

@@ -19,45 +19,20 @@
  * `concurrency` in flight; each in three rounds, the median round reported. RSS is the sidecar process's. Results: bench/results/gate.json and
  * bench/results/gate.md. Timing is never asserted in tests.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ask, child } from './lib/ipc-child.js';
+import { freePort } from './lib/procs.js';
 import { renderLocalNginxConf } from '../packages/sidecar/scripts/local-nginx.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 const concurrency = Number(process.argv[3] ?? 32);
 const slowMs = Number(process.argv[4] ?? 20);
 const here = fileURLToPath(new URL('.', import.meta.url));
-
-function child(file: string, args: string[] = []): Promise<{ proc: ChildProcess; msg: Record<string, unknown> }> {
-  const proc = fork(join(here, 'lib', file), args, {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    proc.once('message', (msg) => resolve({ proc, msg: msg as Record<string, unknown> }));
-    proc.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-}
-
-function ask(proc: ChildProcess, what: string): Promise<number> {
-  return new Promise((resolve) => {
-    proc.once('message', (m) => resolve(Number((m as Record<string, unknown>)[what])));
-    proc.send(what);
-  });
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Target {
   port: number;

@@ -28,12 +28,12 @@
  * Output: `bench/results/memory-<label>.md` and `.json`, with the machine's load average.
  */
 import { fork, spawn } from 'node:child_process';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { loadavg, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { memorySidecarEnv } from './lib/memory-env.js';
+import { freePort, median, processTree, type Rss, rssSplit, sleep } from './lib/procs.js';
 
 const runs = Number(process.argv[2] ?? 3);
 const count = Number(process.argv[3] ?? 10_000);
@@ -45,16 +45,6 @@ const SERVER = `${DIST.replace(/\/$/, '')}/server.js`;
 const CHILD = fileURLToPath(new URL('bench/lib/memory-child.mjs', root));
 const MB = 1024 * 1024;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
 /** The sidecar's environment (`lib/memory-env.ts`), bounded for this run's session count. */
 function sidecarEnv(port: number): Record<string, string> {
   return memorySidecarEnv(`127.0.0.1:${port}`, {
@@ -62,8 +52,6 @@ function sidecarEnv(port: number): Record<string, string> {
     maxSessions: Math.max(100, count * 2),
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function live(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -76,30 +64,12 @@ function live(port: number): Promise<boolean> {
   });
 }
 
-/** Resident memory of one process as the kernel counts it, in bytes. */
-interface Rss {
-  rss: number;
-  anon: number;
-  file: number;
-}
-
-function rssOf(pid: number): Rss {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
-  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
-}
-
 const sumRss = (xs: Rss[]): Rss =>
   xs.reduce((a, x) => ({ rss: a.rss + x.rss, anon: a.anon + x.anon, file: a.file + x.file }), {
     rss: 0,
     anon: 0,
     file: 0,
   });
-
-/** The child processes of `pid` (node:cluster workers of the primary). */
-function childrenOf(pid: number): number[] {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-}
 
 /** RSS of the real entry point, idle (summed over its processes when it runs workers). */
 async function entryIdle(extraEnv: Record<string, string> = {}, workers = 0): Promise<Rss> {
@@ -115,9 +85,9 @@ async function entryIdle(extraEnv: Record<string, string> = {}, workers = 0): Pr
       await sleep(100);
     }
     await sleep(10_000); // past start-up, once V8 has shrunk the heap it grew while loading
-    const pids = [child.pid as number, ...childrenOf(child.pid as number)];
+    const pids = processTree(child.pid as number);
     if (pids.length !== workers + 1) throw new Error(`expected ${workers} workers, found ${pids.length - 1}`);
-    return sumRss(pids.map(rssOf));
+    return sumRss(pids.map(rssSplit));
   } finally {
     child.kill('SIGKILL');
   }
@@ -160,7 +130,7 @@ async function withSessions(tokens: boolean): Promise<{ idle: Memory; loaded: Me
     const measure = async (): Promise<Memory> => {
       child.send({ cmd: 'memory', gc: true });
       const own = (await next()).memory as Memory;
-      return { ...own, ...rssOf(child.pid as number) };
+      return { ...own, ...rssSplit(child.pid as number) };
     };
     const idle = await measure();
     child.send({ cmd: 'sessions', count, tokens });
@@ -172,7 +142,6 @@ async function withSessions(tokens: boolean): Promise<{ idle: Memory; loaded: Me
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const mb = (n: number) => (n / MB).toFixed(1);
 
 const load0 = loadavg();

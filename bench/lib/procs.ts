@@ -208,13 +208,20 @@ export function rssBytes(pid: number): number {
   return rssSplit(pid).rss;
 }
 
+/** Resident memory of one process in bytes: all of it, its own (anonymous), mapped from files. */
+export interface Rss {
+  rss: number;
+  anon: number;
+  file: number;
+}
+
 /**
  * Resident memory of one process as the kernel counts it (`/proc/<pid>/status`), in bytes:
  * `anon` is the process's own (V8 heap, malloc, stacks), `file` the pages mapped from files
  * (almost all the executable's code and read-only data, shared with every process running the
  * same executable, reclaimable). Zero for a process that is gone.
  */
-export function rssSplit(pid: number): { rss: number; anon: number; file: number } {
+export function rssSplit(pid: number): Rss {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;

@@ -52,28 +52,45 @@ interface Edge {
   readonly line: number;
 }
 
+/** An import as scanned: a static value import, an `import type` / `export type`, or an `import()`. */
+interface ScannedImport extends Edge {
+  readonly kind: 'value' | 'type' | 'dynamic';
+  /** A module of `src/` (a relative specifier), not a package. */
+  readonly local: boolean;
+}
+
 /** Every import and re-export of `src/`: relative ones as paths below `src/`, packages by name. */
-function imports(): Edge[] {
-  const out: Edge[] = [];
+function scanImports(): ScannedImport[] {
+  const out: ScannedImport[] = [];
   for (const f of files(SRC)) {
     const from = relative(SRC, f);
     const text = readFileSync(f, 'utf8');
-    for (const m of text.matchAll(/^(?:import|export)\s+(?:[\w*{}\s,]+?\s+from\s+)?['"]([^'"]+)['"]/gm)) {
-      const spec = m[1] as string;
-      const line = text.slice(0, m.index).split('\n').length;
-      if (spec.startsWith('.'))
-        out.push({ from, to: relative(SRC, resolve(dirname(f), spec)).replace(/\.js$/, '.ts'), line });
-      else if (spec.startsWith('@dify-sso-kit/')) out.push({ from, to: spec, line });
-    }
-    for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
-      const spec = m[1] as string;
-      const line = text.slice(0, m.index).split('\n').length;
-      if (spec.startsWith('.'))
-        out.push({ from, to: relative(SRC, resolve(dirname(f), spec)).replace(/\.js$/, '.ts'), line });
-      else if (spec.startsWith('@dify-sso-kit/')) out.push({ from, to: spec, line });
-    }
+    const add = (spec: string, index: number, kind: ScannedImport['kind']) =>
+      out.push({
+        from,
+        to: spec.startsWith('.') ? relative(SRC, resolve(dirname(f), spec)).replace(/\.js$/, '.ts') : spec,
+        line: text.slice(0, index).split('\n').length,
+        kind,
+        local: spec.startsWith('.'),
+      });
+    for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?(?:[\w*{}\s,]+?\s+from\s+)?['"]([^'"]+)['"]/gm))
+      add(m[2] as string, m.index, m[1] ? 'type' : 'value');
+    for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) add(m[1] as string, m.index, 'dynamic');
   }
   return out;
+}
+
+/** Every module and package reachable from `start` along `graph`. */
+function reachable(start: string, graph: readonly Edge[]): Set<string> {
+  const seen = new Set<string>();
+  const todo = [start];
+  while (todo.length > 0) {
+    const n = todo.pop() as string;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    for (const e of graph) if (e.from === n) todo.push(e.to);
+  }
+  return seen;
 }
 
 /** The room a path belongs to: the longest room name that is the path or a folder above it. */
@@ -122,7 +139,9 @@ function cycles(edges: readonly Edge[]): string[][] {
 }
 
 const rooms = readModuleMap(readFileSync(MAP, 'utf8'));
-const edges = imports();
+const scanned = scanImports();
+/** The module map's edges: every kind of import between modules of `src/` and the kit's own packages. */
+const edges = scanned.filter((e) => e.local || e.to.startsWith('@dify-sso-kit/'));
 
 test('docs/architecture.md lists the rooms of the sidecar', () => {
   for (const name of [
@@ -173,14 +192,7 @@ test('src/ has no import cycle (type imports included)', () => {
 });
 
 test('nothing reachable from server.ts is a deployment generator, the CLI or the codemods', () => {
-  const seen = new Set<string>();
-  const todo = ['server.ts'];
-  while (todo.length > 0) {
-    const n = todo.pop() as string;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    for (const e of edges) if (e.from === n) todo.push(e.to);
-  }
+  const seen = reachable('server.ts', edges);
   assert.ok(seen.has('gate/decide.ts') && seen.has('plugins/dify-bridge.ts'), 'the request path is followed');
   const bad = [...seen].filter(
     (n) =>
@@ -193,51 +205,20 @@ test('nothing reachable from server.ts is a deployment generator, the CLI or the
   assert.deepEqual(bad, []);
 });
 
-/**
- * Static value imports of `src/` (no `import type`, no dynamic `import()`): what a module loads
- * as soon as it is loaded itself. Relative ones as paths below `src/`, packages by name.
- */
-function staticValueImports(): Edge[] {
-  const out: Edge[] = [];
-  for (const f of files(SRC)) {
-    const from = relative(SRC, f);
-    const text = readFileSync(f, 'utf8');
-    for (const m of text.matchAll(/^(import|export)\s+(?!type\s)(?:[\w*{}\s,]+?\s+from\s+)?['"]([^'"]+)['"]/gm)) {
-      const spec = m[2] as string;
-      const line = text.slice(0, m.index).split('\n').length;
-      const to = spec.startsWith('.') ? relative(SRC, resolve(dirname(f), spec)).replace(/\.js$/, '.ts') : spec;
-      out.push({ from, to, line });
-    }
-  }
-  return out;
-}
-
-/** Every module and package loaded, statically, when `start` is loaded. */
-function staticClosure(start: string, graph: readonly Edge[]): Set<string> {
-  const seen = new Set<string>();
-  const todo = [start];
-  while (todo.length > 0) {
-    const n = todo.pop() as string;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    for (const e of graph) if (e.from === n) todo.push(e.to);
-  }
-  return seen;
-}
-
 /** Packages of the request path a supervising primary has no use for. */
 const APP_PACKAGES = /^(fastify|@fastify\/(?!error$)|ioredis|openid-client|jose|undici|prom-client|@opentelemetry\/)/;
 
 test('the primary of a worker set loads no app code: server.ts reaches the app, its stores and the OIDC client only through import()', () => {
-  const graph = staticValueImports();
-  const primary = staticClosure('server.ts', graph);
+  // What a module loads as soon as it is loaded itself: static value imports only.
+  const graph = scanned.filter((e) => e.kind === 'value');
+  const primary = reachable('server.ts', graph);
   assert.ok(primary.has('config/load.ts') && primary.has('lib/workers.ts'), 'the primary path is followed');
   assert.deepEqual(
     [...primary].filter((n) => APP_PACKAGES.test(n) || n === 'app.ts'),
     [],
   );
   // The scan sees what the app loads (a control: the same rule fails on the app itself).
-  const app = [...staticClosure('app.ts', graph)].filter((n) => APP_PACKAGES.test(n));
+  const app = [...reachable('app.ts', graph)].filter((n) => APP_PACKAGES.test(n));
   for (const pkg of ['fastify', 'ioredis', 'openid-client', 'jose'])
     assert.ok(app.includes(pkg), `app.ts loads ${pkg}`);
 });

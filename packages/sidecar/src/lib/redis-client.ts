@@ -16,8 +16,6 @@ import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { type HostPort, parseHostPort } from './host-port.js';
 
-export { type HostPort, parseHostPort };
-
 /** Topology of a Redis deployment. */
 export type RedisMode = 'standalone' | 'sentinel' | 'cluster';
 

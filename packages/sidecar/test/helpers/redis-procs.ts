@@ -265,21 +265,10 @@ export class TlsRedis {
   static async start(pki: TestPki, o: { mutual?: boolean } = {}): Promise<TlsRedis> {
     const dir = mkdtempSync(join(tmpdir(), 'redis-tls-'));
     const port = await freePort();
-    const args = [
-      '--port',
-      '0',
+    // TLS only: the plain port is off (0), the TLS port is the one handed out.
+    const args = serverArgs(dir, 0, [
       '--tls-port',
       String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--daemonize',
-      'no',
       '--tls-cert-file',
       pki.serverCert,
       '--tls-key-file',
@@ -288,7 +277,7 @@ export class TlsRedis {
       pki.caFile,
       '--tls-auth-clients',
       o.mutual ? 'yes' : 'no',
-    ];
+    ]);
     const server = new RedisProc('redis-server', args, port, /Ready to accept connections/);
     await server.start();
     return new TlsRedis(dir, server, pki);
