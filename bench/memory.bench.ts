@@ -22,7 +22,8 @@
  * node executable's code and read-only data, shared by every node process on the host (workers
  * included) and reclaimable by the kernel.
  *
- * Node flags after the label are given to every measured process (e.g. `--max-semi-space-size=2`).
+ * Node flags after the label are given to every measured process (e.g. `--max-semi-space-size=2`;
+ * `none` for plain node); without any, the image's (`ENTRYPOINT` of `images/sidecar/Containerfile`).
  * `BENCH_SIDECAR_DIST=<dir>` measures another build of the sidecar (e.g. the previous commit's
  * `dist/`, compiled elsewhere) for a before/after on the same machine.
  * Output: `bench/results/memory-<label>.md` and `.json`, with the machine's load average.
@@ -34,11 +35,12 @@ import { loadavg, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { memorySidecarEnv } from './lib/memory-env.js';
 import { freePort, median, processTree, type Rss, rssSplit, sleep } from './lib/procs.js';
+import { sidecarNodeFlags } from './lib/services.js';
 
 const runs = Number(process.argv[2] ?? 3);
 const count = Number(process.argv[3] ?? 10_000);
 const label = process.argv[4] ?? 'current';
-const nodeFlags = process.argv.slice(5);
+const nodeFlags = process.argv.length > 5 ? process.argv.slice(5).filter((f) => f !== 'none') : sidecarNodeFlags();
 const root = new URL('../', import.meta.url);
 const DIST = process.env.BENCH_SIDECAR_DIST ?? fileURLToPath(new URL('packages/sidecar/dist/', root));
 const SERVER = `${DIST.replace(/\/$/, '')}/server.js`;

@@ -9,7 +9,8 @@
  * Needs wrk (Debian `wrk`), redis-server, taskset, Go (to build oauth2-proxy once with
  * `go install` from the Go module proxy into the kit's cache folder; without Go the bench says so
  * and exits 0), and the compiled sidecar (`npm run build`): the bench runs what ships, with the
- * environment's `DIFY_SSO_WORKERS` (or `--workers`).
+ * environment's `DIFY_SSO_WORKERS` (or `--workers`) and the image's node flags
+ * (`BENCH_SIDECAR_NODE_FLAGS` overrides them; `lib/services.ts`).
  *
  * Processes, each on a free loopback port and stopped at the end (also on Ctrl-C): a dedicated
  * redis-server (the Redis session stores and the stand-in's "Dify Redis"), the bench OP, the Dify
@@ -51,6 +52,7 @@ import {
   gitCommit,
   oauth2ProxyBinary,
   sidecarBuild,
+  sidecarNodeFlags,
   startOauth2Proxy,
   startOp,
   startRedis,
@@ -448,6 +450,7 @@ const meta = {
   node: process.version,
   oauth2Proxy: OAUTH2_PROXY_VERSION,
   sidecarEntry: 'packages/sidecar/dist/server.js',
+  sidecarNodeFlags: sidecarNodeFlags(),
   sidecarBuildStale: build.stale,
   workersSetting: argv.workers ?? process.env.DIFY_SSO_WORKERS ?? '0',
   rounds,
@@ -465,7 +468,7 @@ const pairName = (p: 'memory' | 'redis') =>
 const md = [
   `# The gate next to oauth2-proxy (${meta.date.slice(0, 16).replace('T', ' ')} UTC)`,
   '',
-  `Sidecar \`/sso/auth\` (commit ${meta.commit}, compiled, workers: ${meta.workersSetting}) against oauth2-proxy ${OAUTH2_PROXY_VERSION} \`/oauth2/auth\`, valid sessions made by the real sign-in flow through the same OP; Node ${meta.node}; ${meta.loadGenerator}; ${rounds} alternating rounds of ${seconds} s per cell, medians (per-round values in the JSON). ${meta.pinning}`,
+  `Sidecar \`/sso/auth\` (commit ${meta.commit}, compiled, workers: ${meta.workersSetting}, node flags: ${meta.sidecarNodeFlags.map((f) => `\`${f}\``).join(' ') || 'none'}) against oauth2-proxy ${OAUTH2_PROXY_VERSION} \`/oauth2/auth\`, valid sessions made by the real sign-in flow through the same OP; Node ${meta.node}; ${meta.loadGenerator}; ${rounds} alternating rounds of ${seconds} s per cell, medians (per-round values in the JSON). ${meta.pinning}`,
   '',
   `Machine before: ${describeLoad(loadBefore)}.`,
   `Machine after: ${describeLoad(loadAfter)}.`,

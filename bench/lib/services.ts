@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,24 @@ const secret = (n = 24) => randomBytes(n).toString('hex');
 
 /** The sidecar entry the benches run: the compiled build (`npm run build`), never tsx. */
 export const SIDECAR_ENTRY = join(repoRoot, 'packages', 'sidecar', 'dist', 'server.js');
+
+/**
+ * The node flags the sidecar image starts the sidecar with (its `ENTRYPOINT` in
+ * `images/sidecar/Containerfile`), so a bench runs the process as it ships; workers inherit them.
+ * `BENCH_SIDECAR_NODE_FLAGS` overrides them (space-separated; `none` for plain node).
+ */
+export function sidecarNodeFlags(): string[] {
+  const given = process.env.BENCH_SIDECAR_NODE_FLAGS;
+  if (given !== undefined) return given.trim() === 'none' ? [] : given.split(/\s+/).filter(Boolean);
+  const file = join(repoRoot, 'images', 'sidecar', 'Containerfile');
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('ENTRYPOINT '));
+  const argv = line ? (JSON.parse(line.slice('ENTRYPOINT '.length)) as string[]) : [];
+  if (argv[0] !== 'node' || !argv.at(-1)?.endsWith('/server.js'))
+    throw new Error(`${file}: ENTRYPOINT is not ["node", <flags>…, ".../server.js"]`);
+  return argv.slice(1, -1);
+}
 
 /** Newest modification time (ms) of the files under `dir`. */
 function newest(dir: string): number {
@@ -236,6 +254,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Service & { keyPr
     'sidecar',
     process.execPath,
     [
+      ...sidecarNodeFlags(),
       ...(process.env.BENCH_SIDECAR_CPU_PROF
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SIDECAR_CPU_PROF}`]
         : []),

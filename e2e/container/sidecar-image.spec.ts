@@ -77,7 +77,7 @@ test.describe('the containerised sidecar', () => {
       expect(field(cap), cap).toBe('0000000000000000');
     expect(field('NoNewPrivs')).toBe('1');
     // The compiled JavaScript, started by plain node: no loader, no TypeScript.
-    expect(cmdline).toEqual(['node', '--max-semi-space-size=2', '/app/dist/server.js']);
+    expect(cmdline).toEqual(['node', '--max-semi-space-size=2', '--v8-pool-size=1', '/app/dist/server.js']);
     expect(environ).not.toContain('NODE_OPTIONS');
   });
 

@@ -100,6 +100,21 @@ export interface BuildAppDeps {
 }
 
 /**
+ * Fastify's schema compilers. No route declares a fastify schema (requests are checked where
+ * they are read: the route handlers, `config/`), so Ajv and fast-json-stringify — about 600 KB
+ * of JavaScript that fastify would otherwise load into every process — are never needed; a route
+ * that declares one fails at registration with this message instead of loading them.
+ */
+const noSchemaCompilers = {
+  buildValidator: () => () => {
+    throw new Error('dify-sso-kit routes declare no fastify schemas: validate where the request is read');
+  },
+  buildSerializer: () => () => {
+    throw new Error('dify-sso-kit routes declare no fastify schemas: replies are plain JSON');
+  },
+};
+
+/**
  * Builds the sidecar app with every identity route and the `app.sso` API. Never listens;
  * `server.ts` does. Discovery starts on `ready()` and retries in the background.
  *
@@ -117,6 +132,7 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
     genReqId: generateRequestId,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     bodyLimit: 64 * 1024,
+    schemaController: { compilersFactory: noSchemaCompilers },
   }) as unknown as FastifyInstance;
   for (const w of configWarnings(config)) app.log.warn({ code: w.code }, w.message);
 
@@ -169,12 +185,14 @@ export function buildApp(config: SidecarConfig, deps: BuildAppDeps = {}): Fastif
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     },
   );
-  app.addHook('onSend', async (request, reply) => {
+  // Hooks on every request are callback-style: an async hook costs a promise and a microtask turn per request.
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (request.url.startsWith(`${SSO_PREFIX}/`)) {
       reply.header('cache-control', 'no-store');
       reply.header('referrer-policy', 'no-referrer');
       reply.header('x-content-type-options', 'nosniff');
     }
+    done(null, payload);
   });
   app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, request, reply) => {
     // The session store unreachable (Redis down, Sentinel switching masters): 503, never an answer that lets a request through.

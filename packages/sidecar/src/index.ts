@@ -28,6 +28,7 @@ export type {
   SessionEndHook,
   BeginLoginOptions,
   CookieNames,
+  SessionTokens,
 } from './services/session.js';
 export type { BearerClaims } from './services/token-verify.js';
 export type { AuditEvent, AuditFields, AuditFn } from './services/audit.js';

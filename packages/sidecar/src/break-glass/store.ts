@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { KvStore } from '../store/types.js';
 
 const KEY_PREFIX = 'dify:breakglass:';
@@ -29,7 +29,7 @@ export function parseTtl(text: string): number | undefined {
 }
 
 function tokenKey(token: string): string {
-  return KEY_PREFIX + createHash('sha256').update(token).digest('hex');
+  return KEY_PREFIX + hash('sha256', token, 'hex');
 }
 
 /**

@@ -20,6 +20,12 @@ export interface CanonicalPath {
 }
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/**
+ * Paths already canonical by construction: non-empty lower-case segments of letters, digits, `_`,
+ * `-` and `~`. No escape, dot, `;`, backslash, empty segment, upper case or trailing slash, so
+ * every step below leaves them as they are (checked against the full walk in the tests).
+ */
+const PLAIN_PATH = /^(?:\/[a-z0-9_~-]+)+$/;
 
 /** Returns null for paths that cannot be canonicalised (not origin-form, bad escapes, control characters). */
 export function canonicalisePath(rawUri: string): CanonicalPath | null {
@@ -27,6 +33,13 @@ export function canonicalisePath(rawUri: string): CanonicalPath | null {
   let raw = rawUri;
   const cut = raw.search(/[?#]/);
   if (cut !== -1) raw = raw.slice(0, cut);
+  // Most console and API paths: the walk below would return them unchanged.
+  if (PLAIN_PATH.test(raw)) return { path: raw, altered: false };
+  return canonicaliseWalk(raw);
+}
+
+/** The full walk for a path without its query string or fragment (exported for the tests). */
+export function canonicaliseWalk(raw: string): CanonicalPath | null {
   let decoded: string;
   try {
     decoded = decodeURIComponent(raw);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CompactEncrypt, EncryptJWT, compactDecrypt, jwtDecrypt, type JWTPayload } from 'jose';
 
 /** A derived key with a short identifier (used as JWE `kid` so rotation picks the right key). */
@@ -44,7 +44,8 @@ export function deriveKeys(secrets: readonly string[], purpose: KeyPurpose): Der
  * ```
  */
 export function sha256(value: string | Buffer): string {
-  return createHash('sha256').update(value).digest('base64url');
+  // One-shot `crypto.hash`: no Hash object per call (one per gate decision, for the store key).
+  return hash('sha256', value, 'base64url');
 }
 
 /**

@@ -93,6 +93,17 @@ function unpackJwt(v: unknown): string {
 const TOUCH_INTERVAL_MS = 60_000;
 
 /**
+ * The IdP tokens a session keeps: the ID token (`id_token_hint` at logout) and the refresh token
+ * (liveness refresh, revocation at logout). The IdP access token is used only during sign-in
+ * (Keycloak roles, `routes/callback.ts`) and is not kept: a copy of the session store holds no
+ * bearer credential for the IdP's APIs, and each session is about 0.7 KB smaller.
+ */
+export interface SessionTokens {
+  idToken: string;
+  refreshToken?: string;
+}
+
+/**
  * Cookie names for a public URL: `__Host-dify_sso` / `__Host-dify_sso_tx` over https,
  * `dify_sso` / `dify_sso_tx` on plain http (development only).
  *
@@ -204,17 +215,18 @@ export class SessionManager {
   }
 
   /**
-   * Encrypts IdP tokens for storage, compactly: JWT header and payload segments are stored as
-   * the JSON text they encode (base64url adds a third), the whole is deflated, then sealed as a
-   * JWE (`dir`, `A256GCM`, `cty` {@link TOKENS_CTY}). {@link openTokens} rebuilds the exact
-   * token strings and also opens the earlier layout (JWE of the plain JSON).
+   * Encrypts the tokens a session keeps ({@link SessionTokens}; any access token given is
+   * dropped) for storage, compactly: JWT header and payload segments are stored as the JSON text
+   * they encode (base64url adds a third), the whole is deflated, then sealed as a JWE (`dir`,
+   * `A256GCM`, `cty` {@link TOKENS_CTY}). {@link openTokens} rebuilds the exact token strings
+   * and also opens the earlier layouts (JWE of the plain JSON; records that kept the access token).
    */
-  async sealTokens(tokens: IdpTokens): Promise<string> {
+  async sealTokens(tokens: SessionTokens): Promise<string> {
     const key = this.#atRestKeys[0] as DerivedKey;
     const packed = {
-      ...tokens,
       idToken: packJwt(tokens.idToken),
-      accessToken: packJwt(tokens.accessToken),
+      // Always empty: 0.1.0 replicas sharing the store during a rolling upgrade require the field.
+      accessToken: '',
       ...(tokens.refreshToken !== undefined ? { refreshToken: packJwt(tokens.refreshToken) } : {}),
     };
     return new CompactEncrypt(deflateRawSync(JSON.stringify(packed)))
@@ -223,7 +235,7 @@ export class SessionManager {
   }
 
   /** Decrypts IdP tokens of a record (undefined when absent or undecryptable). */
-  async openTokens(record: SessionRecord): Promise<IdpTokens | undefined> {
+  async openTokens(record: SessionRecord): Promise<SessionTokens | undefined> {
     if (!record.tokens) return undefined;
     try {
       const { plaintext, protectedHeader } = await compactDecrypt(
@@ -235,15 +247,13 @@ export class SessionManager {
         },
         { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] },
       );
-      if (protectedHeader.cty !== TOKENS_CTY) return JSON.parse(new TextDecoder().decode(plaintext)) as IdpTokens;
-      const packed = JSON.parse(inflateRawSync(plaintext, { maxOutputLength: 1 << 20 }).toString('utf8')) as Record<
-        string,
-        unknown
-      >;
+      const packed = JSON.parse(
+        protectedHeader.cty === TOKENS_CTY
+          ? inflateRawSync(plaintext, { maxOutputLength: 1 << 20 }).toString('utf8')
+          : new TextDecoder().decode(plaintext),
+      ) as Record<string, unknown>;
       return {
-        ...(packed as unknown as IdpTokens),
         idToken: unpackJwt(packed.idToken),
-        accessToken: unpackJwt(packed.accessToken),
         ...(packed.refreshToken !== undefined ? { refreshToken: unpackJwt(packed.refreshToken) } : {}),
       };
     } catch {
@@ -258,7 +268,7 @@ export class SessionManager {
   async createSession(
     request: FastifyRequest,
     reply: FastifyReply,
-    input: { iss: string; sub: string; sid?: string; claims: SessionClaims; tokens: IdpTokens },
+    input: { iss: string; sub: string; sid?: string; claims: SessionClaims; tokens: SessionTokens },
   ): Promise<SessionRecord> {
     const old = request.cookies[this.names.session];
     if (old && SESSION_ID_RE.test(old)) {
@@ -370,13 +380,11 @@ export class SessionManager {
         await this.#endForLiveness(request, record, err instanceof SsoError ? err.reason : 'refresh_failed');
         return 'revoked';
       }
-      const merged: IdpTokens = {
+      const merged: SessionTokens = {
         idToken: fresh.idToken || tokens.idToken,
-        accessToken: fresh.accessToken,
         ...((fresh.refreshToken ?? tokens.refreshToken)
           ? { refreshToken: fresh.refreshToken ?? tokens.refreshToken }
           : {}),
-        ...(fresh.expiresAt !== undefined ? { expiresAt: fresh.expiresAt } : {}),
       };
       // Group and role changes at the IdP take effect here (the refreshed ID token was verified by oidc.refresh).
       const cfg = this.#d.config;

@@ -12,7 +12,9 @@
  * commandstats`: 14.6 µs against 0.9 µs for a 3.5 KB record), so `get(id, touch)` sends it only
  * when the touch may be due by what this process last saw of the session (a bounded map of id →
  * `lastSeenAt`, {@link TOUCH_HINTS}); otherwise a plain `GET`. If the record read turns out due
- * all the same (another writer set an older `lastSeenAt`), the script follows: two commands, rare. The anchored match cannot hit anything else: it is the
+ * all the same (another writer set an older `lastSeenAt`), the script follows: two commands, rare.
+ * Reads that come together (concurrent gate decisions) leave as one pipeline ({@link readBatcher}).
+ * The anchored match cannot hit anything else: it is the
  * first member of the top-level object (a JSON string never holds an unescaped `"`). A record
  * written in another member order is returned untouched and the session plugin rewrites it
  * through `update` (which writes the new order).
@@ -25,7 +27,7 @@
  *
  * @module
  */
-import { Redis } from 'ioredis';
+import { Redis, type ChainableCommander } from 'ioredis';
 import { SessionStoreError } from '../errors.js';
 import { sha256 } from '../lib/crypto.js';
 import {
@@ -103,6 +105,69 @@ type ScriptedClient = RedisClient & { [GET_COMMAND](key: string, ...args: string
 /** Sessions whose last-seen time this process remembers (oldest forgotten first); about 150 bytes each. */
 export const TOUCH_HINTS = 20_000;
 
+/**
+ * Sends the gate's session reads ({@link createRedisStore} `get`): at once while no read is
+ * awaiting its reply — one connection, a quiet sidecar: nothing is added to the latency — and
+ * otherwise gathered until the end of this event-loop turn (`setImmediate`) and sent as one
+ * pipeline: one write, one read on Redis and one wake-up for the batch instead of one per
+ * decision. Under concurrency the replies to the reads in flight come no sooner than that anyway.
+ * Each command keeps its own reply, error and the client's command timeout (ioredis pipelines
+ * send every command through `sendCommand`).
+ *
+ * @example
+ * ```ts
+ * const send = readBatcher(redis)
+ * const json = await send(() => redis.get(key), (p) => p.get(key))
+ * ```
+ */
+export function readBatcher(
+  redis: RedisClient,
+): <T>(direct: () => Promise<T>, queue: (p: ChainableCommander) => void) => Promise<T> {
+  type Waiting = {
+    queue: (p: ChainableCommander) => void;
+    resolve: (v: never) => void;
+    reject: (e: unknown) => void;
+  };
+  let inFlight = 0;
+  let batch: Waiting[] | undefined;
+  const settle = (n: number) => () => {
+    inFlight -= n;
+  };
+  const flush = () => {
+    const items = batch as Waiting[];
+    batch = undefined;
+    const p = redis.pipeline();
+    for (const w of items) w.queue(p);
+    inFlight += items.length;
+    p.exec()
+      .then(
+        (results) =>
+          items.forEach((w, i) => {
+            const [err, value] = results?.[i] ?? [new Error('pipeline aborted'), null];
+            if (err) w.reject(err);
+            else w.resolve(value as never);
+          }),
+        (err: unknown) => {
+          for (const w of items) w.reject(err);
+        },
+      )
+      .finally(settle(items.length));
+  };
+  return <T>(direct: () => Promise<T>, queue: (p: ChainableCommander) => void): Promise<T> => {
+    if (inFlight === 0 && batch === undefined) {
+      inFlight++;
+      return direct().finally(settle(1));
+    }
+    return new Promise<T>((resolve, reject) => {
+      if (batch === undefined) {
+        batch = [];
+        setImmediate(flush);
+      }
+      batch.push({ queue, resolve: resolve as (v: never) => void, reject });
+    });
+  };
+}
+
 /** The record as stored: `lastSeenAt` first (see {@link SESSION_GET_SCRIPT}). */
 function serialise(record: SessionRecord): string {
   const { lastSeenAt, ...rest } = record;
@@ -166,8 +231,23 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     return r;
   };
   const due = (seen: number, t: SessionTouch) => t.now - seen >= t.afterMs && t.now - seen < t.idleMs;
-  const scriptedGet = async (id: string, t: SessionTouch) =>
-    parse(await scripted[GET_COMMAND](sessionKey(id), String(Math.floor(t.now)), String(t.afterMs), String(t.idleMs)));
+  const send = readBatcher(redis);
+  const readSession = (id: string) => {
+    const key = sessionKey(id);
+    return send(
+      () => redis.get(key),
+      (b) => b.get(key),
+    );
+  };
+  const scriptedGet = async (id: string, t: SessionTouch) => {
+    const args = [sessionKey(id), String(Math.floor(t.now)), String(t.afterMs), String(t.idleMs)] as const;
+    return parse(
+      await send(
+        () => scripted[GET_COMMAND](...args),
+        (b) => (b as unknown as ScriptedClient)[GET_COMMAND](...args),
+      ),
+    );
+  };
 
   const remove = async (id: string): Promise<SessionRecord | null> => {
     const json = await redis.getdel(sessionKey(id));
@@ -216,10 +296,10 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     kv,
     get: (id, touch) =>
       wrap(async () => {
-        if (!touch) return parse(await redis.get(sessionKey(id)));
+        if (!touch) return parse(await readSession(id));
         const known = hints.get(id);
         if (known === undefined || due(known, touch)) return hint(await scriptedGet(id, touch), id);
-        const r = parse(await redis.get(sessionKey(id)));
+        const r = parse(await readSession(id));
         return hint(r && due(r.lastSeenAt, touch) ? await scriptedGet(id, touch) : r, id);
       }),
     create: (record) =>

@@ -20,7 +20,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { SsoError } from '../errors.js';
 
 /** One access mode. */
@@ -161,13 +161,22 @@ export function loadWebAppPolicy(file: string): WebAppPolicy {
   }
   let doc: unknown;
   try {
-    doc = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 0 });
+    doc = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
     throw new WebAppPolicyError(file, [`is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}`], e);
   }
   const { policy, problems } = parseWebAppPolicy(doc);
   if (!policy) throw new WebAppPolicyError(file, problems);
   return policy;
+}
+
+/**
+ * Parses a YAML policy without aliases. The YAML parser (about 280 KB of JavaScript) is loaded on
+ * the first YAML policy only: a sidecar without one never holds it (issue 14, memory).
+ */
+function parseYaml(text: string): unknown {
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parse(text, { maxAliasCount: 0 });
 }
 
 /** The mode of an app: its app code entry, else its app id entry, else the default. */

@@ -21,7 +21,7 @@ test('a full login/logout/back-channel/bearer cycle never logs tokens, codes, st
   const s = await a.app.sso.checkSession({ cookies: Object.fromEntries(r.jar) } as never);
   assert.ok(s.ok);
   const tokens = (await a.app.sso.sessions.openTokens(s.session))!;
-  secrets.push(tokens.idToken, tokens.accessToken, tokens.refreshToken!);
+  secrets.push(tokens.idToken, tokens.refreshToken!, ...op.accessTokens.keys());
   const tokenReq = op.requests.find((x) => x.path === '/token')!;
   secrets.push(
     new URLSearchParams(tokenReq.body).get('code')!,

@@ -80,6 +80,19 @@ test('a scrape counts logins, gate decisions by reason, back-channel events, sto
     sample(text, 'dify_sso_gate_decisions_total', { mode: 'authrequest', result: 'deny', reason: 'sso_required' }),
     1,
   );
+  // Decisions are added to the counter when it is read: a second read counts only what came since, cumulatively.
+  assert.equal((await auth('/console/api/account/profile', `${kit(jar)}; access_token=${access}`)).statusCode, 401);
+  assert.equal((await auth('/console/api/login', '')).statusCode, 403);
+  assert.equal((await auth('/console/api/login', '')).statusCode, 403);
+  const again = await b.app.sso.metrics.registry.metrics();
+  assert.equal(
+    sample(again, 'dify_sso_gate_decisions_total', { mode: 'authrequest', result: 'deny', reason: 'sso_required' }),
+    3,
+  );
+  assert.equal(
+    sample(again, 'dify_sso_gate_decisions_total', { mode: 'authrequest', result: 'allow', reason: 'ok' }),
+    1,
+  );
   assert.equal(sample(text, 'dify_sso_backchannel_logouts_total', { outcome: 'accepted', reason: 'ok' }), 1);
   assert.equal(sample(text, 'dify_sso_backchannel_logouts_total', { outcome: 'rejected' }), 1);
   assert.ok(

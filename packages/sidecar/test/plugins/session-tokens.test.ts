@@ -1,12 +1,15 @@
 /**
- * IdP tokens at rest (issue 14 item 3): sealed compactly (JWT segments as their JSON text,
- * deflated, JWE dir/A256GCM), opened back to the exact strings, smaller than the earlier layout,
- * and the earlier layout (JWE of the plain JSON) still opens.
+ * IdP tokens at rest (issue 14 item 3): only the ID and refresh tokens are kept (the access token
+ * is dropped), sealed compactly (JWT segments as their JSON text, deflated, JWE dir/A256GCM),
+ * opened back to the exact strings, smaller than the earlier layout; the earlier layouts (JWE of
+ * the plain JSON, compact records that kept the access token) still open, and what is sealed now
+ * still opens in 0.1.0 (which requires an `accessToken` field) during a rolling upgrade.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { compactDecrypt } from 'jose';
+import { inflateRawSync, deflateRawSync } from 'node:zlib';
+import { CompactEncrypt, compactDecrypt } from 'jose';
 import { deriveKeys, encryptAtRest } from '../../src/lib/crypto.js';
 import type { SessionRecord } from '../../src/store/types.js';
 import { HostileOp } from '../helpers/hostile-op.js';
@@ -54,7 +57,12 @@ const record = (tokens: string): SessionRecord => ({
   ext: {},
 });
 
-test('sealed IdP tokens open to the exact strings, JWT or opaque, and are smaller than the plain-JSON JWE', async (t) => {
+const kept = (t: { idToken: string; refreshToken?: string }) => ({
+  idToken: t.idToken,
+  ...(t.refreshToken !== undefined ? { refreshToken: t.refreshToken } : {}),
+});
+
+test('sealed IdP tokens open to the exact ID and refresh tokens, JWT or opaque, without the access token, smaller than the plain-JSON JWE', async (t) => {
   const op = await HostileOp.start();
   t.after(() => op.close());
   const a = await makeApp(op);
@@ -74,8 +82,13 @@ test('sealed IdP tokens open to the exact strings, JWT or opaque, and are smalle
   const keys = deriveKeys([SECRET], 'token-at-rest');
   for (const tokens of cases) {
     const sealed = await sessions.sealTokens(tokens);
-    assert.deepEqual(await sessions.openTokens(record(sealed)), tokens);
+    assert.deepEqual(await sessions.openTokens(record(sealed)), kept(tokens));
     assert.doesNotMatch(sealed, /alice|Alice|dify-admins/, 'nothing readable at rest');
+    const { plaintext } = await compactDecrypt(sealed, keys[0]!.key);
+    const packed = JSON.parse(inflateRawSync(plaintext).toString('utf8')) as Record<string, unknown>;
+    // 0.1.0 opens every field it knows: an empty access token keeps its sessions alive mid-upgrade.
+    assert.equal(packed.accessToken, '', 'no access token kept');
+    assert.doesNotMatch(JSON.stringify(packed), new RegExp(tokens.accessToken.split('.').at(-1) as string));
     const earlier = await encryptAtRest(JSON.stringify(tokens), keys);
     if (tokens.refreshToken)
       assert.ok(sealed.length < earlier.length * 0.75, `compact: ${sealed.length} vs ${earlier.length} characters`);
@@ -89,8 +102,26 @@ test('the earlier layout (JWE of the plain JSON) still opens; a tampered or fore
   t.after(() => a.app.close());
   const sessions = a.app.sso.sessions;
   const tokens = { idToken: keycloakJwt('ID'), accessToken: keycloakJwt('Bearer'), refreshToken: 'opaque-refresh' };
-  const earlier = await encryptAtRest(JSON.stringify(tokens), deriveKeys([SECRET], 'token-at-rest'));
-  assert.deepEqual(await sessions.openTokens(record(earlier)), tokens);
+  const key = deriveKeys([SECRET], 'token-at-rest')[0]!;
+  const earlier = await encryptAtRest(JSON.stringify(tokens), [key]);
+  assert.deepEqual(await sessions.openTokens(record(earlier)), kept(tokens));
+  // The compact layout as 0.1.0 wrote it, with the access token packed like the others.
+  const segments = (jwt: string) => {
+    const [h, p, sig] = jwt.split('.') as [string, string, string];
+    return [Buffer.from(h, 'base64url').toString(), Buffer.from(p, 'base64url').toString(), sig];
+  };
+  const withAccess = await new CompactEncrypt(
+    deflateRawSync(
+      JSON.stringify({
+        idToken: segments(tokens.idToken),
+        accessToken: segments(tokens.accessToken),
+        refreshToken: tokens.refreshToken,
+      }),
+    ),
+  )
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: key.kid, cty: 'dify-sso-tokens+deflate' })
+    .encrypt(key.key);
+  assert.deepEqual(await sessions.openTokens(record(withAccess)), kept(tokens));
 
   const sealed = await sessions.sealTokens(tokens);
   const parts = sealed.split('.');

@@ -4,7 +4,10 @@
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { HostileOp } from '../helpers/hostile-op.js';
-import { absorb, cookieHeader, login, makeApp, type TestApp } from '../helpers/harness.js';
+import { inflateRawSync } from 'node:zlib';
+import { compactDecrypt } from 'jose';
+import { deriveKeys } from '../../src/lib/crypto.js';
+import { SECRET, absorb, cookieHeader, login, makeApp, type TestApp } from '../helpers/harness.js';
 
 let op: HostileOp;
 let t: TestApp;
@@ -46,8 +49,17 @@ describe('acceptance', () => {
     assert.ok(check.session.sid?.startsWith('sid-'));
     assert.ok(check.session.tokens && !check.session.tokens.includes('.') === false, 'tokens stored as JWE');
     const tokens = await t.app.sso.sessions.openTokens(check.session);
-    assert.ok(tokens?.idToken && tokens.accessToken && tokens.refreshToken);
-    assert.equal(JSON.stringify(check.session).includes(tokens.accessToken), false, 'access token encrypted at rest');
+    assert.ok(tokens?.idToken && tokens.refreshToken);
+    assert.equal(JSON.stringify(check.session).includes(tokens.idToken), false, 'ID token encrypted at rest');
+    assert.equal(JSON.stringify(check.session).includes(tokens.refreshToken), false, 'refresh token encrypted at rest');
+    // The IdP access token is not kept at all (used during sign-in only): not in the sealed tokens either.
+    const issued = [...op.accessTokens.keys()];
+    assert.equal(issued.length, 1, 'the OP issued one access token');
+    assert.equal('accessToken' in tokens, false);
+    const { plaintext } = await compactDecrypt(check.session.tokens!, deriveKeys([SECRET], 'token-at-rest')[0]!.key);
+    const opened = inflateRawSync(plaintext).toString('utf8');
+    assert.ok(opened.includes(tokens.refreshToken), 'the sealed tokens are readable here');
+    assert.equal(opened.includes(issued[0]!), false, 'the access token is not in the sealed tokens');
   });
 
   test('authorization request: code flow, PKCE S256, CSPRNG state and nonce, openid scope, exact redirect_uri', async () => {

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { withDeadline, type RedisClient } from '../../lib/redis-client.js';
 import { difyCookieName, setCookieNameValue, type DifyCookieSettings } from './cookies.js';
 import { DifyError } from '../../errors.js';
@@ -52,7 +52,7 @@ export interface SeedResult {
 }
 
 export function hashRefreshToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /**
