@@ -139,11 +139,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sidec
   return {
     registry,
     gateDecision(mode, allow, reason) {
+      const result = allow ? 'allow' : 'deny';
       const r = allow ? 'ok' : label(reason, 'unknown');
-      const key = `${mode} ${r}`;
+      const key = `${mode} ${result} ${r}`;
       let d = decisions.get(key);
       if (d === undefined) {
-        d = { labels: { mode, result: allow ? 'allow' : 'deny', reason: r }, n: 0 };
+        d = { labels: { mode, result, reason: r }, n: 0 };
         decisions.set(key, d);
       }
       d.n++;
