@@ -11,7 +11,7 @@
  * - `idle`, `sessions`, `sessions with tokens`: `bench/lib/memory-child.mjs` (the same start-up as
  *   `dist/server.js`), then `sessions` records written to the memory store as a sign-in writes
  *   them, without and with sealed IdP tokens (Keycloak-shaped JWTs with fresh ids per session: ID
- *   ~1.2 KB, access ~1.5 KB, refresh ~0.8 KB). RSS and V8 heap after a full GC; per-session
+ *   ~1.2 KB, access ~1.5 KB — dropped, as at sign-in — refresh ~0.8 KB). RSS and V8 heap after a full GC; per-session
  *   cost = heap delta ÷ sessions;
  * - `worker set` (only with `BENCH_REDIS_URL`, e.g. `redis://127.0.0.1:16379` of `npm run redis`):
  *   `dist/server.js` with `DIFY_SSO_WORKERS=2` and the Redis store, idle; every figure is the sum
@@ -34,7 +34,7 @@ import { request } from 'node:http';
 import { loadavg, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { memorySidecarEnv } from './lib/memory-env.js';
-import { freePort, median, processTree, type Rss, rssSplit, sleep } from './lib/procs.js';
+import { freePort, median, processTree, type Rss, rssSplit, sleep, sumRss } from './lib/procs.js';
 import { sidecarNodeFlags } from './lib/services.js';
 
 const runs = Number(process.argv[2] ?? 3);
@@ -65,13 +65,6 @@ function live(port: number): Promise<boolean> {
     req.end();
   });
 }
-
-const sumRss = (xs: Rss[]): Rss =>
-  xs.reduce((a, x) => ({ rss: a.rss + x.rss, anon: a.anon + x.anon, file: a.file + x.file }), {
-    rss: 0,
-    anon: 0,
-    file: 0,
-  });
 
 /** RSS of the real entry point, idle (summed over its processes when it runs workers). */
 async function entryIdle(extraEnv: Record<string, string> = {}, workers = 0): Promise<Rss> {

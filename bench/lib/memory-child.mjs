@@ -85,6 +85,7 @@ async function addSessions(count, withTokens) {
         ? {
             tokens: await app.sso.sessions.sealTokens({
               idToken: jwt('ID', i),
+              // Given as the callback gives it; sealTokens keeps only the ID and refresh tokens.
               accessToken: jwt('Bearer', i),
               refreshToken: jwt('Refresh', i),
               expiresAt: now + 300_000,

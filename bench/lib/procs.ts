@@ -231,15 +231,25 @@ export function rssSplit(pid: number): Rss {
   }
 }
 
+/** The sum of several processes' resident memory, part by part (bytes). */
+export function sumRss(xs: readonly Rss[]): Rss {
+  return xs.reduce((a, x) => ({ rss: a.rss + x.rss, anon: a.anon + x.anon, file: a.file + x.file }), {
+    rss: 0,
+    anon: 0,
+    file: 0,
+  });
+}
+
 /** RSS summed over a process tree, with its anonymous and file-backed parts (MB). */
 export function treeRss(pid: number): { totalMb: number; anonMb: number; fileMb: number; perProcessMb: number[] } {
   const per = processTree(pid).map(rssSplit);
-  const sum = (k: 'rss' | 'anon' | 'file') => round(per.reduce((a, p) => a + p[k], 0) / 1048576, 1);
+  const sum = sumRss(per);
+  const mb = (n: number) => round(n / 1048576, 1);
   return {
-    totalMb: sum('rss'),
-    anonMb: sum('anon'),
-    fileMb: sum('file'),
-    perProcessMb: per.map((p) => round(p.rss / 1048576, 1)),
+    totalMb: mb(sum.rss),
+    anonMb: mb(sum.anon),
+    fileMb: mb(sum.file),
+    perProcessMb: per.map((p) => mb(p.rss)),
   };
 }
 

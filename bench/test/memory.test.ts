@@ -50,7 +50,7 @@ test('memory child: starts the compiled sidecar, reports its memory, holds the s
     await next();
     child.send({ cmd: 'memory', gc: true });
     const after = (await next()).memory as NodeJS.MemoryUsage;
-    // 500 sessions with sealed tokens hold well over 500 KB of heap (about 3.5 KB each).
+    // 500 sessions with sealed tokens hold well over 500 KB of heap (about 2.7 KB each).
     assert.ok(after.heapUsed - before.heapUsed > 500 * 1024, `heap grew by ${after.heapUsed - before.heapUsed} bytes`);
   } finally {
     child.kill('SIGKILL');

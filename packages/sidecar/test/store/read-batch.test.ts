@@ -115,7 +115,7 @@ test('reads that come together share one pipeline and one read on Redis; each ge
   assert.ok(reads <= 4, `Redis read events for 50 reads: ${reads}`);
 });
 
-test('a batch whose connection is gone fails every read in it (the store answers 503), and the next read goes out again', async () => {
+test('a batch whose connection is gone fails every read in it (the store turns that into 503: redis-faults.test.ts), and the next read goes out again', async () => {
   const s = await StandaloneRedis.start();
   const client = new Redis(s.url, {
     maxRetriesPerRequest: 0,
